@@ -1,0 +1,256 @@
+/*
+ * json.c - cJSON behind limits and typed getters with field-path errors.
+ * Layer: core.
+ */
+#include "core/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Nesting depth of the text, counted before cJSON sees it (cJSON's own
+ * limit is a compile-time constant we do not control). */
+static gb_status check_depth(const char *bytes, size_t n, gb_error *err)
+{
+    int depth = 0, in_string = 0, escaped = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = bytes[i];
+        if (in_string) {
+            if (escaped)
+                escaped = 0;
+            else if (c == '\\')
+                escaped = 1;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '"')
+            in_string = 1;
+        else if (c == '[' || c == '{') {
+            if (++depth > GB_JSON_MAX_DEPTH)
+                return gb_error_set(err, GB_EINPUT,
+                                    "JSON nested deeper than %d levels at byte %zu",
+                                    GB_JSON_MAX_DEPTH, i + 1);
+        } else if (c == ']' || c == '}')
+            depth--;
+    }
+    return GB_OK;
+}
+
+cJSON *gb_json_parse(const char *bytes, size_t n, gb_error *err)
+{
+    if (n == 0) {
+        gb_error_set(err, GB_EINPUT, "empty JSON document");
+        return NULL;
+    }
+    if (check_depth(bytes, n, err) != GB_OK)
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(bytes, n, &end, 0);
+    if (root == NULL) {
+        size_t at = end != NULL && end >= bytes ? (size_t)(end - bytes) : 0;
+        gb_error_set(err, GB_EINPUT, "malformed JSON near byte %zu", at + 1);
+        return NULL;
+    }
+    /* Only whitespace (or a trailing NUL) may follow the value. */
+    for (size_t i = end != NULL ? (size_t)(end - bytes) : n; i < n; i++) {
+        char c = bytes[i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t' && c != '\0') {
+            cJSON_Delete(root);
+            gb_error_set(err, GB_EINPUT, "trailing characters after JSON at byte %zu",
+                         i + 1);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+static gb_status member_error(gb_error *err, const char *path, const char *key,
+                              const char *what)
+{
+    char field[256];
+    if (path != NULL && path[0] != '\0')
+        snprintf(field, sizeof field, "%s.%s", path, key);
+    else
+        snprintf(field, sizeof field, "%s", key);
+    gb_error_set(err, GB_EUNUSABLE, "field '%s' %s", field, what);
+    gb_error_field(err, field);
+    return GB_EUNUSABLE;
+}
+
+gb_status gb_json_get_number(const cJSON *obj, const char *path, const char *key,
+                             double *out, gb_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (item == NULL)
+        return member_error(err, path, key, "is missing");
+    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+        return member_error(err, path, key, "must be a finite number");
+    *out = item->valuedouble;
+    return GB_OK;
+}
+
+gb_status gb_json_get_string(const cJSON *obj, const char *path, const char *key,
+                             const char **out, gb_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (item == NULL)
+        return member_error(err, path, key, "is missing");
+    if (!cJSON_IsString(item) || item->valuestring == NULL)
+        return member_error(err, path, key, "must be a string");
+    *out = item->valuestring;
+    return GB_OK;
+}
+
+gb_status gb_json_get_array(const cJSON *obj, const char *path, const char *key,
+                            const cJSON **out, gb_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (item == NULL)
+        return member_error(err, path, key, "is missing");
+    if (!cJSON_IsArray(item))
+        return member_error(err, path, key, "must be an array");
+    *out = item;
+    return GB_OK;
+}
+
+gb_status gb_json_get_object(const cJSON *obj, const char *path, const char *key,
+                             const cJSON **out, gb_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (item == NULL)
+        return member_error(err, path, key, "is missing");
+    if (!cJSON_IsObject(item))
+        return member_error(err, path, key, "must be an object");
+    *out = item;
+    return GB_OK;
+}
+
+gb_status gb_json_number_array(const cJSON *arr, const char *path, size_t max_n,
+                               double **out, size_t *n_out, gb_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!cJSON_IsArray(arr)) {
+        gb_error_set(err, GB_EUNUSABLE, "'%s' must be an array of numbers", path);
+        gb_error_field(err, path);
+        return GB_EUNUSABLE;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n > max_n) {
+        gb_error_set(err, GB_EUNUSABLE, "'%s' has %zu entries, at most %zu allowed",
+                     path, n, max_n);
+        gb_error_field(err, path);
+        return GB_EUNUSABLE;
+    }
+    double *v = gb_malloc_array(n ? n : 1, sizeof *v);
+    if (v == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading '%s'", path);
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) {
+            gb_free(v);
+            gb_error_set(err, GB_EUNUSABLE, "'%s[%zu]' must be a finite number", path,
+                         i);
+            gb_error_field(err, path);
+            return GB_EUNUSABLE;
+        }
+        v[i++] = item->valuedouble;
+    }
+    *out = v;
+    *n_out = n;
+    return GB_OK;
+}
+
+gb_status gb_json_string_array(const cJSON *arr, const char *path, size_t max_n,
+                               char ***out, size_t *n_out, gb_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!cJSON_IsArray(arr)) {
+        gb_error_set(err, GB_EUNUSABLE, "'%s' must be an array of strings", path);
+        gb_error_field(err, path);
+        return GB_EUNUSABLE;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n > max_n) {
+        gb_error_set(err, GB_EUNUSABLE, "'%s' has %zu entries, at most %zu allowed",
+                     path, n, max_n);
+        gb_error_field(err, path);
+        return GB_EUNUSABLE;
+    }
+    char **s = gb_calloc(n ? n : 1, sizeof *s);
+    if (s == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading '%s'", path);
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        if (!cJSON_IsString(item) || item->valuestring == NULL) {
+            gb_free_strings(s, n);
+            gb_error_set(err, GB_EUNUSABLE, "'%s[%zu]' must be a string", path, i);
+            gb_error_field(err, path);
+            return GB_EUNUSABLE;
+        }
+        s[i] = gb_strdup(item->valuestring);
+        if (s[i] == NULL) {
+            gb_free_strings(s, n);
+            return gb_error_set(err, GB_ENOMEM, "out of memory reading '%s'", path);
+        }
+        i++;
+    }
+    *out = s;
+    *n_out = n;
+    return GB_OK;
+}
+
+cJSON *gb_json_add_number(cJSON *obj, const char *key, double v)
+{
+    if (!isfinite(v))
+        return cJSON_AddNullToObject(obj, key);
+    return cJSON_AddNumberToObject(obj, key, v);
+}
+
+cJSON *gb_json_number_array_create(const double *v, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *item = isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull();
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+cJSON *gb_json_string_array_create(char *const *s, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *item = cJSON_CreateString(s[i]);
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+char *gb_json_print(const cJSON *item, int pretty)
+{
+    char *text = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
+    if (text == NULL)
+        return NULL;
+    char *copy = gb_strdup(text);
+    cJSON_free(text);
+    return copy;
+}

@@ -1,0 +1,49 @@
+/*
+ * main.c - `glassbox` entry point: dispatches to a subcommand.
+ * Layer: server.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "server/cli.h"
+
+typedef struct command {
+    const char *name;
+    cli_command_fn run;
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"inspect", cli_inspect, "parse a CSV and print the dataset JSON"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: glassbox <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nglassbox %s; `glassbox <command> --help` for options.\n",
+            GB_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("glassbox %s\n", GB_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "glassbox: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
