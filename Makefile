@@ -88,7 +88,7 @@ fuzz:
 	@scripts/run-fuzz $(FUZZ_SECONDS)
 
 bench: all
-	@scripts/run-bench
+	@scripts/run-bench $(BENCH)
 
 fixtures:
 	$(PYTHON) scripts/fixtures/make_all.py
