@@ -18,20 +18,21 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static char text_buf[16384];
+static char text_buf[32768];
 
 /* A model file: header with objective/classes/features, then trees. */
 static const char *model_text(const char *objective, int num_class, int ntpi,
                               const char *names, int max_feature_idx, const char *trees,
                               const char *tail)
 {
-    snprintf(text_buf, sizeof text_buf,
-             "tree\nversion=v4\nnum_class=%d\nnum_tree_per_iteration=%d\nlabel_index=0\n"
-             "max_feature_idx=%d\n%s%s\nfeature_names=%s\nfeature_infos=none none none\n"
-             "tree_sizes=1\n\n%send of trees\n\nfeature_importances:\n\nparameters:\n"
-             "[boosting: gbdt]\nend of parameters\n%s",
-             num_class, ntpi, max_feature_idx, objective[0] ? "objective=" : "", objective,
-             names, trees, tail);
+    snprintf(
+        text_buf, sizeof text_buf,
+        "tree\nversion=v4\nnum_class=%d\nnum_tree_per_iteration=%d\nlabel_index=0\n"
+        "max_feature_idx=%d\n%s%s\nfeature_names=%s\nfeature_infos=none none none\n"
+        "tree_sizes=1\n\n%send of trees\n\nfeature_importances:\n\nparameters:\n"
+        "[boosting: gbdt]\nend of parameters\n%s",
+        num_class, ntpi, max_feature_idx, objective[0] ? "objective=" : "", objective,
+        names, trees, tail);
     return text_buf;
 }
 
@@ -40,12 +41,13 @@ static const char *leaf_tree(int i, const char *v)
 {
     static char buf[8][256];
     char *b = buf[i % 8];
-    snprintf(b, 256,
-             "Tree=%d\nnum_leaves=1\nnum_cat=0\nsplit_feature=\nsplit_gain=\nthreshold=\n"
-             "decision_type=\nleft_child=\nright_child=\nleaf_value=%s\nleaf_weight=\n"
-             "leaf_count=\ninternal_value=\ninternal_weight=\ninternal_count=\nis_linear=0\n"
-             "shrinkage=1\n\n\n",
-             i, v);
+    snprintf(
+        b, 256,
+        "Tree=%d\nnum_leaves=1\nnum_cat=0\nsplit_feature=\nsplit_gain=\nthreshold=\n"
+        "decision_type=\nleft_child=\nright_child=\nleaf_value=%s\nleaf_weight=\n"
+        "leaf_count=\ninternal_value=\ninternal_weight=\ninternal_count=\nis_linear=0\n"
+        "shrinkage=1\n\n\n",
+        i, v);
     return b;
 }
 
@@ -67,7 +69,8 @@ static gb_error load_fails(const char *text)
     gb_error err;
     gb_error_clear(&err);
     gb_status rc = gb_lightgbm_load(text, strlen(text), &m, &err);
-    ck_assert_msg(rc == GB_EUNUSABLE, "expected GB_EUNUSABLE, got %d (%s)", rc, err.message);
+    ck_assert_msg(rc == GB_EUNUSABLE, "expected GB_EUNUSABLE, got %d (%s)", rc,
+                  err.message);
     ck_assert_ptr_null(m);
     ck_assert_int_eq(err.code, GB_EUNUSABLE);
     return err;
@@ -97,25 +100,27 @@ static void check_fixture(const char *name, gb_task task, size_t n_outputs)
     ck_assert_uint_eq(m->n_outputs, n_outputs);
 
     gb_table *data = NULL, *expected = NULL;
-    ck_assert_msg(gb_csv_read_file(FIXTURES "data.csv", NULL, &data, &err) == GB_OK, "%s",
-                  err.message);
+    ck_assert_msg(gb_csv_read_file(FIXTURES "data.csv", NULL, &data, &err) == GB_OK,
+                  "%s", err.message);
     snprintf(path, sizeof path, FIXTURES "%s_expected.csv", name);
-    ck_assert_msg(gb_csv_read_file(path, NULL, &expected, &err) == GB_OK, "%s", err.message);
+    ck_assert_msg(gb_csv_read_file(path, NULL, &expected, &err) == GB_OK, "%s",
+                  err.message);
     ck_assert_uint_eq(expected->n_rows, data->n_rows);
     ck_assert_uint_eq(expected->n_cols, n_outputs);
     ck_assert_int_eq(gb_model_check_features(m, data, &err), GB_OK);
 
     double *pred = malloc(data->n_rows * n_outputs * sizeof *pred);
-    ck_assert_msg(gb_model_predict_table(m, data, NULL, data->n_rows, pred, &err) == GB_OK, "%s",
-                  err.message);
+    ck_assert_msg(gb_model_predict_table(m, data, NULL, data->n_rows, pred, &err) ==
+                      GB_OK,
+                  "%s", err.message);
     double worst = 0.0;
     for (size_t i = 0; i < data->n_rows; i++)
         for (size_t k = 0; k < n_outputs; k++) {
             double d = fabs(pred[i * n_outputs + k] - expected->cols[k].values[i]);
             if (d > worst)
                 worst = d;
-            ck_assert_msg(d <= 1e-12, "%s row %zu output %zu: %.17g vs %.17g", name, i, k,
-                          pred[i * n_outputs + k], expected->cols[k].values[i]);
+            ck_assert_msg(d <= 1e-12, "%s row %zu output %zu: %.17g vs %.17g", name, i,
+                          k, pred[i * n_outputs + k], expected->cols[k].values[i]);
         }
     free(pred);
     gb_table_free(data);
@@ -168,7 +173,7 @@ END_TEST
  * Tree 1: one leaf 0.5.  Regression: prediction = sum. */
 static const char *numeric_categorical_model(void)
 {
-    static char trees[2048];
+    static char trees[8192];
     snprintf(trees, sizeof trees,
              "Tree=0\nnum_leaves=3\nnum_cat=1\nsplit_feature=0 1\nsplit_gain=1 1\n"
              "threshold=1.5 0\ndecision_type=10 9\nleft_child=-1 -2\nright_child=1 -3\n"
@@ -184,17 +189,18 @@ START_TEST(test_numeric_nan_default_left_and_categorical_bitset)
     struct {
         double a, b, want;
     } cases[] = {
-        {1.0, 0, 1.5},       {1.5, 0, 1.5},       /* <= threshold goes left */
-        {NAN, 0, 1.5},                            /* NaN type: default left */
-        {2.0, 1, 2.5},       {2.0, 33, 2.5},      /* in the bitset, both words */
-        {2.0, 1.9, 2.5},                          /* int(1.9) = 1 */
-        {2.0, 2, 3.5},       {2.0, 32, 3.5},      /* not in the bitset */
-        {2.0, NAN, 3.5},     {2.0, -1, 3.5},      /* NaN / negative go right */
-        {2.0, 64, 3.5},      {2.0, 1e300, 3.5},   /* beyond the bitset */
+        {1.0, 0, 1.5},   {1.5, 0, 1.5},     /* <= threshold goes left */
+        {NAN, 0, 1.5},                      /* NaN type: default left */
+        {2.0, 1, 2.5},   {2.0, 33, 2.5},    /* in the bitset, both words */
+        {2.0, 1.9, 2.5},                    /* int(1.9) = 1 */
+        {2.0, 2, 3.5},   {2.0, 32, 3.5},    /* not in the bitset */
+        {2.0, NAN, 3.5}, {2.0, -1, 3.5},    /* NaN / negative go right */
+        {2.0, 64, 3.5},  {2.0, 1e300, 3.5}, /* beyond the bitset */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double x[2] = {cases[i].a, cases[i].b};
-        ck_assert_msg(predict1(m, x, 0) == cases[i].want, "case %zu: %g", i, predict1(m, x, 0));
+        ck_assert_msg(predict1(m, x, 0) == cases[i].want, "case %zu: %g", i,
+                      predict1(m, x, 0));
     }
     gb_model_free(m);
 }
@@ -269,7 +275,7 @@ END_TEST
 
 START_TEST(test_binary_sigmoid_parameter)
 {
-    char trees[512];
+    char trees[8192];
     snprintf(trees, sizeof trees, "%s%s", leaf_tree(0, "0.25"), leaf_tree(1, "0.05"));
     gb_model *m = load_ok(model_text("binary sigmoid:2", 1, 1, "a", 0, trees, ""));
     double x[1] = {0}, out[2], margin[1];
@@ -287,11 +293,12 @@ END_TEST
 
 START_TEST(test_multiclass_softmax_interleaved)
 {
-    char trees[2048];
-    snprintf(trees, sizeof trees, "%s%s%s%s%s%s", leaf_tree(0, "0.1"), leaf_tree(1, "-0.2"),
-             leaf_tree(2, "0.3"), leaf_tree(3, "0.4"), leaf_tree(4, "0.5"),
-             leaf_tree(5, "-0.6"));
-    gb_model *m = load_ok(model_text("multiclass num_class:3", 3, 3, "a", 0, trees, ""));
+    char trees[16384];
+    snprintf(trees, sizeof trees, "%s%s%s%s%s%s", leaf_tree(0, "0.1"),
+             leaf_tree(1, "-0.2"), leaf_tree(2, "0.3"), leaf_tree(3, "0.4"),
+             leaf_tree(4, "0.5"), leaf_tree(5, "-0.6"));
+    gb_model *m =
+        load_ok(model_text("multiclass num_class:3", 3, 3, "a", 0, trees, ""));
     double raw[3] = {0.1 + 0.4, -0.2 + 0.5, 0.3 - 0.6}, x[1] = {0}, out[3];
     double top = raw[0] > raw[1] ? raw[0] : raw[1], s = 0, e[3];
     for (int k = 0; k < 3; k++)
@@ -308,7 +315,7 @@ END_TEST
 
 START_TEST(test_regression_links)
 {
-    char trees[512];
+    char trees[8192];
     snprintf(trees, sizeof trees, "%s%s", leaf_tree(0, "-1"), leaf_tree(1, "-0.5"));
     double x[1] = {0};
     gb_model *m = load_ok(model_text("regression sqrt", 1, 1, "a", 0, trees, ""));
@@ -321,8 +328,9 @@ START_TEST(test_regression_links)
     ck_assert(predict1(m, x, 0) == -1.5);
     gb_model_free(m);
     /* average_output (random forest): the mean over iterations. */
-    char text[16384];
-    snprintf(text, sizeof text, "%s", model_text("regression", 1, 1, "a", 0, trees, ""));
+    char text[32768];
+    snprintf(text, sizeof text, "%s",
+             model_text("regression", 1, 1, "a", 0, trees, ""));
     char *at = strstr(text, "feature_names=");
     memmove(at + strlen("average_output\n"), at, strlen(at) + 1);
     memcpy(at, "average_output\n", strlen("average_output\n"));
@@ -334,9 +342,10 @@ END_TEST
 
 START_TEST(test_crlf_and_to_json)
 {
-    const char *text = "tree\r\nversion=v3\r\nnum_class=1\r\nmax_feature_idx=0\r\n"
-                       "objective=binary sigmoid:1\r\nfeature_names=a\r\n\r\nTree=0\r\n"
-                       "num_leaves=1\r\nleaf_value=0\r\nshrinkage=1\r\n\r\nend of trees\r\n";
+    const char *text =
+        "tree\r\nversion=v3\r\nnum_class=1\r\nmax_feature_idx=0\r\n"
+        "objective=binary sigmoid:1\r\nfeature_names=a\r\n\r\nTree=0\r\n"
+        "num_leaves=1\r\nleaf_value=0\r\nshrinkage=1\r\n\r\nend of trees\r\n";
     gb_model *m = load_ok(text);
     double x[1] = {1};
     ck_assert(predict1(m, x, 1) == 0.5);
@@ -353,10 +362,10 @@ END_TEST
 
 START_TEST(test_error_unsupported_objective)
 {
-    char trees[512];
+    char trees[8192];
     snprintf(trees, sizeof trees, "%s%s", leaf_tree(0, "0"), leaf_tree(1, "0"));
-    gb_error err = load_fails(model_text("multiclassova num_class:2 sigmoid:1", 2, 2, "a", 0,
-                                         trees, ""));
+    gb_error err = load_fails(
+        model_text("multiclassova num_class:2 sigmoid:1", 2, 2, "a", 0, trees, ""));
     ck_assert_int_eq(err.line, 7);
     ck_assert_str_eq(err.field, "objective");
     ck_assert_ptr_nonnull(strstr(err.message, "multiclassova"));
@@ -374,27 +383,29 @@ END_TEST
 
 START_TEST(test_error_linear_tree)
 {
-    char trees[512];
-    snprintf(trees, sizeof trees,
-             "Tree=0\nnum_leaves=1\nnum_cat=0\nleaf_value=0.5\nis_linear=1\nleaf_const=0.1\n"
-             "shrinkage=1\n\n\n");
+    char trees[8192];
+    snprintf(
+        trees, sizeof trees,
+        "Tree=0\nnum_leaves=1\nnum_cat=0\nleaf_value=0.5\nis_linear=1\nleaf_const=0.1\n"
+        "shrinkage=1\n\n\n");
     gb_error err = load_fails(model_text("regression", 1, 1, "a", 0, trees, ""));
     ck_assert_str_eq(err.field, "is_linear");
-    ck_assert_int_eq(err.line, 14);
+    ck_assert_int_eq(err.line, 16);
     ck_assert_ptr_nonnull(strstr(err.message, "linear"));
 }
 END_TEST
 
 START_TEST(test_error_malformed_number_names_line)
 {
-    gb_error err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                         "Tree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=0.5x\n"
-                                         "decision_type=0\nleft_child=-1\nright_child=-2\n"
-                                         "leaf_value=1 2\n\n",
-                                         ""));
-    ck_assert_int_eq(err.line, 14);
+    gb_error err =
+        load_fails(model_text("regression", 1, 1, "a", 0,
+                              "Tree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=0.5x\n"
+                              "decision_type=0\nleft_child=-1\nright_child=-2\n"
+                              "leaf_value=1 2\n\n",
+                              ""));
+    ck_assert_int_eq(err.line, 15);
     ck_assert_str_eq(err.field, "threshold");
-    ck_assert_ptr_nonnull(strstr(err.message, "line 14"));
+    ck_assert_ptr_nonnull(strstr(err.message, "line 15"));
     err = load_fails(model_text("regression", 1, 1, "a", 0,
                                 "Tree=0\nnum_leaves=1\nleaf_value=0x1p3\n\n", ""));
     ck_assert_str_eq(err.field, "leaf_value");
@@ -409,11 +420,12 @@ END_TEST
 
 START_TEST(test_error_nan_threshold)
 {
-    gb_error err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                         "Tree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=nan\n"
-                                         "decision_type=0\nleft_child=-1\nright_child=-2\n"
-                                         "leaf_value=1 2\n\n",
-                                         ""));
+    gb_error err =
+        load_fails(model_text("regression", 1, 1, "a", 0,
+                              "Tree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=nan\n"
+                              "decision_type=0\nleft_child=-1\nright_child=-2\n"
+                              "leaf_value=1 2\n\n",
+                              ""));
     ck_assert_str_eq(err.field, "threshold");
 }
 END_TEST
@@ -421,36 +433,40 @@ END_TEST
 START_TEST(test_error_cycle_in_children)
 {
     /* Node 1 and node 2 point at each other, away from the root. */
-    gb_error err = load_fails(model_text(
-        "regression", 1, 1, "a", 0,
-        "Tree=0\nnum_leaves=4\nsplit_feature=0 0 0\nthreshold=1 2 3\ndecision_type=0 0 0\n"
-        "left_child=-1 2 1\nright_child=-2 -3 -4\nleaf_value=1 2 3 4\n\n",
-        ""));
+    gb_error err = load_fails(
+        model_text("regression", 1, 1, "a", 0,
+                   "Tree=0\nnum_leaves=4\nsplit_feature=0 0 0\nthreshold=1 2 "
+                   "3\ndecision_type=0 0 0\n"
+                   "left_child=-1 2 1\nright_child=-2 -3 -4\nleaf_value=1 2 3 4\n\n",
+                   ""));
     ck_assert_ptr_nonnull(strstr(err.message, "tree 0"));
     /* The root reached again. */
-    err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                "Tree=0\nnum_leaves=3\nsplit_feature=0 0\nthreshold=1 2\n"
-                                "decision_type=0 0\nleft_child=1 -1\nright_child=-2 0\n"
-                                "leaf_value=1 2 3\n\n",
-                                ""));
+    err =
+        load_fails(model_text("regression", 1, 1, "a", 0,
+                              "Tree=0\nnum_leaves=3\nsplit_feature=0 0\nthreshold=1 2\n"
+                              "decision_type=0 0\nleft_child=1 -1\nright_child=-2 0\n"
+                              "leaf_value=1 2 3\n\n",
+                              ""));
     ck_assert_str_eq(err.field, "right_child");
     /* A leaf shared by two nodes. */
-    err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                "Tree=0\nnum_leaves=3\nsplit_feature=0 0\nthreshold=1 2\n"
-                                "decision_type=0 0\nleft_child=1 -1\nright_child=-2 -1\n"
-                                "leaf_value=1 2 3\n\n",
-                                ""));
+    err =
+        load_fails(model_text("regression", 1, 1, "a", 0,
+                              "Tree=0\nnum_leaves=3\nsplit_feature=0 0\nthreshold=1 2\n"
+                              "decision_type=0 0\nleft_child=1 -1\nright_child=-2 -1\n"
+                              "leaf_value=1 2 3\n\n",
+                              ""));
     ck_assert_ptr_nonnull(strstr(err.message, "twice"));
 }
 END_TEST
 
 START_TEST(test_error_out_of_range_indices)
 {
-    gb_error err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                         "Tree=0\nnum_leaves=2\nsplit_feature=3\nthreshold=1\n"
-                                         "decision_type=0\nleft_child=-1\nright_child=-2\n"
-                                         "leaf_value=1 2\n\n",
-                                         ""));
+    gb_error err =
+        load_fails(model_text("regression", 1, 1, "a", 0,
+                              "Tree=0\nnum_leaves=2\nsplit_feature=3\nthreshold=1\n"
+                              "decision_type=0\nleft_child=-1\nright_child=-2\n"
+                              "leaf_value=1 2\n\n",
+                              ""));
     ck_assert_str_eq(err.field, "split_feature");
     err = load_fails(model_text("regression", 1, 1, "a", 0,
                                 "Tree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=1\n"
@@ -458,17 +474,19 @@ START_TEST(test_error_out_of_range_indices)
                                 "leaf_value=1 2\n\n",
                                 ""));
     ck_assert_str_eq(err.field, "right_child");
-    err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                "Tree=0\nnum_leaves=2\nnum_cat=1\nsplit_feature=0\nthreshold=1\n"
-                                "decision_type=1\nleft_child=-1\nright_child=-2\n"
-                                "leaf_value=1 2\ncat_boundaries=0 1\ncat_threshold=3\n\n",
-                                ""));
+    err = load_fails(
+        model_text("regression", 1, 1, "a", 0,
+                   "Tree=0\nnum_leaves=2\nnum_cat=1\nsplit_feature=0\nthreshold=1\n"
+                   "decision_type=1\nleft_child=-1\nright_child=-2\n"
+                   "leaf_value=1 2\ncat_boundaries=0 1\ncat_threshold=3\n\n",
+                   ""));
     ck_assert_str_eq(err.field, "threshold");
-    err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                "Tree=0\nnum_leaves=2\nnum_cat=1\nsplit_feature=0\nthreshold=0\n"
-                                "decision_type=1\nleft_child=-1\nright_child=-2\n"
-                                "leaf_value=1 2\ncat_boundaries=0 5\ncat_threshold=3\n\n",
-                                ""));
+    err = load_fails(
+        model_text("regression", 1, 1, "a", 0,
+                   "Tree=0\nnum_leaves=2\nnum_cat=1\nsplit_feature=0\nthreshold=0\n"
+                   "decision_type=1\nleft_child=-1\nright_child=-2\n"
+                   "leaf_value=1 2\ncat_boundaries=0 5\ncat_threshold=3\n\n",
+                   ""));
     ck_assert_str_eq(err.field, "cat_boundaries");
     err = load_fails(model_text("regression", 1, 1, "a", 0,
                                 "Tree=0\nnum_leaves=2\nsplit_feature=0\nthreshold=1\n"
@@ -481,11 +499,12 @@ END_TEST
 
 START_TEST(test_error_array_length_mismatch)
 {
-    gb_error err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                         "Tree=0\nnum_leaves=3\nsplit_feature=0 0\n"
-                                         "threshold=1 2\ndecision_type=0 0\nleft_child=1 -1\n"
-                                         "right_child=-2 -3\nleaf_value=1 2\n\n",
-                                         ""));
+    gb_error err =
+        load_fails(model_text("regression", 1, 1, "a", 0,
+                              "Tree=0\nnum_leaves=3\nsplit_feature=0 0\n"
+                              "threshold=1 2\ndecision_type=0 0\nleft_child=1 -1\n"
+                              "right_child=-2 -3\nleaf_value=1 2\n\n",
+                              ""));
     ck_assert_str_eq(err.field, "leaf_value");
     ck_assert_ptr_nonnull(strstr(err.message, "2 values where 3"));
 }
@@ -494,17 +513,20 @@ END_TEST
 START_TEST(test_error_huge_declared_counts)
 {
     /* 10^9 leaves declared, 10^9-th tree: refused before any allocation. */
-    gb_error err = load_fails(model_text("regression", 1, 1, "a", 0,
-                                         "Tree=0\nnum_leaves=1000000000\nleaf_value=1\n\n", ""));
+    gb_error err =
+        load_fails(model_text("regression", 1, 1, "a", 0,
+                              "Tree=0\nnum_leaves=1000000000\nleaf_value=1\n\n", ""));
     ck_assert_str_eq(err.field, "num_leaves");
     err = load_fails(model_text("regression", 1, 1, "a", 0,
                                 "Tree=1000000000\nnum_leaves=1\nleaf_value=1\n\n", ""));
     ck_assert_ptr_nonnull(strstr(err.message, "Tree=0"));
-    err = load_fails("tree\nnum_class=1\nmax_feature_idx=1000000000\nobjective=regression\n"
-                     "feature_names=a\nTree=0\nnum_leaves=1\nleaf_value=1\nend of trees\n");
+    err = load_fails(
+        "tree\nnum_class=1\nmax_feature_idx=1000000000\nobjective=regression\n"
+        "feature_names=a\nTree=0\nnum_leaves=1\nleaf_value=1\nend of trees\n");
     ck_assert_str_eq(err.field, "max_feature_idx");
-    err = load_fails("tree\nnum_class=1000000000\nmax_feature_idx=0\nobjective=regression\n"
-                     "feature_names=a\nTree=0\nnum_leaves=1\nleaf_value=1\nend of trees\n");
+    err = load_fails(
+        "tree\nnum_class=1000000000\nmax_feature_idx=0\nobjective=regression\n"
+        "feature_names=a\nTree=0\nnum_leaves=1\nleaf_value=1\nend of trees\n");
     ck_assert_str_eq(err.field, "num_class");
 }
 END_TEST
@@ -512,7 +534,7 @@ END_TEST
 START_TEST(test_error_truncated)
 {
     const char *full = numeric_categorical_model();
-    char text[16384];
+    char text[32768];
     snprintf(text, sizeof text, "%s", full);
     *strstr(text, "end of trees") = '\0';
     gb_error err = load_fails(text);
@@ -530,18 +552,20 @@ START_TEST(test_error_not_a_model_header)
     ck_assert_int_eq(err.line, 1);
     err = load_fails(model_text("regression", 1, 1, "a", 0, "", ""));
     ck_assert_ptr_nonnull(strstr(err.message, "trees"));
-    err = load_fails("tree\nnum_class=1\nmax_feature_idx=0\nobjective=regression\nfeature_names=a\n"
-                     "oops\nTree=0\nnum_leaves=1\nleaf_value=1\nend of trees\n");
+    err = load_fails(
+        "tree\nnum_class=1\nmax_feature_idx=0\nobjective=regression\nfeature_names=a\n"
+        "oops\nTree=0\nnum_leaves=1\nleaf_value=1\nend of trees\n");
     ck_assert_int_eq(err.line, 6);
 }
 END_TEST
 
 START_TEST(test_error_header_inconsistent)
 {
-    char trees[512];
+    char trees[8192];
     snprintf(trees, sizeof trees, "%s%s", leaf_tree(0, "0"), leaf_tree(1, "0"));
     /* Two names for one feature. */
-    gb_error err = load_fails(model_text("regression", 1, 1, "a b", 0, leaf_tree(0, "0"), ""));
+    gb_error err =
+        load_fails(model_text("regression", 1, 1, "a b", 0, leaf_tree(0, "0"), ""));
     ck_assert_str_eq(err.field, "feature_names");
     /* Repeated name. */
     err = load_fails(model_text("regression", 1, 1, "a a", 1, leaf_tree(0, "0"), ""));
@@ -550,7 +574,7 @@ START_TEST(test_error_header_inconsistent)
     err = load_fails(model_text("multiclass num_class:3", 2, 2, "a", 0, trees, ""));
     ck_assert_str_eq(err.field, "objective");
     /* 3 trees for 2 per iteration. */
-    char three[1024];
+    char three[16384];
     snprintf(three, sizeof three, "%s%s", trees, leaf_tree(2, "0"));
     err = load_fails(model_text("multiclass num_class:2", 2, 2, "a", 0, three, ""));
     ck_assert_ptr_nonnull(strstr(err.message, "multiple"));
@@ -603,15 +627,18 @@ END_TEST
 
 START_TEST(test_detect_formats)
 {
-    ck_assert_int_eq(gb_model_format_detect("tree\nversion=v4\n", 17), GB_FORMAT_LIGHTGBM_TEXT);
+    ck_assert_int_eq(gb_model_format_detect("tree\nversion=v4\n", 17),
+                     GB_FORMAT_LIGHTGBM_TEXT);
     const char *mlp = "{\"format\":\"glassbox-mlp\",\"version\":1}";
     ck_assert_int_eq(gb_model_format_detect(mlp, strlen(mlp)), GB_FORMAT_GLASSBOX_MLP);
     const char *xgb = " {\"learner\":{},\"version\":[1,7,4]}";
     ck_assert_int_eq(gb_model_format_detect(xgb, strlen(xgb)), GB_FORMAT_XGBOOST_JSON);
-    const char ubj[] = {'{', 'L', 0, 0, 0, 0, 0, 0, 0, 7, 'l', 'e', 'a', 'r', 'n', 'e', 'r'};
+    const char ubj[] = {'{', 'L', 0,   0,   0,   0,   0,   0,  0,
+                        7,   'l', 'e', 'a', 'r', 'n', 'e', 'r'};
     ck_assert_int_eq(gb_model_format_detect(ubj, sizeof ubj), GB_FORMAT_XGBOOST_UBJSON);
     const char *stu = "{\"format\":\"glassbox-student\"}";
-    ck_assert_int_eq(gb_model_format_detect(stu, strlen(stu)), GB_FORMAT_GLASSBOX_STUDENT);
+    ck_assert_int_eq(gb_model_format_detect(stu, strlen(stu)),
+                     GB_FORMAT_GLASSBOX_STUDENT);
     ck_assert_int_eq(gb_model_format_detect("{\"a\":1}", 7), GB_FORMAT_UNKNOWN);
     ck_assert_int_eq(gb_model_format_detect("treehouse\n", 10), GB_FORMAT_UNKNOWN);
     ck_assert_str_eq(gb_model_format_name(GB_FORMAT_LIGHTGBM_TEXT), "lightgbm-text");
