@@ -6,9 +6,9 @@
  * Detection order (docs/teachers-scores.md, "Loading a teacher"):
  *   1. a first byte '{' followed by a UBJSON type or count marker
  *      (i U I l L $ #): XGBoost UBJSON;
- *   2. otherwise, after a UTF-8 BOM and leading whitespace, '{': JSON; "format":"glassbox-mlp" -> glassbox-mlp,
- *      "format":"glassbox-student" -> a student artifact, an object with
- *      "learner" -> XGBoost JSON;
+ *   2. otherwise, after a UTF-8 BOM and leading whitespace, '{': JSON;
+ *      "format":"glassbox-mlp" -> glassbox-mlp, "format":"glassbox-student"
+ *      -> a student artifact, an object with "learner" -> XGBoost JSON;
  *   3. a first line "tree": LightGBM text;
  *   anything else: GB_EUNUSABLE "unrecognised model format".
  */
