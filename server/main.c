@@ -15,6 +15,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cli_inspect, "parse a CSV and print the dataset JSON"},
+    {"predict", cli_predict, "score a teacher or student on a CSV"},
 };
 
 static void usage(FILE *out)
