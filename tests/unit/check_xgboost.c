@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/data/csv.h"
 #include "core/model/model.h"
 #include "core/model/teachers/ubjson.h"
 #include "core/model/teachers/xgboost.h"
@@ -288,6 +289,68 @@ START_TEST(test_levels_from_table)
     ck_assert_ptr_null(m);
     ck_assert_str_eq(err.field, "grade");
     free(bytes);
+}
+END_TEST
+
+/* The dataset CSV (text levels) bound by name through gb_model_predict_table
+ * with level names from the table, and design.csv (codes as numbers) bound to
+ * the default decimal-code levels: both reproduce xgboost. */
+static void check_table_binding(const char *csv, int levels_from_table,
+                                const char *model_file, const char *name)
+{
+    gb_table *t = NULL;
+    gb_error err;
+    ck_assert_msg(gb_csv_read_file(csv, NULL, &t, &err) == GB_OK, "%s", err.message);
+    char path[256];
+    snprintf(path, sizeof path, FIX "%s", model_file);
+    size_t n = 0;
+    char *bytes = read_all(path, &n);
+    gb_xgboost_options opts = {levels_from_table ? t : NULL};
+    gb_model *m = NULL;
+    ck_assert_int_eq(gb_xgboost_load_opts(bytes, n, &opts, &m, &err), GB_OK);
+    free(bytes);
+    size_t pr = 0, pc = 0;
+    snprintf(path, sizeof path, FIX "%s_pred.csv", name);
+    double *pred = read_matrix(path, &pr, &pc);
+    ck_assert_uint_eq(pr, t->n_rows);
+    double *out = malloc(pr * m->n_outputs * sizeof *out);
+    ck_assert_int_eq(gb_model_predict_table(m, t, NULL, pr, out, &err), GB_OK);
+    for (size_t r = 0; r < pr; r++)
+        for (size_t k = 0; k < pc; k++) {
+            double got =
+                m->task == GB_TASK_BINARY ? out[2 * r + 1] : out[r * m->n_outputs + k];
+            ck_assert_msg(fabs(got - pred[r * pc + k]) <= 1e-6,
+                          "%s row %zu: %.9g vs %.9g", model_file, r, got,
+                          pred[r * pc + k]);
+        }
+    free(out);
+    free(pred);
+    gb_model_free(m);
+    gb_table_free(t);
+}
+
+START_TEST(test_predict_table_dataset)
+{
+    check_table_binding(FIX "dataset.csv", 1, "binary.ubj", "binary");
+    check_table_binding(FIX "dataset.csv", 1, "multiclass.json", "multiclass");
+    check_table_binding(FIX "dataset.csv", 1, "regression.ubj", "regression");
+    check_table_binding(FIX "design.csv", 0, "binary.json", "binary");
+    check_table_binding(FIX "design.csv", 1, "multiclass.ubj", "multiclass");
+}
+END_TEST
+
+START_TEST(test_predict_table_missing_feature)
+{
+    gb_table *t = NULL;
+    gb_error err;
+    ck_assert_int_eq(gb_csv_read_file(FIX "logitraw_pred.csv", NULL, &t, &err), GB_OK);
+    gb_model *m = load_path(FIX "binary.json");
+    double out[2];
+    ck_assert_int_eq(gb_model_predict_table(m, t, NULL, 1, out, &err), GB_EUNUSABLE);
+    ck_assert_ptr_nonnull(strstr(err.message, "income"));
+    ck_assert_ptr_nonnull(strstr(err.message, "grade"));
+    gb_model_free(m);
+    gb_table_free(t);
 }
 END_TEST
 
@@ -706,6 +769,8 @@ static Suite *xgboost_suite(void)
     tcase_add_test(tc, test_json_ubj_identical);
     tcase_add_test(tc, test_features_and_summary);
     tcase_add_test(tc, test_levels_from_table);
+    tcase_add_test(tc, test_predict_table_dataset);
+    tcase_add_test(tc, test_predict_table_missing_feature);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("refusals");
