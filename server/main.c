@@ -15,6 +15,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cli_inspect, "parse a CSV and print the dataset JSON"},
+    {"train-teacher", cli_train_teacher,
+     "train an MLP teacher, write glassbox-mlp JSON"},
 };
 
 static void usage(FILE *out)

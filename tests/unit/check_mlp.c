@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/base.h"
+#include "core/data/csv.h"
 #include "core/json.h"
 #include "core/math/adam.h"
 #include "core/model/model.h"
@@ -128,6 +129,18 @@ START_TEST(test_fixture_predictions_match_library)
     }
     fprintf(stderr, "mlp %s: max |glassbox - library| = %.3g\n", name, worst);
     ck_assert_msg(worst <= 1e-9, "%s: max |glassbox - library| = %g", name, worst);
+
+    /* the same through the CSV reader and the by-name design matrix */
+    gb_table *table = NULL;
+    snprintf(path, sizeof path, FIX "%s_data.csv", name);
+    ck_assert_int_eq(gb_csv_read_file(path, NULL, &table, &err), GB_OK);
+    double *by_name = malloc(data.n_rows * m->n_outputs * sizeof *by_name);
+    ck_assert_int_eq(
+        gb_model_predict_table(m, table, NULL, table->n_rows, by_name, &err), GB_OK);
+    for (size_t i = 0; i < data.n_rows * m->n_outputs; i++)
+        ck_assert(by_name[i] == out[i]);
+    free(by_name);
+    gb_table_free(table);
 
     /* margins are the logits of the same probabilities */
     double *margin = malloc(data.n_rows * m->n_margins * sizeof *margin);
@@ -347,7 +360,7 @@ static const bad_doc bad_docs[] = {
      "layers[1]"},
     {"unknown layer field",
      "{" HEAD ",\"layers\":[" L0 ",{\"weights\":[[1,-1]],\"bias\":[0.5],\"activation\":"
-                                 "\"identity\",\"dropout\":0}]," TAIL "}",
+     "\"identity\",\"dropout\":0}]," TAIL "}",
      GB_EUNUSABLE, "layers[1].dropout"},
     {"missing weights",
      "{" HEAD ",\"layers\":[{\"bias\":[0],\"activation\":\"relu\"}]," TAIL "}",
@@ -376,11 +389,11 @@ static const bad_doc bad_docs[] = {
      GB_EUNUSABLE, "layers[0].weights[1]"},
     {"weight not a number",
      "{" HEAD ",\"layers\":[{\"weights\":[[1,2],[\"x\",4]],\"bias\":[0,0],"
-              "\"activation\":\"relu\"}," L1 "]," TAIL "}",
+     "\"activation\":\"relu\"}," L1 "]," TAIL "}",
      GB_EUNUSABLE, "layers[0].weights[1][0]"},
     {"infinite weight",
      "{" HEAD ",\"layers\":[{\"weights\":[[1,1e999],[3,4]],\"bias\":[0,0],"
-              "\"activation\":\"relu\"}," L1 "]," TAIL "}",
+     "\"activation\":\"relu\"}," L1 "]," TAIL "}",
      GB_EUNUSABLE, "layers[0].weights[0][1]"},
     {"null weight",
      "{" HEAD ",\"layers\":[" L0
@@ -407,7 +420,7 @@ static const bad_doc bad_docs[] = {
      GB_EUNUSABLE, "layers[0].activation"},
     {"unknown activation",
      "{" HEAD ",\"layers\":[{\"weights\":[[1,2],[3,4]],\"bias\":[0,0],\"activation\":"
-              "\"softplus\"}," L1 "]," TAIL "}",
+     "\"softplus\"}," L1 "]," TAIL "}",
      GB_EUNUSABLE, "layers[0].activation"},
     {"preprocess not an object",
      "{" HEAD ",\"preprocess\":[1],\"layers\":[" L0 "," L1 "]," TAIL "}", GB_EUNUSABLE,
