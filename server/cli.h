@@ -33,5 +33,6 @@ gb_status cli_write_file(const char *path, const char *text, gb_error *err);
 int cli_inspect(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_distill(int argc, char **argv);
+int cli_train_teacher(int argc, char **argv);
 
 #endif /* SERVER_CLI_H */
