@@ -108,16 +108,18 @@ gb_status gb_student_from_json(const cJSON *artifact, gb_model **out, gb_error *
 gb_status gb_student_export(const gb_model *student, const char *format, char **out,
                             gb_error *err)
 {
-    const char *kind = student != NULL && student->ops != NULL ? student->ops->kind : "";
+    const char *kind =
+        student != NULL && student->ops != NULL ? student->ops->kind : "";
     const student_type *st = student_type_find(kind);
     if (st == NULL)
-        return gb_error_set(err, GB_EUNUSABLE, "a '%s' model is not an exportable student",
-                            kind);
+        return gb_error_set(err, GB_EUNUSABLE,
+                            "a '%s' model is not an exportable student", kind);
     if (format != NULL && strcmp(format, "sql") == 0 && st->export_sql != NULL)
         return st->export_sql(student, out, err);
     if (format != NULL && strcmp(format, "c") == 0 && st->export_c != NULL)
         return st->export_c(student, out, err);
-    gb_error_set(err, GB_EUNUSABLE, "unknown export format '%s' for a %s student (known: sql, c)",
+    gb_error_set(err, GB_EUNUSABLE,
+                 "unknown export format '%s' for a %s student (known: sql, c)",
                  format != NULL ? format : "", kind);
     gb_error_field(err, "format");
     return GB_EUNUSABLE;

@@ -31,7 +31,8 @@ static const char *const param_names[] = {"max_depth", "min_samples_leaf", "max_
 static gb_status param_error(gb_error *err, const char *key, const char *value,
                              const char *what)
 {
-    gb_error_set(err, GB_EUNUSABLE, "tree parameter '%s' %s (got '%s')", key, what, value);
+    gb_error_set(err, GB_EUNUSABLE, "tree parameter '%s' %s (got '%s')", key, what,
+                 value);
     gb_error_field(err, key);
     return GB_EUNUSABLE;
 }
@@ -135,8 +136,9 @@ const tree_node *gb_tree_leaf_of(const tree_impl *t, const double *x)
 {
     const tree_node *node = &t->nodes[0];
     while (node->feature >= 0)
-        node = &t->nodes[gb_tree_node_goes_left(t, node, x[node->feature]) ? node->left
-                                                                             : node->right];
+        node =
+            &t->nodes[gb_tree_node_goes_left(t, node, x[node->feature]) ? node->left
+                                                                        : node->right];
     return node;
 }
 
@@ -238,11 +240,11 @@ static int tree_measure(tree_impl *t)
 /* ------------------------------------------------------------------------ */
 
 typedef struct feat_bins {
-    size_t n_bins;       /* non-missing bins; the missing bin is n_bins */
-    double *edges;       /* numeric: n_bins - 1 increasing upper edges */
-    size_t hist_at;      /* first bin of this feature in a node histogram */
-    unsigned char *b8;   /* n_rows bin indices, or */
-    uint16_t *b16;       /* when the feature has more than 255 bins */
+    size_t n_bins;     /* non-missing bins; the missing bin is n_bins */
+    double *edges;     /* numeric: n_bins - 1 increasing upper edges */
+    size_t hist_at;    /* first bin of this feature in a node histogram */
+    unsigned char *b8; /* n_rows bin indices, or */
+    uint16_t *b16;     /* when the feature has more than 255 bins */
     int categorical;
     /* split-search scratch owned by this feature's task */
     double *scan;        /* 3 * K doubles (+ categorical extras) */
@@ -252,8 +254,8 @@ typedef struct feat_bins {
 
 typedef struct split_info {
     double gain;
-    int feature;      /* -1: no split */
-    size_t cut;       /* numeric: bins <= cut go left; categorical: prefix length */
+    int feature; /* -1: no split */
+    size_t cut;  /* numeric: bins <= cut go left; categorical: prefix length */
     int missing_left;
     size_t n_left;
 } split_info;
@@ -693,8 +695,8 @@ static gb_status node_add(fit_ctx *c, size_t n, size_t *id)
     return GB_OK;
 }
 
-static int bin_goes_left(const fit_ctx *c, const grow_node *node, const unsigned char *cat_left,
-                         size_t b)
+static int bin_goes_left(const fit_ctx *c, const grow_node *node,
+                         const unsigned char *cat_left, size_t b)
 {
     const feat_bins *fb = &c->fb[node->feature];
     if (b == fb->n_bins)
@@ -829,7 +831,8 @@ static gb_status split_leaf(fit_ctx *c, work_leaf *w, unsigned char *cat_left)
     child[1].begin = w->begin + n_left;
     child[1].end = w->end;
     child[0].depth = child[1].depth = w->depth + 1;
-    int want[2] = {splittable(c, left_id, w->depth + 1), splittable(c, right_id, w->depth + 1)};
+    int want[2] = {splittable(c, left_id, w->depth + 1),
+                   splittable(c, right_id, w->depth + 1)};
     double *parent_hist = w->hist;
     w->hist = NULL;
     if (want[0] || want[1]) {
@@ -895,20 +898,22 @@ static gb_status build_targets(fit_ctx *c, gb_error *err)
         if (alpha > 0.0) {
             y = ts->y_class[i];
             if (y < 0 || (size_t)y >= nc)
-                return gb_error_set(err, GB_EUNUSABLE,
-                                    "tree: class label %ld of training row %zu is outside "
-                                    "0..%zu",
-                                    y, i + 1, nc - 1);
+                return gb_error_set(
+                    err, GB_EUNUSABLE,
+                    "tree: class label %ld of training row %zu is outside "
+                    "0..%zu",
+                    y, i + 1, nc - 1);
         }
         for (size_t k = (K == 1 ? 1 : 0); k < nc; k++) {
             double s = 0.0;
             if (alpha < 1.0) {
                 s = ts->soft[i * nc + k];
                 if (!(s >= 0.0 && s <= 1.0))
-                    return gb_error_set(err, GB_EUNUSABLE,
-                                        "tree: soft target %zu of training row %zu is not "
-                                        "a probability",
-                                        k + 1, i + 1);
+                    return gb_error_set(
+                        err, GB_EUNUSABLE,
+                        "tree: soft target %zu of training row %zu is not "
+                        "a probability",
+                        k + 1, i + 1);
             }
             double hard = y == (long)k ? 1.0 : 0.0;
             double v = alpha * hard + (1.0 - alpha) * s;
@@ -925,20 +930,22 @@ static gb_status build_targets(fit_ctx *c, gb_error *err)
 static gb_status check_train_set(const gb_train_set *ts, gb_error *err)
 {
     if (ts == NULL || (ts->n_features > 0 && (ts->X == NULL || ts->features == NULL)))
-        return gb_error_set(err, GB_EUNUSABLE, "tree: training set has no design matrix");
+        return gb_error_set(err, GB_EUNUSABLE,
+                            "tree: training set has no design matrix");
     if (ts->n_rows == 0)
         return gb_error_set(err, GB_EUNUSABLE, "tree: training set has no rows");
     if (ts->n_rows >= (size_t)UINT32_MAX)
         return gb_error_set(err, GB_ETOOLARGE,
-                            "tree: %zu training rows exceed the limit of %u", ts->n_rows,
-                            UINT32_MAX - 1);
+                            "tree: %zu training rows exceed the limit of %u",
+                            ts->n_rows, UINT32_MAX - 1);
     if (ts->n_features > (size_t)INT32_MAX)
         return gb_error_set(err, GB_ETOOLARGE, "tree: too many features");
     if (!(ts->alpha >= 0.0 && ts->alpha <= 1.0))
         return gb_error_set(err, GB_EUNUSABLE, "tree: alpha must be in [0, 1]");
     if (ts->task == GB_TASK_REGRESSION) {
         if (ts->alpha > 0.0 && ts->y_value == NULL)
-            return gb_error_set(err, GB_EUNUSABLE, "tree: alpha > 0 needs hard targets");
+            return gb_error_set(err, GB_EUNUSABLE,
+                                "tree: alpha > 0 needs hard targets");
     } else if (ts->task == GB_TASK_BINARY || ts->task == GB_TASK_MULTICLASS) {
         if (ts->n_classes < 2 || ts->classes == NULL ||
             (ts->task == GB_TASK_BINARY && ts->n_classes != 2))
@@ -1213,9 +1220,9 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         }
     }
     size_t n_leaves = 1;
-    double expect_leaves = c.p.max_leaves ? (double)c.p.max_leaves
-                                          : fmin(ldexp(1.0, (int)c.p.max_depth),
-                                                 (double)c.n_rows);
+    double expect_leaves = c.p.max_leaves
+                               ? (double)c.p.max_leaves
+                               : fmin(ldexp(1.0, (int)c.p.max_depth), (double)c.n_rows);
     while (c.n_frontier > 0 && (c.p.max_leaves == 0 || n_leaves < c.p.max_leaves)) {
         if (gb_progress_cancelled(progress)) {
             rc = gb_error_set(err, GB_ECANCELLED, "tree: fit cancelled");
@@ -1250,9 +1257,9 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
     if (assemble(&c, &t) != GB_OK)
         goto nomem;
     tree_measure(t);
-    gb_model *m = gb_model_create(&tree_ops, t, ts->task, ts->features, ts->n_features,
-                                  ts->classes, ts->task == GB_TASK_REGRESSION ? 0 : ts->n_classes,
-                                  err);
+    gb_model *m = gb_model_create(
+        &tree_ops, t, ts->task, ts->features, ts->n_features, ts->classes,
+        ts->task == GB_TASK_REGRESSION ? 0 : ts->n_classes, err);
     t = NULL; /* owned (or freed) by gb_model_create */
     if (m == NULL) {
         rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
@@ -1264,8 +1271,9 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
     goto out;
 
 nomem:
-    rc = gb_error_set(err, GB_ENOMEM, "tree: out of memory fitting %zu rows x %zu features",
-                      ts->n_rows, ts->n_features);
+    rc = gb_error_set(err, GB_ENOMEM,
+                      "tree: out of memory fitting %zu rows x %zu features", ts->n_rows,
+                      ts->n_features);
 out:
     tree_impl_free(t);
     gb_free(cat_left);
@@ -1281,14 +1289,10 @@ out:
 static const char *task_text(gb_task task)
 {
     switch (task) {
-    case GB_TASK_BINARY:
-        return "binary";
-    case GB_TASK_MULTICLASS:
-        return "multiclass";
-    case GB_TASK_REGRESSION:
-        return "regression";
-    default:
-        return "auto";
+    case GB_TASK_BINARY: return "binary";
+    case GB_TASK_MULTICLASS: return "multiclass";
+    case GB_TASK_REGRESSION: return "regression";
+    default: return "auto";
     }
 }
 
@@ -1355,8 +1359,8 @@ static char *level_list(const gb_feature *feat, const unsigned char *set, int wa
     return b.text;
 }
 
-static char *condition_text(const gb_model *m, const tree_impl *t, const tree_node *node,
-                            int left)
+static char *condition_text(const gb_model *m, const tree_impl *t,
+                            const tree_node *node, int left)
 {
     const gb_feature *feat = &m->features[node->feature];
     gb_tree_buf b = {0};
@@ -1435,6 +1439,48 @@ static int walk_rules(rule_walk *rw, size_t id)
     return 1;
 }
 
+/* cJSON prints numbers through a tolerant 15-digit check that can lose the
+ * last bit; artifact numbers are written as raw shortest round-trip text so
+ * a rebuilt tree predicts identical doubles. */
+static cJSON *exact_number(double v)
+{
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    char buf[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
+static int add_exact(cJSON *obj, const char *key, double v)
+{
+    cJSON *item = exact_number(v);
+    if (item == NULL)
+        return 0;
+    if (!cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        return 0;
+    }
+    return 1;
+}
+
+static cJSON *exact_array(const double *v, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        cJSON *item = exact_number(v[i]);
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 static cJSON *features_json(const gb_model *m)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -1445,9 +1491,9 @@ static cJSON *features_json(const gb_model *m)
         cJSON *o = cJSON_CreateObject();
         if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
             cJSON_AddStringToObject(o, "name", feat->name) == NULL ||
-            cJSON_AddStringToObject(o, "kind", feat->kind == GB_FEAT_CATEGORICAL
-                                                   ? "categorical"
-                                                   : "numeric") == NULL)
+            cJSON_AddStringToObject(
+                o, "kind",
+                feat->kind == GB_FEAT_CATEGORICAL ? "categorical" : "numeric") == NULL)
             goto fail;
         if (feat->kind == GB_FEAT_CATEGORICAL) {
             cJSON *lv = gb_json_string_array_create(feat->levels, feat->n_levels);
@@ -1470,7 +1516,7 @@ static cJSON *node_json(const gb_model *m, const tree_impl *t, size_t id)
     if (o == NULL || gb_json_add_number(o, "id", (double)id) == NULL)
         goto fail;
     if (node->feature < 0) {
-        cJSON *v = gb_json_number_array_create(t->values + node->value_at, m->n_outputs);
+        cJSON *v = exact_array(t->values + node->value_at, m->n_outputs);
         if (v == NULL || !cJSON_AddItemToObject(o, "value", v)) {
             cJSON_Delete(v);
             goto fail;
@@ -1484,7 +1530,7 @@ static cJSON *node_json(const gb_model *m, const tree_impl *t, size_t id)
         cJSON_AddStringToObject(o, "feature_name", feat->name) == NULL)
         goto fail;
     if (node->n_levels == 0) {
-        if (gb_json_add_number(o, "threshold", node->threshold) == NULL)
+        if (!add_exact(o, "threshold", node->threshold))
             goto fail;
     } else {
         cJSON *lv = cJSON_CreateArray();
@@ -1502,7 +1548,8 @@ static cJSON *node_json(const gb_model *m, const tree_impl *t, size_t id)
             }
         }
     }
-    if (cJSON_AddStringToObject(o, "missing", node->missing_left ? "left" : "right") == NULL ||
+    if (cJSON_AddStringToObject(o, "missing", node->missing_left ? "left" : "right") ==
+            NULL ||
         gb_json_add_number(o, "left", node->left) == NULL ||
         gb_json_add_number(o, "right", node->right) == NULL ||
         gb_json_add_number(o, "n", (double)node->n) == NULL ||
@@ -1541,10 +1588,12 @@ static cJSON *tree_to_json(const gb_model *m)
         goto fail;
     }
     cJSON *params = cJSON_AddObjectToObject(root, "params");
-    if (params == NULL || gb_json_add_number(params, "max_depth", t->params.max_depth) == NULL ||
-        gb_json_add_number(params, "min_samples_leaf", (double)t->params.min_samples_leaf) ==
+    if (params == NULL ||
+        gb_json_add_number(params, "max_depth", t->params.max_depth) == NULL ||
+        gb_json_add_number(params, "min_samples_leaf",
+                           (double)t->params.min_samples_leaf) == NULL ||
+        gb_json_add_number(params, "max_leaves", (double)t->params.max_leaves) ==
             NULL ||
-        gb_json_add_number(params, "max_leaves", (double)t->params.max_leaves) == NULL ||
         gb_json_add_number(params, "max_bins", t->params.max_bins) == NULL)
         goto fail;
     cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
@@ -1583,8 +1632,8 @@ static gb_status bad_field(gb_error *err, const char *field, const char *what)
     return GB_EUNUSABLE;
 }
 
-static gb_status get_index(const cJSON *obj, const char *path, const char *key, double max,
-                           size_t *out, gb_error *err)
+static gb_status get_index(const cJSON *obj, const char *path, const char *key,
+                           double max, size_t *out, gb_error *err)
 {
     double v = 0.0;
     gb_status rc = gb_json_get_number(obj, path, key, &v, err);
@@ -1653,7 +1702,8 @@ static gb_status params_from_json(const cJSON *o, gb_tree_params *p, gb_error *e
     size_t v[4];
     gb_status rc;
     for (size_t i = 0; i < 4; i++)
-        if ((rc = get_index(o, "params", param_names[i], 4294967295.0, &v[i], err)) != GB_OK)
+        if ((rc = get_index(o, "params", param_names[i], 4294967295.0, &v[i], err)) !=
+            GB_OK)
             return rc;
     p->max_depth = (unsigned)v[0];
     p->min_samples_leaf = v[1];
@@ -1664,8 +1714,9 @@ static gb_status params_from_json(const cJSON *o, gb_tree_params *p, gb_error *e
     return GB_OK;
 }
 
-static gb_status nodes_from_json(const cJSON *arr, const gb_feature *feats, size_t n_feat,
-                                 size_t n_out, tree_impl *t, gb_error *err)
+static gb_status nodes_from_json(const cJSON *arr, const gb_feature *feats,
+                                 size_t n_feat, size_t n_out, tree_impl *t,
+                                 gb_error *err)
 {
     size_t n = (size_t)cJSON_GetArraySize(arr);
     if (n == 0 || n > (size_t)INT32_MAX)
@@ -1729,27 +1780,30 @@ static gb_status nodes_from_json(const cJSON *arr, const gb_feature *feats, size
         }
         size_t f = 0, left = 0, right = 0, n_missing = 0;
         const char *missing = NULL;
-        if ((rc = get_index(o, path, "feature", (double)n_feat - 1, &f, err)) != GB_OK ||
+        if ((rc = get_index(o, path, "feature", (double)n_feat - 1, &f, err)) !=
+                GB_OK ||
             (rc = get_index(o, path, "left", (double)(n - 1), &left, err)) != GB_OK ||
             (rc = get_index(o, path, "right", (double)(n - 1), &right, err)) != GB_OK ||
             (rc = gb_json_get_string(o, path, "missing", &missing, err)) != GB_OK)
             return rc;
         if (cJSON_GetObjectItemCaseSensitive(o, "n_missing") != NULL &&
-            (rc = get_index(o, path, "n_missing", 4294967295.0, &n_missing, err)) != GB_OK)
+            (rc = get_index(o, path, "n_missing", 4294967295.0, &n_missing, err)) !=
+                GB_OK)
             return rc;
         /* pre-order: children come after their parent, the left one first */
         if (left != i + 1 || right <= left)
             return bad_field(err, path, "has children that are not in pre-order");
         if (strcmp(missing, "left") != 0 && strcmp(missing, "right") != 0)
-            return bad_field(err, path, "has 'missing' other than \"left\" or \"right\"");
+            return bad_field(err, path,
+                             "has 'missing' other than \"left\" or \"right\"");
         node->feature = (int32_t)f;
         node->left = (int32_t)left;
         node->right = (int32_t)right;
         node->missing_left = strcmp(missing, "left") == 0;
         node->n_missing = n_missing;
         if (feats[f].kind == GB_FEAT_NUMERIC) {
-            if ((rc = gb_json_get_number(o, path, "threshold", &node->threshold, err)) !=
-                GB_OK)
+            if ((rc = gb_json_get_number(o, path, "threshold", &node->threshold,
+                                         err)) != GB_OK)
                 return rc;
             continue;
         }
@@ -1764,10 +1818,12 @@ static gb_status nodes_from_json(const cJSON *arr, const gb_feature *feats, size
         {
             size_t l = 0;
             while (l < node->n_levels &&
-                   !(cJSON_IsString(item) && strcmp(item->valuestring, feats[f].levels[l]) == 0))
+                   !(cJSON_IsString(item) &&
+                     strcmp(item->valuestring, feats[f].levels[l]) == 0))
                 l++;
             if (l == node->n_levels)
-                return bad_field(err, path, "names a left level the feature does not have");
+                return bad_field(err, path,
+                                 "names a left level the feature does not have");
             t->left_levels[node->levels_at + l] = 1;
         }
         if (node->n_levels == 0)
@@ -1828,8 +1884,8 @@ gb_status gb_tree_from_json(const cJSON *artifact, gb_model **out, gb_error *err
         return bad_field(err, "task", "must be binary, multiclass or regression");
     if (task != GB_TASK_REGRESSION) {
         if ((rc = gb_json_get_array(artifact, "", "classes", &arr, err)) != GB_OK ||
-            (rc = gb_json_string_array(arr, "classes", 100000, &classes, &n_classes, err)) !=
-                GB_OK)
+            (rc = gb_json_string_array(arr, "classes", 100000, &classes, &n_classes,
+                                       err)) != GB_OK)
             return rc;
         if (n_classes < 2 || (task == GB_TASK_BINARY && n_classes != 2)) {
             rc = bad_field(err, "classes", "has the wrong number of classes");
@@ -1849,13 +1905,15 @@ gb_status gb_tree_from_json(const cJSON *artifact, gb_model **out, gb_error *err
         (rc = params_from_json(params, &t->params, err)) != GB_OK ||
         (rc = gb_json_get_array(artifact, "", "nodes", &arr, err)) != GB_OK ||
         (rc = nodes_from_json(arr, feats, n_feat,
-                              task == GB_TASK_REGRESSION ? 1 : n_classes, t, err)) != GB_OK)
+                              task == GB_TASK_REGRESSION ? 1 : n_classes, t, err)) !=
+            GB_OK)
         goto out;
     if (!tree_measure(t)) {
         rc = bad_field(err, "nodes", "are deeper than 32 levels");
         goto out;
     }
-    gb_model *m = gb_model_create(&tree_ops, t, task, feats, n_feat, classes, n_classes, err);
+    gb_model *m =
+        gb_model_create(&tree_ops, t, task, feats, n_feat, classes, n_classes, err);
     t = NULL;
     if (m == NULL) {
         rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;

@@ -96,12 +96,13 @@ gb_status gb_tree_export_sql(const gb_model *m, char **out, gb_error *err)
         return gb_error_set(err, GB_EUNUSABLE, "SQL export: the model is not a tree");
     const tree_impl *t = m->impl;
     gb_tree_buf b = {0};
-    gb_tree_buf_printf(&b,
-                       "-- glassbox tree student (depth %u, %zu leaves): one expression "
-                       "per output;\n-- numeric columns compared with <=, categorical "
-                       "columns hold level names as text,\n-- NULL (or an unknown level) "
-                       "takes the recorded missing side.\n",
-                       t->depth, t->n_leaves);
+    gb_tree_buf_printf(
+        &b,
+        "-- glassbox tree student (depth %u, %zu leaves): one expression "
+        "per output;\n-- numeric columns compared with <=, categorical "
+        "columns hold level names as text,\n-- NULL (or an unknown level) "
+        "takes the recorded missing side.\n",
+        t->depth, t->n_leaves);
     for (size_t k = 0; k < m->n_outputs; k++) {
         if (k > 0)
             gb_tree_buf_printf(&b, ",\n");
@@ -187,9 +188,10 @@ gb_status gb_tree_export_c(const gb_model *m, char **out, gb_error *err)
     gb_tree_buf b = {0};
     gb_tree_buf_printf(&b, "/*\n * glassbox tree student (depth %u, %zu leaves).\n *\n",
                        t->depth, t->n_leaves);
-    gb_tree_buf_printf(&b, " * x: %zu doubles, the features in this order (NaN = missing;\n"
-                           " * categorical features as level codes 0, 1, ... in the order "
-                           "listed):\n",
+    gb_tree_buf_printf(&b,
+                       " * x: %zu doubles, the features in this order (NaN = missing;\n"
+                       " * categorical features as level codes 0, 1, ... in the order "
+                       "listed):\n",
                        m->n_features);
     for (size_t f = 0; f < m->n_features; f++) {
         const gb_feature *feat = &m->features[f];
@@ -208,7 +210,8 @@ gb_status gb_tree_export_c(const gb_model *m, char **out, gb_error *err)
     if (m->task == GB_TASK_REGRESSION) {
         gb_tree_buf_printf(&b, " * out: 1 double, the predicted value.\n");
     } else {
-        gb_tree_buf_printf(&b, " * out: %zu doubles, the class probabilities:", m->n_outputs);
+        gb_tree_buf_printf(
+            &b, " * out: %zu doubles, the class probabilities:", m->n_outputs);
         for (size_t k = 0; k < m->n_classes; k++) {
             gb_tree_buf_printf(&b, " out[%zu]=P(", k);
             c_comment_text(&b, m->classes[k]);
