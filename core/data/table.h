@@ -24,24 +24,22 @@
 #include "core/base.h"
 
 /* Documented limits (docs/formats.md). */
-#define GB_MAX_COLUMNS 10000       /* columns per dataset */
-#define GB_MAX_FIELD_BYTES 65536   /* bytes per CSV field */
-#define GB_MAX_LINE_BYTES 4194304  /* bytes per CSV record (quoted newlines
-                                      included) */
-#define GB_MAX_LEVELS 1000         /* levels of a categorical column */
-#define GB_MAX_CLASSES 100         /* classes of a multiclass target */
+#define GB_MAX_COLUMNS 10000     /* columns per dataset */
+#define GB_MAX_FIELD_BYTES 65536 /* bytes per CSV field */
+#define GB_MAX_LINE_BYTES                                                              \
+    4194304                /* bytes per CSV record (quoted newlines                    \
+                              included) */
+#define GB_MAX_LEVELS 1000 /* levels of a categorical column */
+#define GB_MAX_CLASSES 100 /* classes of a multiclass target */
 
-typedef enum gb_col_type {
-    GB_COL_NUMERIC = 0,
-    GB_COL_CATEGORICAL = 1
-} gb_col_type;
+typedef enum gb_col_type { GB_COL_NUMERIC = 0, GB_COL_CATEGORICAL = 1 } gb_col_type;
 
 typedef struct gb_column {
     char *name;
     gb_col_type type;
-    double *values;   /* numeric: n_rows values, NaN = missing; else NULL */
-    int32_t *codes;   /* categorical: n_rows codes, -1 = missing; else NULL */
-    char **levels;    /* categorical: n_levels sorted level strings */
+    double *values; /* numeric: n_rows values, NaN = missing; else NULL */
+    int32_t *codes; /* categorical: n_rows codes, -1 = missing; else NULL */
+    char **levels;  /* categorical: n_levels sorted level strings */
     size_t n_levels;
     size_t n_missing;
 } gb_column;
@@ -66,12 +64,12 @@ gb_status gb_task_parse(const char *name, gb_task *task, gb_error *err);
 
 /* The target column of a table, resolved for one task. */
 typedef struct gb_target {
-    size_t col;         /* index of the target column in the table */
-    gb_task task;       /* never GB_TASK_AUTO after resolve */
-    size_t n_classes;   /* classification: >= 2; regression: 0 */
-    char **classes;     /* classification: class labels in level order */
-    int32_t *y_class;   /* classification: n_rows class indices */
-    double *y_value;    /* regression: n_rows values */
+    size_t col;       /* index of the target column in the table */
+    gb_task task;     /* never GB_TASK_AUTO after resolve */
+    size_t n_classes; /* classification: >= 2; regression: 0 */
+    char **classes;   /* classification: class labels in level order */
+    int32_t *y_class; /* classification: n_rows class indices */
+    double *y_value;  /* regression: n_rows values */
 } gb_target;
 
 /* Frees every column and the table; NULL is a no-op. */
@@ -89,8 +87,8 @@ long gb_table_find(const gb_table *table, const char *name);
  * fewer than 2 classes, more than GB_MAX_CLASSES, a categorical target for
  * regression.  On success *out is filled and owned by the caller
  * (gb_target_free); on error *out is zeroed. */
-gb_status gb_target_resolve(const gb_table *table, const char *name,
-                            gb_task task, gb_target *out, gb_error *err);
+gb_status gb_target_resolve(const gb_table *table, const char *name, gb_task task,
+                            gb_target *out, gb_error *err);
 
 /* Frees what gb_target_resolve allocated and zeroes *target. */
 void gb_target_free(gb_target *target);
@@ -103,5 +101,32 @@ typedef struct gb_column_stats {
 
 void gb_column_stats_compute(const gb_column *col, size_t n_rows,
                              gb_column_stats *stats);
+
+/* ---- building tables in memory (tests, generated data, the CSV reader) ---- */
+
+/* An empty table of n_rows rows and no columns; add columns with the
+ * functions below.  Caller frees with gb_table_free.  NULL on allocation
+ * failure (err set). */
+gb_table *gb_table_create(size_t n_rows, gb_error *err);
+
+/* Appends a numeric column named `name` with a copy of values[0..n_rows)
+ * (NaN = missing).  Errors: GB_EUNUSABLE for a duplicate or empty name,
+ * GB_ETOOLARGE beyond GB_MAX_COLUMNS, GB_ENOMEM; the table is unchanged on
+ * error. */
+gb_status gb_table_add_numeric(gb_table *table, const char *name, const double *values,
+                               gb_error *err);
+
+/* Appends a categorical column from n_rows labels (NULL = missing); levels
+ * are the distinct labels in table order (see above).  Errors as
+ * gb_table_add_numeric, plus GB_ETOOLARGE beyond GB_MAX_LEVELS levels. */
+gb_status gb_table_add_categorical(gb_table *table, const char *name,
+                                   const char *const *labels, gb_error *err);
+
+/* Sorts n distinct level strings in place into table order (numeric when
+ * every level is a finite number by core/data/number.h, else strcmp; ties
+ * between equal numbers spelled differently by strcmp).  When old_to_new is
+ * non-NULL, old_to_new[i] receives the new index of the level that was at i.
+ * GB_ENOMEM on allocation failure (levels unchanged). */
+gb_status gb_levels_sort(char **levels, size_t n, int32_t *old_to_new);
 
 #endif /* CORE_DATA_TABLE_H */
