@@ -243,6 +243,13 @@ gb_csv_parser *gb_csv_parser_create(const gb_csv_options *opts, gb_error *err)
         gb_error_set(err, GB_ENOMEM, "out of memory creating the CSV parser");
         return NULL;
     }
+    p->buf_cap = 256;
+    p->buf = gb_malloc(p->buf_cap);
+    if (p->buf == NULL) {
+        gb_free(p);
+        gb_error_set(err, GB_ENOMEM, "out of memory creating the CSV parser");
+        return NULL;
+    }
     p->max_rows = opts != NULL ? opts->max_rows : 0;
     p->line = 1;
     p->field_line = 1;
@@ -591,7 +598,7 @@ static gb_status buf_append(gb_csv_parser *p, const char *s, size_t n, gb_error 
         return parser_fail(p, err, GB_ETOOLARGE, p->field_line, p->col,
                            "field longer than %d bytes", GB_MAX_FIELD_BYTES);
     if (p->buf_len + n > p->buf_cap) {
-        size_t cap = p->buf_cap ? p->buf_cap : 256;
+        size_t cap = p->buf_cap;
         while (cap < p->buf_len + n)
             cap *= 2;
         char *b = gb_realloc(p->buf, cap);
