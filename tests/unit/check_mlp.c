@@ -952,6 +952,35 @@ START_TEST(test_train_cancel_and_bad_input)
 }
 END_TEST
 
+START_TEST(test_train_survives_allocation_failures)
+{
+    labelled tr;
+    labelled_read(DATASETS "breast_cancer_train.csv", &tr);
+    gb_train_set ts = train_set_of(&tr, GB_TASK_BINARY, 1);
+    gb_mlp_train_params p;
+    gb_mlp_train_params_default(&p);
+    p.max_epochs = 2;
+    p.dropout = 0.1;
+    int succeeded = 0;
+    for (long k = 1; k < 500 && !succeeded; k++) {
+        gb_error err;
+        gb_model *m = NULL;
+        gb_alloc_fail_after(k);
+        gb_status rc = gb_mlp_train(&ts, &p, NULL, &m, &err);
+        gb_alloc_fail_after(0);
+        if (rc == GB_OK) {
+            succeeded = 1;
+            gb_model_free(m);
+        } else {
+            ck_assert_int_eq(rc, GB_ENOMEM);
+            ck_assert_ptr_null(m);
+        }
+    }
+    ck_assert(succeeded);
+    labelled_free(&tr);
+}
+END_TEST
+
 START_TEST(test_train_param_parsing)
 {
     gb_mlp_train_params p, before;
@@ -1019,6 +1048,7 @@ static Suite *mlp_suite(void)
     tcase_add_test(train, test_train_is_deterministic_across_threads);
     tcase_add_test(train, test_train_regression_and_missing_values);
     tcase_add_test(train, test_train_cancel_and_bad_input);
+    tcase_add_test(train, test_train_survives_allocation_failures);
     tcase_add_test(train, test_train_param_parsing);
     suite_add_tcase(s, train);
     return s;
