@@ -267,6 +267,27 @@ START_TEST(test_round_trip_is_exact)
 }
 END_TEST
 
+START_TEST(test_missing_features_are_listed)
+{
+    /* the wine model scored on the breast_cancer columns: every one of its
+     * features is missing and named */
+    gb_error err;
+    gb_model *m = NULL;
+    gb_table *table = NULL;
+    ck_assert_int_eq(gb_mlp_load_file(FIX "wine_tanh.json", &m, &err), GB_OK);
+    ck_assert_int_eq(gb_csv_read_file(FIX "binary_relu_data.csv", NULL, &table, &err),
+                     GB_OK);
+    double out[3];
+    ck_assert_int_eq(gb_model_predict_table(m, table, NULL, 1, out, &err),
+                     GB_EUNUSABLE);
+    ck_assert_msg(strstr(err.message, "alcohol") != NULL &&
+                      strstr(err.message, "proline") != NULL,
+                  "%s", err.message);
+    gb_table_free(table);
+    gb_model_free(m);
+}
+END_TEST
+
 START_TEST(test_save_to_bad_path_leaves_nothing)
 {
     gb_error err;
@@ -1024,6 +1045,7 @@ static Suite *mlp_suite(void)
     tcase_add_test(tc, test_blocks_equal_single_rows);
     tcase_add_loop_test(tc, test_round_trip_is_exact, 0,
                         (int)(sizeof fixture_names / sizeof fixture_names[0]));
+    tcase_add_test(tc, test_missing_features_are_listed);
     tcase_add_test(tc, test_save_to_bad_path_leaves_nothing);
     tcase_add_loop_test(tc, test_bad_document_is_refused, 0,
                         (int)(sizeof bad_docs / sizeof bad_docs[0]));
