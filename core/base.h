@@ -19,24 +19,24 @@
 
 typedef enum gb_status {
     GB_OK = 0,
-    GB_EINPUT,       /* user input is malformed (CLI exit 2, HTTP 400) */
-    GB_EUNUSABLE,    /* valid syntax but unusable (HTTP 422): missing features,
-                        unsupported objective, bad parameter value */
-    GB_ETOOLARGE,    /* a size limit was exceeded (HTTP 413) */
-    GB_ENOMEM,       /* allocation failed (HTTP 500/507) */
-    GB_EIO,          /* file or disk error (HTTP 500/507) */
-    GB_ECANCELLED,   /* a cancel flag was raised */
-    GB_ENOTFOUND,    /* unknown id or file (HTTP 404) */
-    GB_ECONFLICT,    /* state conflict (HTTP 409) */
-    GB_EINTERNAL     /* a bug: an invariant failed (CLI exit 1, HTTP 500) */
+    GB_EINPUT,     /* user input is malformed (CLI exit 2, HTTP 400) */
+    GB_EUNUSABLE,  /* valid syntax but unusable (HTTP 422): missing features,
+                      unsupported objective, bad parameter value */
+    GB_ETOOLARGE,  /* a size limit was exceeded (HTTP 413) */
+    GB_ENOMEM,     /* allocation failed (HTTP 500/507) */
+    GB_EIO,        /* file or disk error (HTTP 500/507) */
+    GB_ECANCELLED, /* a cancel flag was raised */
+    GB_ENOTFOUND,  /* unknown id or file (HTTP 404) */
+    GB_ECONFLICT,  /* state conflict (HTTP 409) */
+    GB_EINTERNAL   /* a bug: an invariant failed (CLI exit 1, HTTP 500) */
 } gb_status;
 
 /* Where a user-input error was found; 0 means "not applicable". */
 typedef struct gb_error {
     gb_status code;
-    long line;        /* 1-based input line, 0 if none */
-    long column;      /* 1-based column (field index for CSV), 0 if none */
-    char field[128];  /* offending field/parameter/column name, "" if none */
+    long line;       /* 1-based input line, 0 if none */
+    long column;     /* 1-based column (field index for CSV), 0 if none */
+    char field[128]; /* offending field/parameter/column name, "" if none */
     char message[512];
 } gb_error;
 

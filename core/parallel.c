@@ -28,8 +28,7 @@ static void *pool_worker(void *arg)
     return NULL;
 }
 
-void gb_parallel_for(size_t n_tasks, unsigned n_threads, gb_task_cb task_cb,
-                     void *ctx)
+void gb_parallel_for(size_t n_tasks, unsigned n_threads, gb_task_cb task_cb, void *ctx)
 {
     if (n_tasks == 0)
         return;

@@ -18,7 +18,6 @@ typedef void (*gb_task_cb)(void *ctx, size_t task);
  * threads (the caller's thread included) and returns when all are done.
  * n_threads <= 1, or thread creation failure, runs them in order on the
  * caller's thread. */
-void gb_parallel_for(size_t n_tasks, unsigned n_threads, gb_task_cb task_cb,
-                     void *ctx);
+void gb_parallel_for(size_t n_tasks, unsigned n_threads, gb_task_cb task_cb, void *ctx);
 
 #endif /* CORE_PARALLEL_H */

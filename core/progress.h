@@ -19,7 +19,7 @@ typedef void (*gb_progress_cb)(void *ctx, const char *phase, double fraction);
 typedef struct gb_progress {
     gb_progress_cb report_cb; /* may be NULL */
     void *ctx;
-    atomic_int *cancel;       /* may be NULL; nonzero = stop */
+    atomic_int *cancel; /* may be NULL; nonzero = stop */
 } gb_progress;
 
 /* Reports if a callback is set; NULL progress is a no-op. */

@@ -55,7 +55,7 @@ gb_status gb_csv_parser_finish(gb_csv_parser *p, gb_table **out, gb_error *err);
 void gb_csv_parser_free(gb_csv_parser *p);
 
 /* Convenience: parses a whole file by path, reading it in chunks. */
-gb_status gb_csv_read_file(const char *path, const gb_csv_options *opts,
-                           gb_table **out, gb_error *err);
+gb_status gb_csv_read_file(const char *path, const gb_csv_options *opts, gb_table **out,
+                           gb_error *err);
 
 #endif /* CORE_DATA_CSV_H */

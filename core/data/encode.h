@@ -35,7 +35,7 @@ typedef enum gb_feature_kind {
 typedef struct gb_feature {
     char *name;
     gb_feature_kind kind;
-    char **levels;   /* CATEGORICAL: level names, index = code; else NULL */
+    char **levels; /* CATEGORICAL: level names, index = code; else NULL */
     size_t n_levels;
 } gb_feature;
 
@@ -70,8 +70,8 @@ void gb_design_fill(const gb_design *design, const size_t *rows, size_t row0,
 /* Means and standard deviations (population, ddof 0) of each column of
  * X[n_rows x n_cols], ignoring NaN.  A constant or all-missing column gets
  * scale 1.  mean and scale have n_cols entries. */
-void gb_standardize_stats(const double *X, size_t n_rows, size_t n_cols,
-                          double *mean, double *scale);
+void gb_standardize_stats(const double *X, size_t n_rows, size_t n_cols, double *mean,
+                          double *scale);
 
 /* Shortest text that round-trips v through strtod ("3", "0.1", "1e+300").
  * buf needs 32 bytes. */

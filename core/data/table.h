@@ -24,24 +24,22 @@
 #include "core/base.h"
 
 /* Documented limits (docs/formats.md). */
-#define GB_MAX_COLUMNS 10000       /* columns per dataset */
-#define GB_MAX_FIELD_BYTES 65536   /* bytes per CSV field */
-#define GB_MAX_LINE_BYTES 4194304  /* bytes per CSV record (quoted newlines
-                                      included) */
-#define GB_MAX_LEVELS 1000         /* levels of a categorical column */
-#define GB_MAX_CLASSES 100         /* classes of a multiclass target */
+#define GB_MAX_COLUMNS 10000     /* columns per dataset */
+#define GB_MAX_FIELD_BYTES 65536 /* bytes per CSV field */
+#define GB_MAX_LINE_BYTES                                                              \
+    4194304                /* bytes per CSV record (quoted newlines                    \
+                              included) */
+#define GB_MAX_LEVELS 1000 /* levels of a categorical column */
+#define GB_MAX_CLASSES 100 /* classes of a multiclass target */
 
-typedef enum gb_col_type {
-    GB_COL_NUMERIC = 0,
-    GB_COL_CATEGORICAL = 1
-} gb_col_type;
+typedef enum gb_col_type { GB_COL_NUMERIC = 0, GB_COL_CATEGORICAL = 1 } gb_col_type;
 
 typedef struct gb_column {
     char *name;
     gb_col_type type;
-    double *values;   /* numeric: n_rows values, NaN = missing; else NULL */
-    int32_t *codes;   /* categorical: n_rows codes, -1 = missing; else NULL */
-    char **levels;    /* categorical: n_levels sorted level strings */
+    double *values; /* numeric: n_rows values, NaN = missing; else NULL */
+    int32_t *codes; /* categorical: n_rows codes, -1 = missing; else NULL */
+    char **levels;  /* categorical: n_levels sorted level strings */
     size_t n_levels;
     size_t n_missing;
 } gb_column;
@@ -66,12 +64,12 @@ gb_status gb_task_parse(const char *name, gb_task *task, gb_error *err);
 
 /* The target column of a table, resolved for one task. */
 typedef struct gb_target {
-    size_t col;         /* index of the target column in the table */
-    gb_task task;       /* never GB_TASK_AUTO after resolve */
-    size_t n_classes;   /* classification: >= 2; regression: 0 */
-    char **classes;     /* classification: class labels in level order */
-    int32_t *y_class;   /* classification: n_rows class indices */
-    double *y_value;    /* regression: n_rows values */
+    size_t col;       /* index of the target column in the table */
+    gb_task task;     /* never GB_TASK_AUTO after resolve */
+    size_t n_classes; /* classification: >= 2; regression: 0 */
+    char **classes;   /* classification: class labels in level order */
+    int32_t *y_class; /* classification: n_rows class indices */
+    double *y_value;  /* regression: n_rows values */
 } gb_target;
 
 /* Frees every column and the table; NULL is a no-op. */
@@ -89,8 +87,8 @@ long gb_table_find(const gb_table *table, const char *name);
  * fewer than 2 classes, more than GB_MAX_CLASSES, a categorical target for
  * regression.  On success *out is filled and owned by the caller
  * (gb_target_free); on error *out is zeroed. */
-gb_status gb_target_resolve(const gb_table *table, const char *name,
-                            gb_task task, gb_target *out, gb_error *err);
+gb_status gb_target_resolve(const gb_table *table, const char *name, gb_task task,
+                            gb_target *out, gb_error *err);
 
 /* Frees what gb_target_resolve allocated and zeroes *target. */
 void gb_target_free(gb_target *target);

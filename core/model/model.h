@@ -44,8 +44,8 @@ typedef struct gb_model gb_model;
 typedef struct gb_model_ops {
     const char *kind; /* "mlp", "xgboost", "lightgbm", "ensemble", "tree",
                          "logistic", "linear", "sbdt", "gam" */
-    gb_status (*predict)(const gb_model *m, const double *X, size_t n_rows,
-                         double *out, gb_error *err);
+    gb_status (*predict)(const gb_model *m, const double *X, size_t n_rows, double *out,
+                         gb_error *err);
     gb_status (*predict_margin)(const gb_model *m, const double *X, size_t n_rows,
                                 double *out, gb_error *err);
     gb_status (*attribute)(const gb_model *m, const double *X, size_t n_rows,
@@ -56,14 +56,14 @@ typedef struct gb_model_ops {
 
 struct gb_model {
     const gb_model_ops *ops;
-    void *impl;            /* owned; freed by ops->free_impl */
-    gb_task task;          /* BINARY, MULTICLASS or REGRESSION */
+    void *impl;   /* owned; freed by ops->free_impl */
+    gb_task task; /* BINARY, MULTICLASS or REGRESSION */
     size_t n_features;
-    gb_feature *features;  /* owned; n_features specs, in input order */
-    size_t n_classes;      /* classification: >= 2; regression: 0 */
-    char **classes;        /* owned; n_classes labels; NULL for regression */
-    size_t n_outputs;      /* n_classes, or 1 for regression */
-    size_t n_margins;      /* binary 1, multiclass n_classes, regression 1 */
+    gb_feature *features; /* owned; n_features specs, in input order */
+    size_t n_classes;     /* classification: >= 2; regression: 0 */
+    char **classes;       /* owned; n_classes labels; NULL for regression */
+    size_t n_outputs;     /* n_classes, or 1 for regression */
+    size_t n_margins;     /* binary 1, multiclass n_classes, regression 1 */
 };
 
 /* Allocates a model shell owning impl (freed with free_impl if the call

@@ -37,18 +37,18 @@
 typedef struct gb_train_set {
     size_t n_rows;
     size_t n_features;
-    const double *X;              /* n_rows x n_features, row-major, NaN = missing */
-    const gb_feature *features;   /* n_features specs of X's columns */
+    const double *X;            /* n_rows x n_features, row-major, NaN = missing */
+    const gb_feature *features; /* n_features specs of X's columns */
     gb_task task;
-    size_t n_classes;             /* classification: >= 2; regression: 0 */
-    char *const *classes;         /* n_classes labels */
-    const int32_t *y_class;       /* classification hard labels, or NULL */
-    const double *y_value;        /* regression hard targets, or NULL */
-    const double *soft;           /* see above; NULL for hard labels only */
-    double temperature;           /* T > 0 (1 when soft is NULL) */
-    double alpha;                 /* weight of hard labels in [0, 1] */
-    uint64_t seed;                /* for students that draw random numbers */
-    unsigned n_threads;           /* speed only: results must not depend on it */
+    size_t n_classes;       /* classification: >= 2; regression: 0 */
+    char *const *classes;   /* n_classes labels */
+    const int32_t *y_class; /* classification hard labels, or NULL */
+    const double *y_value;  /* regression hard targets, or NULL */
+    const double *soft;     /* see above; NULL for hard labels only */
+    double temperature;     /* T > 0 (1 when soft is NULL) */
+    double alpha;           /* weight of hard labels in [0, 1] */
+    uint64_t seed;          /* for students that draw random numbers */
+    unsigned n_threads;     /* speed only: results must not depend on it */
 } gb_train_set;
 
 typedef struct gb_param {
