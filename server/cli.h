@@ -21,5 +21,7 @@ int cli_exit_code(gb_status code);
 void cli_print_error(const char *cmd, const gb_error *err);
 
 int cli_inspect(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif /* SERVER_CLI_H */

@@ -15,6 +15,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cli_inspect, "parse a CSV and print the dataset JSON"},
+    {"serve", cli_serve, "run the HTTP daemon (API, dashboard, job queue)"},
+    {"token", cli_token, "create an API token: token create --role R --name N"},
 };
 
 static void usage(FILE *out)
