@@ -1,12 +1,12 @@
 /*
- * sha256.c - SHA-256 (FIPS 180-4).
+ * sha256.c - SHA-256 per FIPS 180-4, streaming.
  * Layer: core.
  */
 #include "core/sha256.h"
 
 #include <string.h>
 
-static const uint32_t k_round[64] = {
+static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
     0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
     0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
@@ -23,26 +23,24 @@ static uint32_t rotr(uint32_t x, unsigned n)
     return (x >> n) | (x << (32 - n));
 }
 
-static void compress(uint32_t state[8], const unsigned char block[64])
+static void compress(uint32_t state[8], const uint8_t block[64])
 {
     uint32_t w[64];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 |
-               (uint32_t)block[4 * i + 2] << 8 | (uint32_t)block[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    for (int t = 0; t < 16; t++)
+        w[t] = (uint32_t)block[4 * t] << 24 | (uint32_t)block[4 * t + 1] << 16 |
+               (uint32_t)block[4 * t + 2] << 8 | (uint32_t)block[4 * t + 3];
+    for (int t = 16; t < 64; t++) {
+        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-        uint32_t ch = (e & f) ^ (~e & g);
-        uint32_t t1 = h + s1 + ch + k_round[i] + w[i];
-        uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-        uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-        uint32_t t2 = s0 + maj;
+    for (int t = 0; t < 64; t++) {
+        uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
+                      ((e & f) ^ (~e & g)) + K[t] + w[t];
+        uint32_t t2 =
+            (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         h = g;
         g = f;
         f = e;
@@ -62,75 +60,75 @@ static void compress(uint32_t state[8], const unsigned char block[64])
     state[7] += h;
 }
 
-void gb_sha256_init(gb_sha256_ctx *ctx)
+void gb_sha256_init(gb_sha256 *h)
 {
-    static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    memcpy(ctx->state, h0, sizeof h0);
-    ctx->n_bytes = 0;
-    ctx->n_block = 0;
+    memcpy(h->state, iv, sizeof iv);
+    h->n_bytes = 0;
+    h->block_len = 0;
 }
 
-void gb_sha256_update(gb_sha256_ctx *ctx, const void *data, size_t n)
+void gb_sha256_update(gb_sha256 *h, const void *bytes, size_t n)
 {
-    const unsigned char *p = data;
-    ctx->n_bytes += n;
-    if (ctx->n_block > 0) {
-        size_t take = 64 - ctx->n_block;
-        if (take > n)
-            take = n;
-        memcpy(ctx->block + ctx->n_block, p, take);
-        ctx->n_block += take;
-        p += take;
+    const uint8_t *s = bytes;
+    h->n_bytes += n;
+    if (h->block_len > 0) {
+        size_t take = 64 - h->block_len < n ? 64 - h->block_len : n;
+        memcpy(h->block + h->block_len, s, take);
+        h->block_len += take;
+        s += take;
         n -= take;
-        if (ctx->n_block < 64)
+        if (h->block_len < 64)
             return;
-        compress(ctx->state, ctx->block);
-        ctx->n_block = 0;
+        compress(h->state, h->block);
+        h->block_len = 0;
     }
-    while (n >= 64) {
-        compress(ctx->state, p);
-        p += 64;
-        n -= 64;
-    }
-    if (n > 0) {
-        memcpy(ctx->block, p, n);
-        ctx->n_block = n;
-    }
+    for (; n >= 64; s += 64, n -= 64)
+        compress(h->state, s);
+    memcpy(h->block, s, n);
+    h->block_len = n;
 }
 
-void gb_sha256_final(gb_sha256_ctx *ctx, unsigned char out[32])
+void gb_sha256_final(gb_sha256 *h, uint8_t digest[GB_SHA256_DIGEST_BYTES])
 {
-    uint64_t bits = ctx->n_bytes * 8;
-    unsigned char pad[72];
-    size_t n_pad = (ctx->n_block < 56 ? 56 : 120) - ctx->n_block;
-    memset(pad, 0, sizeof pad);
-    pad[0] = 0x80;
+    uint64_t bits = h->n_bytes * 8;
+    h->block[h->block_len++] = 0x80;
+    if (h->block_len > 56) {
+        memset(h->block + h->block_len, 0, 64 - h->block_len);
+        compress(h->state, h->block);
+        h->block_len = 0;
+    }
+    memset(h->block + h->block_len, 0, 56 - h->block_len);
     for (int i = 0; i < 8; i++)
-        pad[n_pad + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
-    gb_sha256_update(ctx, pad, n_pad + 8);
+        h->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    compress(h->state, h->block);
     for (int i = 0; i < 8; i++) {
-        out[4 * i] = (unsigned char)(ctx->state[i] >> 24);
-        out[4 * i + 1] = (unsigned char)(ctx->state[i] >> 16);
-        out[4 * i + 2] = (unsigned char)(ctx->state[i] >> 8);
-        out[4 * i + 3] = (unsigned char)ctx->state[i];
+        digest[4 * i] = (uint8_t)(h->state[i] >> 24);
+        digest[4 * i + 1] = (uint8_t)(h->state[i] >> 16);
+        digest[4 * i + 2] = (uint8_t)(h->state[i] >> 8);
+        digest[4 * i + 3] = (uint8_t)h->state[i];
     }
+    h->block_len = 0;
 }
 
-void gb_sha256(const void *data, size_t n, unsigned char out[32])
-{
-    gb_sha256_ctx ctx;
-    gb_sha256_init(&ctx);
-    gb_sha256_update(&ctx, data, n);
-    gb_sha256_final(&ctx, out);
-}
-
-void gb_sha256_hex(const unsigned char d[32], char hex[65])
+void gb_sha256_hex(const uint8_t digest[GB_SHA256_DIGEST_BYTES],
+                   char hex[GB_SHA256_HEX_BYTES])
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
+    for (int i = 0; i < GB_SHA256_DIGEST_BYTES; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 15];
     }
     hex[64] = '\0';
+}
+
+void gb_sha256_hex_of(const void *bytes, size_t n, char hex[GB_SHA256_HEX_BYTES])
+{
+    gb_sha256 h;
+    uint8_t digest[GB_SHA256_DIGEST_BYTES];
+    gb_sha256_init(&h);
+    gb_sha256_update(&h, bytes, n);
+    gb_sha256_final(&h, digest);
+    gb_sha256_hex(digest, hex);
 }

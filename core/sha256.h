@@ -1,10 +1,14 @@
 /*
- * sha256.h - SHA-256 (FIPS 180-4), one-shot and streaming.
- * Layer: core (pure computation, no I/O).
+ * sha256.h - streaming SHA-256 (FIPS 180-4) for dataset ids, token hashes
+ * and the audit chain.
+ * Layer: core.
  *
- * Used for content addresses of uploaded bytes, token hashes and the audit
- * log's hash chain.  The context is a plain struct the caller owns (usually
- * on its stack); nothing is allocated.
+ *   gb_sha256 h;
+ *   gb_sha256_init(&h);
+ *   gb_sha256_update(&h, bytes, n);   (any number of times, any sizes)
+ *   gb_sha256_final(&h, digest);      (h must be re-initialised to reuse)
+ *
+ * No allocation; a gb_sha256 is a plain value on the caller's stack.
  */
 #ifndef CORE_SHA256_H
 #define CORE_SHA256_H
@@ -12,27 +16,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GB_SHA256_DIGEST_LEN 32
-#define GB_SHA256_HEX_LEN 64
+#define GB_SHA256_DIGEST_BYTES 32
+#define GB_SHA256_HEX_BYTES 65 /* 64 hex digits + NUL */
 
-typedef struct gb_sha256_ctx {
+typedef struct gb_sha256 {
     uint32_t state[8];
-    uint64_t n_bytes;        /* total bytes fed so far */
-    unsigned char block[64]; /* pending partial block */
-    size_t n_block;          /* bytes pending in block */
-} gb_sha256_ctx;
+    uint64_t n_bytes;  /* total bytes hashed */
+    uint8_t block[64]; /* pending partial block */
+    size_t block_len;
+} gb_sha256;
 
-/* Starts a new digest. */
-void gb_sha256_init(gb_sha256_ctx *ctx);
-/* Feeds n bytes (data may be NULL when n is 0). */
-void gb_sha256_update(gb_sha256_ctx *ctx, const void *data, size_t n);
-/* Writes the 32-byte digest to out; ctx must be re-initialised before reuse. */
-void gb_sha256_final(gb_sha256_ctx *ctx, unsigned char out[32]);
+void gb_sha256_init(gb_sha256 *h);
+void gb_sha256_update(gb_sha256 *h, const void *bytes, size_t n);
+void gb_sha256_final(gb_sha256 *h, uint8_t digest[GB_SHA256_DIGEST_BYTES]);
 
-/* One-shot digest of n bytes. */
-void gb_sha256(const void *data, size_t n, unsigned char out[32]);
+/* Lower-case hex of a digest into hex (65 bytes, NUL-terminated). */
+void gb_sha256_hex(const uint8_t digest[GB_SHA256_DIGEST_BYTES],
+                   char hex[GB_SHA256_HEX_BYTES]);
 
-/* Lower-case hex of a digest, NUL-terminated (65 bytes). */
-void gb_sha256_hex(const unsigned char d[32], char hex[65]);
+/* One-shot: hex digest of bytes[0..n). */
+void gb_sha256_hex_of(const void *bytes, size_t n, char hex[GB_SHA256_HEX_BYTES]);
 
 #endif /* CORE_SHA256_H */

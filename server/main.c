@@ -15,6 +15,10 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cli_inspect, "parse a CSV and print the dataset JSON"},
+    {"distill", cli_distill, "distill a teacher into a student; write the report"},
+    {"predict", cli_predict, "score a teacher or student on a CSV"},
+    {"train-teacher", cli_train_teacher,
+     "train an MLP teacher, write glassbox-mlp JSON"},
     {"serve", cli_serve, "run the HTTP daemon (API, dashboard, job queue)"},
     {"token", cli_token, "create an API token: token create --role R --name N"},
 };

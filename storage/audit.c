@@ -13,7 +13,7 @@
 static const char genesis_hash[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-static void hash_field(gb_sha256_ctx *ctx, const char *text)
+static void hash_field(gb_sha256 *ctx, const char *text)
 {
     char prefix[32];
     size_t len = text != NULL ? strlen(text) : 0;
@@ -27,7 +27,7 @@ void st_audit_hash(const char prev_hash[65], long long seq, const char *at,
                    const char *actor, const char *action, const char *object,
                    const char *details_json, char out[65])
 {
-    gb_sha256_ctx ctx;
+    gb_sha256 ctx;
     unsigned char digest[32];
     char seq_text[32];
     snprintf(seq_text, sizeof seq_text, "%lld", seq);

@@ -20,7 +20,7 @@ struct st_blob_writer {
     int fd;
     char *data_dir;
     char tmp_path[PATH_MAX];
-    gb_sha256_ctx sha;
+    gb_sha256 sha;
     uint64_t size;
 };
 

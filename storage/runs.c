@@ -407,10 +407,8 @@ static gb_status insert_body(st_db *db, const char *sql, const char *id,
     st_bind_text(stmt, 2, body);
     st_bind_text(stmt, 3, now);
     if (with_hash) {
-        unsigned char digest[32];
         char hex[65];
-        gb_sha256(body, strlen(body), digest);
-        gb_sha256_hex(digest, hex);
+        gb_sha256_hex_of(body, strlen(body), hex);
         st_bind_text(stmt, 4, hex);
     }
     gb_status status = step_done(db, stmt, "storing a run's result", err);

@@ -44,9 +44,7 @@ gb_status st_role_parse(const char *name, st_role *out, gb_error *err)
 
 static void secret_hash(const char *secret, char hex[65])
 {
-    unsigned char digest[32];
-    gb_sha256(secret, strlen(secret), digest);
-    gb_sha256_hex(digest, hex);
+    gb_sha256_hex_of(secret, strlen(secret), hex);
 }
 
 /* Compares two equal-length strings without an early exit. */

@@ -102,4 +102,31 @@ typedef struct gb_column_stats {
 void gb_column_stats_compute(const gb_column *col, size_t n_rows,
                              gb_column_stats *stats);
 
+/* ---- building tables in memory (tests, generated data, the CSV reader) ---- */
+
+/* An empty table of n_rows rows and no columns; add columns with the
+ * functions below.  Caller frees with gb_table_free.  NULL on allocation
+ * failure (err set). */
+gb_table *gb_table_create(size_t n_rows, gb_error *err);
+
+/* Appends a numeric column named `name` with a copy of values[0..n_rows)
+ * (NaN = missing).  Errors: GB_EUNUSABLE for a duplicate or empty name,
+ * GB_ETOOLARGE beyond GB_MAX_COLUMNS, GB_ENOMEM; the table is unchanged on
+ * error. */
+gb_status gb_table_add_numeric(gb_table *table, const char *name, const double *values,
+                               gb_error *err);
+
+/* Appends a categorical column from n_rows labels (NULL = missing); levels
+ * are the distinct labels in table order (see above).  Errors as
+ * gb_table_add_numeric, plus GB_ETOOLARGE beyond GB_MAX_LEVELS levels. */
+gb_status gb_table_add_categorical(gb_table *table, const char *name,
+                                   const char *const *labels, gb_error *err);
+
+/* Sorts n distinct level strings in place into table order (numeric when
+ * every level is a finite number by core/data/number.h, else strcmp; ties
+ * between equal numbers spelled differently by strcmp).  When old_to_new is
+ * non-NULL, old_to_new[i] receives the new index of the level that was at i.
+ * GB_ENOMEM on allocation failure (levels unchanged). */
+gb_status gb_levels_sort(char **levels, size_t n, int32_t *old_to_new);
+
 #endif /* CORE_DATA_TABLE_H */

@@ -1,5 +1,5 @@
 /*
- * check_storage.c - SHA-256 vectors, the SQLite store (migrations, tokens,
+ * check_storage.c - the SQLite store (migrations, tokens,
  * datasets, runs, reviews), the audit hash chain and blob atomicity.
  * Expected digests were computed with Python's hashlib.
  */
@@ -64,67 +64,8 @@ static void raw_exec(const char *sql)
 
 static void hex_of(const void *data, size_t n, char hex[65])
 {
-    unsigned char d[32];
-    gb_sha256(data, n, d);
-    gb_sha256_hex(d, hex);
+    gb_sha256_hex_of(data, n, hex);
 }
-
-/* ---- sha256 ---------------------------------------------------------------- */
-
-START_TEST(test_sha256_vectors)
-{
-    char hex[65];
-    hex_of("", 0, hex);
-    ck_assert_str_eq(
-        hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    hex_of("abc", 3, hex);
-    ck_assert_str_eq(
-        hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    hex_of(two_blocks, strlen(two_blocks), hex);
-    ck_assert_str_eq(
-        hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-}
-END_TEST
-
-START_TEST(test_sha256_streaming_any_chunking)
-{
-    /* One million 'a' fed in chunks of 7 bytes, and 768 bytes in chunks of
-     * 1..64: both must equal the one-shot digest. */
-    gb_sha256_ctx ctx;
-    unsigned char d[32];
-    char hex[65];
-    char chunk[7];
-    memset(chunk, 'a', sizeof chunk);
-    gb_sha256_init(&ctx);
-    size_t left = 1000000;
-    while (left > 0) {
-        size_t n = left < sizeof chunk ? left : sizeof chunk;
-        gb_sha256_update(&ctx, chunk, n);
-        left -= n;
-    }
-    gb_sha256_final(&ctx, d);
-    gb_sha256_hex(d, hex);
-    ck_assert_str_eq(
-        hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-
-    unsigned char bytes[768];
-    for (size_t i = 0; i < sizeof bytes; i++)
-        bytes[i] = (unsigned char)(i % 256);
-    gb_sha256_init(&ctx);
-    size_t at = 0, step = 1;
-    while (at < sizeof bytes) {
-        size_t n = at + step > sizeof bytes ? sizeof bytes - at : step;
-        gb_sha256_update(&ctx, bytes + at, n);
-        at += n;
-        step = step % 64 + 1;
-    }
-    gb_sha256_final(&ctx, d);
-    gb_sha256_hex(d, hex);
-    ck_assert_str_eq(
-        hex, "f3a25aa93aa2fbba28d79260535bbd6a5eb0fc1c24a8b0f04e12b484c1dfe363");
-}
-END_TEST
 
 /* ---- db and migrations ------------------------------------------------------ */
 
@@ -743,11 +684,6 @@ END_TEST
 static Suite *storage_suite(void)
 {
     Suite *s = suite_create("storage");
-    TCase *sha = tcase_create("sha256");
-    tcase_add_test(sha, test_sha256_vectors);
-    tcase_add_test(sha, test_sha256_streaming_any_chunking);
-    suite_add_tcase(s, sha);
-
     TCase *tc = tcase_create("store");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_migrations_from_empty);
