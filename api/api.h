@@ -32,7 +32,8 @@ typedef struct api_env {
     /* Enqueues a run within the queue bound (see srv_jobs_enqueue); may be
      * NULL when no job pool runs (then runs are queued unbounded). */
     gb_status (*run_enqueue)(void *ctx, st_db *db, st_run *run,
-                             const st_audit_entry *audit, int *queue_full, gb_error *err);
+                             const st_audit_entry *audit, int *queue_full,
+                             gb_error *err);
     /* Raises the in-memory cancel flag of a run being executed. */
     void (*run_cancel)(void *ctx, const char *run_id);
 } api_env;
@@ -42,22 +43,22 @@ typedef const char *(*api_query_cb)(void *ctx, const char *key);
 
 typedef struct api_request {
     const api_env *env;
-    st_db *db;              /* this thread's connection */
-    const st_token *actor;  /* authenticated token; NULL on public routes */
+    st_db *db;             /* this thread's connection */
+    const st_token *actor; /* authenticated token; NULL on public routes */
     const char *method;
     const char *path;
-    const char *param_id;   /* the {id} segment of the route, or NULL */
+    const char *param_id;     /* the {id} segment of the route, or NULL */
     const char *content_type; /* may be NULL */
-    const char *body;       /* buffered body (JSON routes); may be NULL */
+    const char *body;         /* buffered body (JSON routes); may be NULL */
     size_t body_len;
     api_query_cb query;
     void *query_ctx;
 } api_request;
 
 typedef struct api_response {
-    int status;               /* HTTP status */
-    cJSON *json;              /* owned by the response */
-    char *raw;                /* owned (gb_malloc); used when json is NULL */
+    int status;  /* HTTP status */
+    cJSON *json; /* owned by the response */
+    char *raw;   /* owned (gb_malloc); used when json is NULL */
     size_t raw_len;
     const char *content_type; /* static string; default application/json */
 } api_response;
@@ -95,7 +96,8 @@ const char *api_query(const api_request *req, const char *key);
 
 /* Reads ?limit=&offset= (limit 1..1000, default 50; offset >= 0).
  * Returns -1 after filling a 400 when malformed. */
-int api_paging(const api_request *req, api_response *resp, size_t *limit, size_t *offset);
+int api_paging(const api_request *req, api_response *resp, size_t *limit,
+               size_t *offset);
 
 /* Parses the body as a JSON object: 415 unless the content type is
  * application/json, 400 when malformed or not an object.  Returns NULL
@@ -116,7 +118,8 @@ cJSON *api_list(cJSON *items, size_t total, size_t limit, size_t offset);
 /* Checks a user-supplied name (token, dataset, teacher): 1..max bytes of
  * UTF-8 without control characters.  Returns -1 after filling a 422
  * naming field. */
-int api_check_name(const char *value, const char *field, size_t max, api_response *resp);
+int api_check_name(const char *value, const char *field, size_t max,
+                   api_response *resp);
 
 /* Appends an audit entry outside any other write (for actions whose
  * storage call takes no audit entry).  Failures are returned. */

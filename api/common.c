@@ -77,7 +77,8 @@ void api_json(api_response *resp, int status, cJSON *json)
 {
     response_reset(resp);
     if (json == NULL) {
-        api_error(resp, 500, "out_of_memory", NULL, "out of memory rendering the response");
+        api_error(resp, 500, "out_of_memory", NULL,
+                  "out of memory rendering the response");
         return;
     }
     resp->status = status;
@@ -104,7 +105,8 @@ static int parse_size(const char *text, size_t *out)
     return 0;
 }
 
-int api_paging(const api_request *req, api_response *resp, size_t *limit, size_t *offset)
+int api_paging(const api_request *req, api_response *resp, size_t *limit,
+               size_t *offset)
 {
     const char *l = api_query(req, "limit"), *o = api_query(req, "offset");
     *limit = 50;
@@ -137,7 +139,8 @@ cJSON *api_body_object(const api_request *req, api_response *resp)
     }
     gb_error err;
     gb_error_clear(&err);
-    cJSON *root = gb_json_parse(req->body != NULL ? req->body : "", req->body_len, &err);
+    cJSON *root =
+        gb_json_parse(req->body != NULL ? req->body : "", req->body_len, &err);
     if (root == NULL) {
         api_error(resp, 400, "invalid_json", NULL, "%s", err.message);
         return NULL;
@@ -201,8 +204,8 @@ int api_check_name(const char *value, const char *field, size_t max, api_respons
     cJSON *details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "field", field);
     if (strcmp(problem, "is too long") == 0)
-        api_error(resp, 422, "invalid_field", details, "'%s' %s (at most %zu bytes)", field,
-                  problem, max);
+        api_error(resp, 422, "invalid_field", details, "'%s' %s (at most %zu bytes)",
+                  field, problem, max);
     else
         api_error(resp, 422, "invalid_field", details, "'%s' %s", field, problem);
     return -1;

@@ -11,6 +11,7 @@
  * target and task return the existing dataset with 200.
  */
 #include "api/api.h"
+#include "api/dataset_json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,38 +36,6 @@ typedef struct upload {
 } upload;
 
 /* ---- rendering ------------------------------------------------------------------ */
-
-/* The dataset object of API.md from a parsed table (without id). */
-static cJSON *dataset_summary(const gb_table *table, const gb_target *target,
-                              const char *name, const char *sha256)
-{
-    cJSON *obj = cJSON_CreateObject();
-    if (obj == NULL)
-        return NULL;
-    cJSON_AddStringToObject(obj, "name", name);
-    cJSON_AddStringToObject(obj, "sha256", sha256);
-    cJSON_AddNumberToObject(obj, "rows", (double)table->n_rows);
-    cJSON *columns = cJSON_AddArrayToObject(obj, "columns");
-    for (size_t c = 0; columns != NULL && c < table->n_cols; c++) {
-        const gb_column *col = &table->cols[c];
-        cJSON *entry = cJSON_CreateObject();
-        if (entry == NULL)
-            break;
-        cJSON_AddItemToArray(columns, entry);
-        cJSON_AddStringToObject(entry, "name", col->name);
-        cJSON_AddStringToObject(entry, "type",
-                                col->type == GB_COL_NUMERIC ? "numeric" : "categorical");
-        cJSON_AddNumberToObject(entry, "missing", (double)col->n_missing);
-        if (col->type == GB_COL_CATEGORICAL)
-            cJSON_AddItemToObject(entry, "levels",
-                                  gb_json_string_array_create(col->levels, col->n_levels));
-    }
-    cJSON_AddStringToObject(obj, "target", table->cols[target->col].name);
-    cJSON_AddStringToObject(obj, "task", gb_task_name(target->task));
-    cJSON_AddItemToObject(obj, "classes",
-                          gb_json_string_array_create(target->classes, target->n_classes));
-    return obj;
-}
 
 static void set_string(cJSON *obj, const char *key, const char *value)
 {
@@ -154,7 +123,8 @@ static void *upload_begin(const api_request *req, api_response *resp)
     snprintf(u->name, sizeof u->name, "%s", name);
     snprintf(u->target, sizeof u->target, "%s", target);
     u->task = GB_TASK_AUTO;
-    if (task != NULL && task[0] != '\0' && gb_task_parse(task, &u->task, &err) != GB_OK) {
+    if (task != NULL && task[0] != '\0' &&
+        gb_task_parse(task, &u->task, &err) != GB_OK) {
         cJSON *details = cJSON_CreateObject();
         cJSON_AddStringToObject(details, "field", "task");
         api_error(resp, 400, "invalid_input", details,
@@ -227,7 +197,7 @@ static void upload_end(void *state, const api_request *req, api_response *resp)
         api_error_from(resp, &err);
         goto done;
     }
-    summary = dataset_summary(u->table, &u->resolved, u->name, sha);
+    summary = api_dataset_json(u->table, &u->resolved, u->name, sha);
     summary_text = summary != NULL ? gb_json_print(summary, 0) : NULL;
     details = cJSON_CreateObject();
     if (details != NULL) {
@@ -239,7 +209,8 @@ static void upload_end(void *state, const api_request *req, api_response *resp)
     }
     details_text = api_details_text(details);
     if (summary_text == NULL || details_text == NULL) {
-        api_error(resp, 500, "out_of_memory", NULL, "out of memory storing the dataset");
+        api_error(resp, 500, "out_of_memory", NULL,
+                  "out of memory storing the dataset");
         goto done;
     }
     snprintf(ds.name, sizeof ds.name, "%s", u->name);
@@ -279,7 +250,8 @@ done:
 const api_stream_ops api_datasets_upload_ops = {upload_begin, upload_feed, upload_end,
                                                 upload_free};
 
-/* ---- read and delete ---------------------------------------------------------------- */
+/* ---- read and delete ----------------------------------------------------------------
+ */
 
 void api_datasets_list(const api_request *req, api_response *resp)
 {
@@ -317,13 +289,16 @@ void api_datasets_delete(const api_request *req, api_response *resp)
     int orphaned = 0;
     gb_error err;
     st_audit_entry audit = {api_actor(req), "dataset.delete", req->param_id, NULL};
-    if (st_dataset_delete(req->db, req->param_id, &audit, &ds, &orphaned, &err) != GB_OK) {
+    if (st_dataset_delete(req->db, req->param_id, &audit, &ds, &orphaned, &err) !=
+        GB_OK) {
         api_error_from(resp, &err);
         return;
     }
     if (orphaned && st_blob_remove(req->env->data_dir, ds.sha256, &err) != GB_OK)
-        fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"cannot remove blob\",\"sha256\":\"%s\"}\n",
-                ds.sha256);
+        fprintf(
+            stderr,
+            "{\"level\":\"warn\",\"msg\":\"cannot remove blob\",\"sha256\":\"%s\"}\n",
+            ds.sha256);
     cJSON *out = cJSON_CreateObject();
     if (out != NULL) {
         cJSON_AddStringToObject(out, "id", ds.id);

@@ -97,8 +97,8 @@ void api_reviews_list(const api_request *req, api_response *resp)
         return;
     }
     st_run_clear(&run);
-    if (st_review_list(req->db, req->param_id, limit, offset, &reviews, &n, &total, &err) !=
-        GB_OK) {
+    if (st_review_list(req->db, req->param_id, limit, offset, &reviews, &n, &total,
+                       &err) != GB_OK) {
         api_error_from(resp, &err);
         return;
     }

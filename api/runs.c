@@ -54,8 +54,8 @@ static cJSON *run_json(const st_run *run, const char *report_json, int with_repo
 
 static int valid_status_filter(const char *status)
 {
-    static const char *const known[] = {"queued",    "running",  "succeeded",
-                                        "failed",    "cancelled", "interrupted"};
+    static const char *const known[] = {"queued", "running",   "succeeded",
+                                        "failed", "cancelled", "interrupted"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(status, known[i]) == 0)
             return 1;
@@ -75,12 +75,14 @@ void api_runs_list(const api_request *req, api_response *resp)
         !valid_status_filter(filter.status)) {
         cJSON *details = cJSON_CreateObject();
         cJSON_AddStringToObject(details, "field", "status");
-        api_error(resp, 400, "invalid_input", details,
-                  "status must be one of queued, running, succeeded, failed, cancelled, "
-                  "interrupted");
+        api_error(
+            resp, 400, "invalid_input", details,
+            "status must be one of queued, running, succeeded, failed, cancelled, "
+            "interrupted");
         return;
     }
-    if (st_run_list(req->db, &filter, limit, offset, &runs, &n, &total, &err) != GB_OK) {
+    if (st_run_list(req->db, &filter, limit, offset, &runs, &n, &total, &err) !=
+        GB_OK) {
         api_error_from(resp, &err);
         return;
     }

@@ -49,8 +49,8 @@ void api_tokens_create(const api_request *req, api_response *resp)
     st_token token;
     char secret[ST_TOKEN_SECRET_LEN + 1];
     if (details_text == NULL ||
-        st_token_create(req->db, name->valuestring, parsed, api_actor(req), &audit, &token,
-                        secret, &err) != GB_OK) {
+        st_token_create(req->db, name->valuestring, parsed, api_actor(req), &audit,
+                        &token, secret, &err) != GB_OK) {
         if (details_text == NULL)
             gb_error_set(&err, GB_ENOMEM, "out of memory");
         api_error_from(resp, &err);

@@ -35,18 +35,21 @@ static const char *env_lookup(const char *name)
 /* Run kinds this build can execute.  The pipeline registers its run
  * function here; until then every run fails with a clear error instead of
  * staying queued forever. */
-static gb_status run_dispatch(void *ctx, const srv_job *job, const gb_progress *progress,
-                              srv_job_result *out, gb_error *err)
+static gb_status run_dispatch(void *ctx, const srv_job *job,
+                              const gb_progress *progress, srv_job_result *out,
+                              gb_error *err)
 {
     (void)ctx;
     (void)progress;
     (void)out;
-    return gb_error_set(err, GB_EUNUSABLE, "this glassbox build cannot execute runs of kind '%s'",
+    return gb_error_set(err, GB_EUNUSABLE,
+                        "this glassbox build cannot execute runs of kind '%s'",
                         job->run->kind);
 }
 
 static gb_status jobs_enqueue_hook(void *ctx, st_db *db, st_run *run,
-                                   const st_audit_entry *audit, int *queue_full, gb_error *err)
+                                   const st_audit_entry *audit, int *queue_full,
+                                   gb_error *err)
 {
     return srv_jobs_enqueue(ctx, db, run, audit, queue_full, err);
 }
@@ -62,7 +65,8 @@ static gb_status ensure_dir(const char *path, gb_error *err)
     struct stat st;
     if (stat(path, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
-            return gb_error_set(err, GB_EINPUT, "data-dir '%s' is not a directory", path);
+            return gb_error_set(err, GB_EINPUT, "data-dir '%s' is not a directory",
+                                path);
         return GB_OK;
     }
     if (mkdir(path, 0700) != 0)
@@ -72,19 +76,22 @@ static gb_status ensure_dir(const char *path, gb_error *err)
 }
 
 /* Writes the secret to <data-dir>/admin-token with mode 0600. */
-static gb_status write_admin_token(const char *data_dir, const char *secret, gb_error *err)
+static gb_status write_admin_token(const char *data_dir, const char *secret,
+                                   gb_error *err)
 {
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/admin-token", data_dir) >= (int)sizeof path)
         return gb_error_set(err, GB_EINPUT, "data-dir path too long");
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return gb_error_set(err, GB_EIO, "cannot write '%s': %s", path, strerror(errno));
+        return gb_error_set(err, GB_EIO, "cannot write '%s': %s", path,
+                            strerror(errno));
     gb_status status = GB_OK;
     size_t len = strlen(secret);
     if (fchmod(fd, 0600) != 0 || write(fd, secret, len) != (ssize_t)len ||
         write(fd, "\n", 1) != 1 || fsync(fd) != 0)
-        status = gb_error_set(err, GB_EIO, "cannot write '%s': %s", path, strerror(errno));
+        status =
+            gb_error_set(err, GB_EIO, "cannot write '%s': %s", path, strerror(errno));
     close(fd);
     return status;
 }
@@ -97,15 +104,18 @@ static gb_status first_admin_token(st_db *db, const char *data_dir, gb_error *er
         return status;
     st_token token;
     char secret[ST_TOKEN_SECRET_LEN + 1];
-    st_audit_entry audit = {"system", "token.create", NULL,
-                            "{\"name\":\"admin\",\"role\":\"admin\",\"reason\":\"first start\"}"};
-    status = st_token_create(db, "admin", ST_ROLE_ADMIN, "system", &audit, &token, secret, err);
+    st_audit_entry audit = {
+        "system", "token.create", NULL,
+        "{\"name\":\"admin\",\"role\":\"admin\",\"reason\":\"first start\"}"};
+    status = st_token_create(db, "admin", ST_ROLE_ADMIN, "system", &audit, &token,
+                             secret, err);
     if (status != GB_OK)
         return status;
     status = write_admin_token(data_dir, secret, err);
-    printf("glassbox: created the first admin token (shown once; also in %s/admin-token, "
-           "mode 0600):\n\n    %s\n\n",
-           data_dir, secret);
+    printf(
+        "glassbox: created the first admin token (shown once; also in %s/admin-token, "
+        "mode 0600):\n\n    %s\n\n",
+        data_dir, secret);
     fflush(stdout);
     memset(secret, 0, sizeof secret);
     return status;
@@ -179,8 +189,9 @@ int cli_serve(int argc, char **argv)
     int v6 = strchr(cfg.bind, ':') != NULL;
     printf("glassbox %s listening on %s://%s%s%s:%u/ (dashboard), API at "
            "%s://%s%s%s:%u/api/v1/\n",
-           GB_VERSION, scheme, v6 ? "[" : "", cfg.bind, v6 ? "]" : "", srv_http_port(http),
-           scheme, v6 ? "[" : "", cfg.bind, v6 ? "]" : "", srv_http_port(http));
+           GB_VERSION, scheme, v6 ? "[" : "", cfg.bind, v6 ? "]" : "",
+           srv_http_port(http), scheme, v6 ? "[" : "", cfg.bind, v6 ? "]" : "",
+           srv_http_port(http));
     printf("data dir %s, %u run workers, %u HTTP threads\n", cfg.data_dir, cfg.workers,
            cfg.http_threads);
     fflush(stdout);

@@ -68,19 +68,22 @@ int cli_token(int argc, char **argv)
         return 1;
     }
     char details[256];
-    snprintf(details, sizeof details, "{\"role\":\"%s\",\"via\":\"cli\"}", st_role_name(role));
+    snprintf(details, sizeof details, "{\"role\":\"%s\",\"via\":\"cli\"}",
+             st_role_name(role));
     st_audit_entry audit = {"cli", "token.create", NULL, details};
     st_token token;
     char secret[ST_TOKEN_SECRET_LEN + 1];
-    gb_status status = st_token_create(db, name, role, "cli", &audit, &token, secret, &err);
+    gb_status status =
+        st_token_create(db, name, role, "cli", &audit, &token, secret, &err);
     st_db_close(db);
     if (status != GB_OK) {
         cli_print_error("token", &err);
         return cli_exit_code(status);
     }
     printf("%s\n", secret);
-    fprintf(stderr, "glassbox token: created %s token '%s' (id %s); the secret above is "
-                    "shown once\n",
+    fprintf(stderr,
+            "glassbox token: created %s token '%s' (id %s); the secret above is "
+            "shown once\n",
             st_role_name(role), token.name, token.id);
     memset(secret, 0, sizeof secret);
     return 0;

@@ -16,7 +16,7 @@ typedef struct key_spec {
     const char *name;
     key_kind kind;
     size_t offset;
-    size_t size;         /* text: buffer size */
+    size_t size; /* text: buffer size */
     unsigned long long min, max;
     const char *help;
 } key_spec;
@@ -32,15 +32,17 @@ static const key_spec keys[] = {
     {"data-dir", TEXT(data_dir, "database, blobs and admin token (default ./var)")},
     {"workers", UINT(workers, 1, 256, "run worker threads (default 2)")},
     {"http-threads", UINT(http_threads, 1, 256, "HTTP thread pool size (default 4)")},
-    {"max-upload-mb", SIZE(max_upload_mb, 1, 1048576, "largest upload in MiB (default 512)")},
-    {"max-json-kb", SIZE(max_json_kb, 1, 1048576, "largest JSON body in KiB (default 1024)")},
+    {"max-upload-mb",
+     SIZE(max_upload_mb, 1, 1048576, "largest upload in MiB (default 512)")},
+    {"max-json-kb",
+     SIZE(max_json_kb, 1, 1048576, "largest JSON body in KiB (default 1024)")},
     {"max-connections",
      UINT(max_connections, 1, 100000, "concurrent connections (default 256)")},
-    {"connection-timeout",
-     UINT(connection_timeout_s, 1, 86400, "idle seconds before a connection drops (default 30)")},
+    {"connection-timeout", UINT(connection_timeout_s, 1, 86400,
+                                "idle seconds before a connection drops (default 30)")},
     {"max-queued", SIZE(max_queued, 1, 1000000, "queued runs before 503 (default 64)")},
-    {"requeue-interrupted", KEY_BOOL, offsetof(srv_config, requeue_interrupted), 0, 0, 1,
-     "re-queue runs left running at start-up (default false)"},
+    {"requeue-interrupted", KEY_BOOL, offsetof(srv_config, requeue_interrupted), 0, 0,
+     1, "re-queue runs left running at start-up (default false)"},
     {"tls-cert", TEXT(tls_cert, "PEM certificate (with --tls-key)")},
     {"tls-key", TEXT(tls_key, "PEM private key (with --tls-cert)")},
 };
@@ -95,7 +97,8 @@ gb_status srv_config_set(srv_config *cfg, const char *key, const char *value,
         memcpy(base, value, strlen(value) + 1);
         return GB_OK;
     case KEY_BOOL:
-        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0)
+        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+            strcmp(value, "yes") == 0)
             *(int *)(void *)base = 1;
         else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
                  strcmp(value, "no") == 0)
@@ -114,7 +117,8 @@ gb_status srv_config_set(srv_config *cfg, const char *key, const char *value,
             return bad_value(err, key, source, "must be a non-negative integer");
         if (v < spec->min || v > spec->max) {
             char what[96];
-            snprintf(what, sizeof what, "must be between %llu and %llu", spec->min, spec->max);
+            snprintf(what, sizeof what, "must be between %llu and %llu", spec->min,
+                     spec->max);
             return bad_value(err, key, source, what);
         }
         if (spec->kind == KEY_UINT)
@@ -152,7 +156,8 @@ gb_status srv_config_load_file(srv_config *cfg, const char *path, gb_error *err)
         char source[PATH_MAX + 32];
         snprintf(source, sizeof source, "%s line %ld", path, number);
         if (strchr(line, '\n') == NULL && !feof(f)) {
-            status = gb_error_at(err, GB_EINPUT, number, 0, "%s: line too long", source);
+            status =
+                gb_error_at(err, GB_EINPUT, number, 0, "%s: line too long", source);
             break;
         }
         char *text = trim(line);
@@ -160,8 +165,8 @@ gb_status srv_config_load_file(srv_config *cfg, const char *path, gb_error *err)
             continue;
         char *eq = strchr(text, '=');
         if (eq == NULL) {
-            status = gb_error_at(err, GB_EINPUT, number, 0, "%s: expected 'key = value'",
-                                 source);
+            status = gb_error_at(err, GB_EINPUT, number, 0,
+                                 "%s: expected 'key = value'", source);
             break;
         }
         *eq = '\0';
@@ -237,8 +242,8 @@ static int flag_at(int argc, char **argv, int i, char *key, size_t key_cap,
     return 2;
 }
 
-gb_status srv_config_load(srv_config *cfg, int argc, char **argv, srv_getenv_fn getenv_fn,
-                          int *help, gb_error *err)
+gb_status srv_config_load(srv_config *cfg, int argc, char **argv,
+                          srv_getenv_fn getenv_fn, int *help, gb_error *err)
 {
     char key[64];
     const char *value = NULL;
@@ -284,16 +289,18 @@ gb_status srv_config_load(srv_config *cfg, int argc, char **argv, srv_getenv_fn 
             return status;
     }
     if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0'))
-        return gb_error_set(err, GB_EINPUT, "tls-cert and tls-key must be given together");
+        return gb_error_set(err, GB_EINPUT,
+                            "tls-cert and tls-key must be given together");
     return GB_OK;
 }
 
 void srv_config_usage(void *stream)
 {
     FILE *out = stream;
-    fprintf(out, "usage: glassbox serve [options]\n\n"
-                 "Options (also GLASSBOX_<NAME> variables and `name = value` lines in\n"
-                 "--config FILE; precedence: flags > environment > file > defaults):\n");
+    fprintf(out,
+            "usage: glassbox serve [options]\n\n"
+            "Options (also GLASSBOX_<NAME> variables and `name = value` lines in\n"
+            "--config FILE; precedence: flags > environment > file > defaults):\n");
     fprintf(out, "  --%-22s %s\n", "config FILE", "read settings from FILE");
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         fprintf(out, "  --%-22s %s\n", keys[i].name, keys[i].help);

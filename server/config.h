@@ -68,8 +68,8 @@ gb_status srv_config_load_env(srv_config *cfg, srv_getenv_fn getenv_fn, gb_error
 
 /* The whole precedence chain for `glassbox serve` arguments (argv[0] is
  * the subcommand).  *help is set when --help was given. */
-gb_status srv_config_load(srv_config *cfg, int argc, char **argv, srv_getenv_fn getenv_fn,
-                          int *help, gb_error *err);
+gb_status srv_config_load(srv_config *cfg, int argc, char **argv,
+                          srv_getenv_fn getenv_fn, int *help, gb_error *err);
 
 /* Prints the flag summary. */
 void srv_config_usage(void *stream);

@@ -90,7 +90,8 @@ static gb_status pool_open(db_pool *pool, const char *db_path, size_t n, gb_erro
     pool->conns = gb_calloc(n, sizeof *pool->conns);
     pool->busy = gb_calloc(n, sizeof *pool->busy);
     if (pool->conns == NULL || pool->busy == NULL)
-        return gb_error_set(err, GB_ENOMEM, "out of memory opening database connections");
+        return gb_error_set(err, GB_ENOMEM,
+                            "out of memory opening database connections");
     pool->n = n;
     for (size_t i = 0; i < n; i++) {
         gb_status status = st_db_open(db_path, &pool->conns[i], err);
@@ -115,6 +116,8 @@ typedef struct req_state {
     size_t body_cap;
     uint64_t bytes_in;
     void *stream;
+    api_response deferred; /* an error found mid-body, answered at the end */
+    int has_deferred;
     int responded;
     unsigned status;
 } req_state;
@@ -190,8 +193,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, req_state *st,
     return ret;
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *conn, req_state *st, int status,
-                                     const char *code, const char *message,
+static enum MHD_Result respond_error(struct MHD_Connection *conn, req_state *st,
+                                     int status, const char *code, const char *message,
                                      const char *allow)
 {
     api_response resp = {0, NULL, NULL, 0, NULL};
@@ -209,8 +212,8 @@ static void fill_request(api_request *req, req_state *st, struct MHD_Connection 
     req->method = method;
     req->path = url;
     req->param_id = st->id[0] != '\0' ? st->id : NULL;
-    req->content_type =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_CONTENT_TYPE);
     req->body = st->body;
     req->body_len = st->body_len;
     req->query = query_cb;
@@ -223,11 +226,12 @@ static int authorize(struct MHD_Connection *conn, req_state *st, enum MHD_Result
 {
     if (st->route->roles == SRV_ROLES_PUBLIC)
         return 0;
-    const char *header =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION);
     if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) {
-        *ret = respond_error(conn, st, 401, "unauthorized",
-                             "missing bearer token (Authorization: Bearer <token>)", NULL);
+        *ret =
+            respond_error(conn, st, 401, "unauthorized",
+                          "missing bearer token (Authorization: Bearer <token>)", NULL);
         return -1;
     }
     const char *secret = header + 7;
@@ -236,7 +240,8 @@ static int authorize(struct MHD_Connection *conn, req_state *st, enum MHD_Result
     char token[ST_TOKEN_SECRET_LEN + 1];
     size_t len = strcspn(secret, " \t");
     if (len != ST_TOKEN_SECRET_LEN) {
-        *ret = respond_error(conn, st, 401, "unauthorized", "invalid or revoked token", NULL);
+        *ret = respond_error(conn, st, 401, "unauthorized", "invalid or revoked token",
+                             NULL);
         return -1;
     }
     memcpy(token, secret, len);
@@ -247,7 +252,8 @@ static int authorize(struct MHD_Connection *conn, req_state *st, enum MHD_Result
     pool_release(&st->http->pool, db);
     memset(token, 0, sizeof token);
     if (status == GB_ENOTFOUND) {
-        *ret = respond_error(conn, st, 401, "unauthorized", "invalid or revoked token", NULL);
+        *ret = respond_error(conn, st, 401, "unauthorized", "invalid or revoked token",
+                             NULL);
         return -1;
     }
     if (status != GB_OK) {
@@ -271,7 +277,8 @@ static enum MHD_Result first_call(srv_http *http, struct MHD_Connection *conn,
 {
     char allow[64];
     enum MHD_Result ret = MHD_YES;
-    srv_match match = srv_route_find(method, url, &st->route, st->id, allow, sizeof allow);
+    srv_match match =
+        srv_route_find(method, url, &st->route, st->id, allow, sizeof allow);
     if (match == SRV_MATCH_NO_PATH)
         return respond_error(conn, st, 404, "not_found", "no such route", NULL);
     if (match == SRV_MATCH_NO_METHOD)
@@ -280,15 +287,15 @@ static enum MHD_Result first_call(srv_http *http, struct MHD_Connection *conn,
     if (authorize(conn, st, &ret) != 0)
         return ret;
     size_t cap = st->route->stream != NULL ? http->max_upload : http->max_json;
-    const char *length =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length != NULL) {
         char *end = NULL;
         unsigned long long n = strtoull(length, &end, 10);
         if (end != NULL && *end == '\0' && n > cap) {
             char message[128];
-            snprintf(message, sizeof message, "request body larger than the limit of %zu bytes",
-                     cap);
+            snprintf(message, sizeof message,
+                     "request body larger than the limit of %zu bytes", cap);
             return respond_error(conn, st, 413, "too_large", message, NULL);
         }
     }
@@ -306,23 +313,43 @@ static enum MHD_Result first_call(srv_http *http, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
-static enum MHD_Result body_chunk(srv_http *http, struct MHD_Connection *conn,
-                                  req_state *st, const char *data, size_t size)
+/* Records an error found while the body streams in; the rest of the body
+ * is read and dropped and the error is answered by the final call
+ * (libmicrohttpd cannot queue a response in the middle of a body). */
+static void defer_error(req_state *st, api_response *resp)
+{
+    if (st->has_deferred) {
+        response_free(resp);
+        return;
+    }
+    st->deferred = *resp;
+    st->has_deferred = 1;
+    memset(resp, 0, sizeof *resp);
+}
+
+static enum MHD_Result body_chunk(srv_http *http, req_state *st, const char *data,
+                                  size_t size)
 {
     size_t cap = st->route->stream != NULL ? http->max_upload : http->max_json;
     st->bytes_in += size;
+    if (st->has_deferred) {
+        /* Dropping the rest of a rejected body; a client that keeps
+         * sending far past the cap is disconnected. */
+        return st->bytes_in > 2 * cap + (64u << 20) ? MHD_NO : MHD_YES;
+    }
     if (st->bytes_in > cap) {
-        char message[128];
-        snprintf(message, sizeof message, "request body larger than the limit of %zu bytes",
-                 cap);
-        /* Answer now; MHD closes the connection instead of reading on. */
-        return respond_error(conn, st, 413, "too_large", message, NULL);
+        api_response resp = {0, NULL, NULL, 0, NULL};
+        api_error(&resp, 413, "too_large", NULL,
+                  "request body larger than the limit of %zu bytes", cap);
+        defer_error(st, &resp);
+        return MHD_YES;
     }
     if (st->route->stream != NULL) {
         api_response resp = {0, NULL, NULL, 0, NULL};
         if (st->route->stream->feed(st->stream, data, size, &resp) != 0)
-            return respond(conn, st, &resp, NULL);
-        response_free(&resp);
+            defer_error(st, &resp);
+        else
+            response_free(&resp);
         return MHD_YES;
     }
     if (st->body_len + size + 1 > st->body_cap) {
@@ -330,9 +357,13 @@ static enum MHD_Result body_chunk(srv_http *http, struct MHD_Connection *conn,
         while (want < st->body_len + size + 1)
             want *= 2;
         char *grown = gb_realloc(st->body, want);
-        if (grown == NULL)
-            return respond_error(conn, st, 500, "out_of_memory",
-                                 "out of memory reading the request", NULL);
+        if (grown == NULL) {
+            api_response resp = {0, NULL, NULL, 0, NULL};
+            api_error(&resp, 500, "out_of_memory", NULL,
+                      "out of memory reading the request");
+            defer_error(st, &resp);
+            return MHD_YES;
+        }
         st->body = grown;
         st->body_cap = want;
     }
@@ -342,10 +373,10 @@ static enum MHD_Result body_chunk(srv_http *http, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
-static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **req_cls)
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
+                                 const char *url, const char *method,
+                                 const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **req_cls)
 {
     srv_http *http = cls;
     req_state *st = *req_cls;
@@ -366,10 +397,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         if (st->responded)
             return MHD_YES; /* an early answer is queued; drop the rest */
-        return body_chunk(http, conn, st, upload_data, size);
+        return body_chunk(http, st, upload_data, size);
     }
     if (st->responded)
         return MHD_YES;
+    if (st->has_deferred)
+        return respond(conn, st, &st->deferred, NULL);
 
     api_request req;
     api_response resp = {0, NULL, NULL, 0, NULL};
@@ -392,24 +425,27 @@ static void log_request(req_state *st, enum MHD_RequestTerminationCode toe)
         return;
     cJSON_AddStringToObject(line, "time", at);
     cJSON_AddStringToObject(line, "request_id", st->request_id);
-    cJSON_AddStringToObject(line, "method", st->route != NULL ? st->route->method : "-");
-    cJSON_AddStringToObject(line, "route", st->route != NULL ? st->route->pattern : "-");
+    cJSON_AddStringToObject(line, "method",
+                            st->route != NULL ? st->route->method : "-");
+    cJSON_AddStringToObject(line, "route",
+                            st->route != NULL ? st->route->pattern : "-");
     if (st->id[0] != '\0')
         cJSON_AddStringToObject(line, "id", st->id);
     cJSON_AddNumberToObject(line, "status", st->status);
-    gb_json_add_number(line, "duration_ms", (double)(long)(ms_since(&st->start) * 1000) / 1000);
+    gb_json_add_number(line, "duration_ms",
+                       (double)(long)(ms_since(&st->start) * 1000) / 1000);
     if (st->has_actor)
         cJSON_AddStringToObject(line, "actor", st->actor.name);
     else
         cJSON_AddNullToObject(line, "actor");
     cJSON_AddNumberToObject(line, "bytes_in", (double)st->bytes_in);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        cJSON_AddStringToObject(line, "terminated",
-                                toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
-                                : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT  ? "client_abort"
-                                : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
-                                    ? "shutdown"
-                                    : "error");
+        cJSON_AddStringToObject(
+            line, "terminated",
+            toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED   ? "timeout"
+            : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT    ? "client_abort"
+            : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
+                                                            : "error");
     char *text = gb_json_print(line, 0);
     cJSON_Delete(line);
     if (text == NULL)
@@ -432,12 +468,14 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
     log_request(st, toe);
     if (st->stream != NULL && st->route != NULL && st->route->stream != NULL)
         st->route->stream->free(st->stream);
+    response_free(&st->deferred);
     gb_free(st->body);
     gb_free(st);
     *req_cls = NULL;
 }
 
-/* ---- start / stop ------------------------------------------------------------------- */
+/* ---- start / stop -------------------------------------------------------------------
+ */
 
 static char *read_file(const char *path, gb_error *err)
 {
@@ -482,7 +520,8 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
         addr = (struct sockaddr *)&addr6;
         flags |= MHD_USE_IPv6;
     } else {
-        gb_error_set(err, GB_EINPUT, "bind: '%s' is not an IPv4 or IPv6 address", cfg->bind);
+        gb_error_set(err, GB_EINPUT, "bind: '%s' is not an IPv4 or IPv6 address",
+                     cfg->bind);
         gb_error_field(err, "bind");
         return GB_EINPUT;
     }
@@ -498,8 +537,8 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
     status = st_random_bytes(rnd, sizeof rnd, err);
     if (status != GB_OK)
         goto fail;
-    snprintf(http->id_prefix, sizeof http->id_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1],
-             rnd[2], rnd[3]);
+    snprintf(http->id_prefix, sizeof http->id_prefix, "%02x%02x%02x%02x", rnd[0],
+             rnd[1], rnd[2], rnd[3]);
     status = pool_open(&http->pool, db_path, cfg->http_threads + 1, err);
     if (status != GB_OK)
         goto fail;
@@ -509,10 +548,10 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
     options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, addr};
     options[n_opt++] =
         (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL};
-    options[n_opt++] =
-        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL};
-    options[n_opt++] =
-        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, NULL};
+    options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                               cfg->max_connections, NULL};
+    options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                               cfg->connection_timeout_s, NULL};
     options[n_opt++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL};
     options[n_opt++] =
@@ -523,8 +562,9 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
                                                (intptr_t)completed_cb, NULL};
     if (cfg->tls_cert[0] != '\0') {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            status = gb_error_set(err, GB_EINPUT,
-                                  "TLS was requested but libmicrohttpd has no TLS support");
+            status =
+                gb_error_set(err, GB_EINPUT,
+                             "TLS was requested but libmicrohttpd has no TLS support");
             goto fail;
         }
         http->tls_cert = read_file(cfg->tls_cert, err);
@@ -536,16 +576,18 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
         flags |= MHD_USE_TLS;
         options[n_opt++] =
             (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, http->tls_cert};
-        options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, http->tls_key};
+        options[n_opt++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, http->tls_key};
     }
     options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
     /* NOTIFY_COMPLETED takes its callback and closure as two varargs; the
      * array form carries them in value and ptr_value. */
-    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, http, MHD_OPTION_ARRAY,
-                                    options, MHD_OPTION_END);
+    http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, http,
+                                    MHD_OPTION_ARRAY, options, MHD_OPTION_END);
     if (http->daemon == NULL) {
-        status = gb_error_set(err, GB_EIO, "cannot listen on %s port %u (in use or not allowed)",
+        status = gb_error_set(err, GB_EIO,
+                              "cannot listen on %s port %u (in use or not allowed)",
                               cfg->bind, cfg->port);
         goto fail;
     }

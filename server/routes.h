@@ -35,8 +35,8 @@ typedef struct srv_route {
 
 typedef enum srv_match {
     SRV_MATCH_OK = 0,
-    SRV_MATCH_NO_PATH,   /* 404 */
-    SRV_MATCH_NO_METHOD  /* 405: the path exists with another method */
+    SRV_MATCH_NO_PATH,  /* 404 */
+    SRV_MATCH_NO_METHOD /* 405: the path exists with another method */
 } srv_match;
 
 /* Finds the route for method + path (query string excluded).  On

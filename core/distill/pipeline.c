@@ -170,9 +170,9 @@ typedef struct score_job {
     const size_t *rows;
     size_t n_rows;
     size_t block;
-    double *out;        /* n_rows x model->n_outputs */
-    gb_status *status;  /* one per task */
-    gb_error *errors;   /* one per task */
+    double *out;       /* n_rows x model->n_outputs */
+    gb_status *status; /* one per task */
+    gb_error *errors;  /* one per task */
 } score_job;
 
 static void score_block_cb(void *ctx, size_t task)
@@ -180,10 +180,9 @@ static void score_block_cb(void *ctx, size_t task)
     score_job *job = ctx;
     size_t start = task * job->block;
     size_t n = job->n_rows - start < job->block ? job->n_rows - start : job->block;
-    job->status[task] =
-        gb_model_predict_table(job->model, job->table, job->rows + start, n,
-                               job->out + start * job->model->n_outputs,
-                               &job->errors[task]);
+    job->status[task] = gb_model_predict_table(
+        job->model, job->table, job->rows + start, n,
+        job->out + start * job->model->n_outputs, &job->errors[task]);
 }
 
 /* Scores rows[0..n_rows) of table with model into out (n_rows x n_outputs),
@@ -259,7 +258,8 @@ static gb_status predict_matrix(const gb_model *m, const double *X, size_t n_row
                                 double *out, gb_error *err)
 {
     for (size_t start = 0; start < n_rows; start += GB_PREDICT_BLOCK) {
-        size_t n = n_rows - start < GB_PREDICT_BLOCK ? n_rows - start : GB_PREDICT_BLOCK;
+        size_t n =
+            n_rows - start < GB_PREDICT_BLOCK ? n_rows - start : GB_PREDICT_BLOCK;
         gb_status rc = m->ops->predict(m, X + start * m->n_features, n,
                                        out + start * m->n_outputs, err);
         if (rc != GB_OK)
@@ -401,9 +401,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
             test_rows[i] = i;
     }
     if (n_train == 0 || n_test == 0) {
-        rc = gb_error_set(err, GB_EUNUSABLE,
-                          "need at least one training and one test row (have %zu and %zu)",
-                          n_train, n_test);
+        rc = gb_error_set(
+            err, GB_EUNUSABLE,
+            "need at least one training and one test row (have %zu and %zu)", n_train,
+            n_test);
         goto done;
     }
 
@@ -426,9 +427,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
                     if (strcmp(test_target.classes[k], target.classes[j]) == 0)
                         map[k] = (int32_t)j;
                 if (map[k] < 0) {
-                    rc = gb_error_set(err, GB_EUNUSABLE,
-                                      "test class '%s' does not occur in the training data",
-                                      test_target.classes[k]);
+                    rc = gb_error_set(
+                        err, GB_EUNUSABLE,
+                        "test class '%s' does not occur in the training data",
+                        test_target.classes[k]);
                     gb_error_field(err, c->target);
                     goto done;
                 }
@@ -481,7 +483,8 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         soft = gb_malloc_array(n_train * n_out, sizeof *soft);
         if (soft == NULL)
             goto nomem;
-        rc = gb_soft_targets(teacher_train, n_train, n_classes, c->temperature, soft, err);
+        rc = gb_soft_targets(teacher_train, n_train, n_classes, c->temperature, soft,
+                             err);
         if (rc != GB_OK)
             goto done;
     }
@@ -496,8 +499,9 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         if (col >= 0)
             exclude[col] = 1;
     }
-    rc = gb_features_from_table(train, exclude, gb_student_wants_one_hot(c->student_type),
-                                &features, &n_features, err);
+    rc = gb_features_from_table(train, exclude,
+                                gb_student_wants_one_hot(c->student_type), &features,
+                                &n_features, err);
     if (rc != GB_OK)
         goto done;
     if (n_features == 0) {
@@ -615,9 +619,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     gb_json_add_number(jsplit, "train_rows", (double)n_train);
     gb_json_add_number(jsplit, "test_rows", (double)n_test);
     gb_json_add_number(jsplit, "seed", (double)c->split_seed);
-    cJSON_AddStringToObject(jsplit, "method", test != NULL ? "test_file"
-                                              : classify   ? "stratified"
-                                                           : "random");
+    cJSON_AddStringToObject(jsplit, "method",
+                            test != NULL ? "test_file"
+                            : classify   ? "stratified"
+                                         : "random");
     cJSON *jteacher = cJSON_AddObjectToObject(report, "teacher");
     cJSON_AddStringToObject(jteacher, "kind",
                             c->teacher != NULL ? c->teacher->ops->kind : "scores");
