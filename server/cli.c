@@ -38,8 +38,8 @@ void cli_print_error(const char *cmd, const gb_error *err)
 
 /* Streams the file through the parser and SHA-256 in one pass.  On success
  * *out owns the table and hex holds the digest. */
-gb_status cli_read_csv(const char *path, gb_table **out,
-                               char hex[GB_SHA256_HEX_BYTES], gb_error *err)
+gb_status cli_read_csv(const char *path, gb_table **out, char hex[GB_SHA256_HEX_BYTES],
+                       gb_error *err)
 {
     gb_status rc = GB_OK;
     char *chunk = NULL;
@@ -85,7 +85,6 @@ done:
     fclose(f);
     return rc;
 }
-
 
 gb_status cli_write_file(const char *path, const char *text, gb_error *err)
 {

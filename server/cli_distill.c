@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "core/distill/pipeline.h"
 #include "core/json.h"
 #include "core/model/teachers/ensemble.h"
@@ -23,18 +21,19 @@
 
 static void distill_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: glassbox distill --data TRAIN.csv [--test TEST.csv] --target COL\n"
-            "         [--task binary|multiclass|regression]\n"
-            "         (--teacher MODEL [--teacher MODEL ... [--weights W,W,...]]\n"
-            "          [--mean arithmetic|geometric] | --scores COL[,COL...])\n"
-            "         --student tree|logistic|linear [--param k=v ...]\n"
-            "         [--temperature T] [--alpha A] [--seed S] [--threads N]\n"
-            "         [--test-fraction F] [--split-seed S] [--cutoff C] [--bootstrap B]\n"
-            "         --out REPORT.json [--student-out STUDENT.json]\n"
-            "Trains the distilled student and the label-trained baseline and writes\n"
-            "the report (docs/report.md).  Exit 0 ok, 2 bad usage or input, 1 "
-            "internal.\n");
+    fprintf(
+        out,
+        "usage: glassbox distill --data TRAIN.csv [--test TEST.csv] --target COL\n"
+        "         [--task binary|multiclass|regression]\n"
+        "         (--teacher MODEL [--teacher MODEL ... [--weights W,W,...]]\n"
+        "          [--mean arithmetic|geometric] | --scores COL[,COL...])\n"
+        "         --student tree|logistic|linear [--param k=v ...]\n"
+        "         [--temperature T] [--alpha A] [--seed S] [--threads N]\n"
+        "         [--test-fraction F] [--split-seed S] [--cutoff C] [--bootstrap B]\n"
+        "         --out REPORT.json [--student-out STUDENT.json]\n"
+        "Trains the distilled student and the label-trained baseline and writes\n"
+        "the report (docs/report.md).  Exit 0 ok, 2 bad usage or input, 1 "
+        "internal.\n");
 }
 
 /* Parses a number option; nonzero on success. */
@@ -117,8 +116,8 @@ static gb_status load_teachers(char **paths, size_t n, char *weights_arg,
         char *items[MAX_TEACHERS + 1];
         size_t nw = split_commas(weights_arg, items, MAX_TEACHERS);
         if (nw != n) {
-            gb_error_set(err, GB_EINPUT, "--weights has %zu values for %zu teachers", nw,
-                         n);
+            gb_error_set(err, GB_EINPUT, "--weights has %zu values for %zu teachers",
+                         nw, n);
             gb_error_field(err, "weights");
             return GB_EINPUT;
         }
@@ -132,7 +131,8 @@ static gb_status load_teachers(char **paths, size_t n, char *weights_arg,
         have_weights = 1;
     }
     gb_ensemble_mean mean = GB_ENSEMBLE_ARITHMETIC;
-    if (mean_arg != NULL && (rc = gb_ensemble_mean_parse(mean_arg, &mean, err)) != GB_OK)
+    if (mean_arg != NULL &&
+        (rc = gb_ensemble_mean_parse(mean_arg, &mean, err)) != GB_OK)
         return rc;
     for (size_t i = 0; i < n; i++) {
         char file_hex[GB_SHA256_HEX_BYTES];
@@ -205,7 +205,8 @@ int cli_distill(int argc, char **argv)
             task_name = v;
         else if (strcmp(a, "--teacher") == 0) {
             if (n_teachers == MAX_TEACHERS) {
-                fprintf(stderr, "glassbox distill: at most %d teachers\n", MAX_TEACHERS);
+                fprintf(stderr, "glassbox distill: at most %d teachers\n",
+                        MAX_TEACHERS);
                 return 2;
             }
             teacher_paths[n_teachers++] = v;
@@ -263,8 +264,9 @@ int cli_distill(int argc, char **argv)
         }
     }
     if (data == NULL || target == NULL || student_type == NULL || out_path == NULL) {
-        fprintf(stderr,
-                "glassbox distill: --data, --target, --student and --out are required\n");
+        fprintf(
+            stderr,
+            "glassbox distill: --data, --target, --student and --out are required\n");
         distill_usage(stderr);
         return 2;
     }
@@ -307,7 +309,6 @@ int cli_distill(int argc, char **argv)
     rc = gb_distill_check(&cfg, &err);
     if (rc != GB_OK)
         goto done;
-    openblas_set_num_threads((int)cfg.n_threads);
 
     if (n_teachers > 0) {
         rc = load_teachers(teacher_paths, n_teachers, weights_arg, mean_arg, &teacher,

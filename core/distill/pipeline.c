@@ -17,6 +17,7 @@
 #include "core/data/split.h"
 #include "core/distill/fidelity.h"
 #include "core/distill/soft.h"
+#include "core/model/teachers/load.h"
 #include "core/model/teachers/scores.h"
 #include "core/parallel.h"
 #include "core/sha256.h"
@@ -58,10 +59,9 @@ gb_status gb_distill_check(const gb_distill_config *c, gb_error *err)
         return bad_setting(err, "bootstrap", "must be at most 100000");
     if (c->n_threads == 0 || c->n_threads > 256)
         return bad_setting(err, "threads", "must be in 1..256");
-    gb_task task = c->task;
-    if (task == GB_TASK_AUTO)
-        task = GB_TASK_BINARY; /* parameter ranges do not depend on the task */
-    return gb_student_check(c->student_type, c->params, c->n_params, task, err);
+    /* With the task still unknown (AUTO) only task-independent checks run;
+     * gb_distill_run checks again once the target is resolved. */
+    return gb_student_check(c->student_type, c->params, c->n_params, c->task, err);
 }
 
 void gb_distill_result_free(gb_distill_result *r)
@@ -115,7 +115,8 @@ static double now_s(void)
  * dataset class k.  Names first; a teacher whose classes are "0".."K-1"
  * (XGBoost, LightGBM: no class names in the file) maps by position. */
 static gb_status teacher_class_map(const gb_model *teacher, const gb_target *target,
-                                   size_t *map, int *by_position, gb_error *err)
+                                   const char *target_name, size_t *map,
+                                   int *by_position, gb_error *err)
 {
     *by_position = 0;
     if (target->task == GB_TASK_REGRESSION) {
@@ -131,7 +132,7 @@ static gb_status teacher_class_map(const gb_model *teacher, const gb_target *tar
     if (teacher->n_classes != target->n_classes) {
         gb_error_set(err, GB_EUNUSABLE,
                      "teacher predicts %zu classes but target '%s' has %zu",
-                     teacher->n_classes, "target", target->n_classes);
+                     teacher->n_classes, target_name, target->n_classes);
         gb_error_field(err, "teacher");
         return GB_EUNUSABLE;
     }
@@ -170,9 +171,9 @@ typedef struct score_job {
     const size_t *rows;
     size_t n_rows;
     size_t block;
-    double *out;        /* n_rows x model->n_outputs */
-    gb_status *status;  /* one per task */
-    gb_error *errors;   /* one per task */
+    double *out;       /* n_rows x model->n_outputs */
+    gb_status *status; /* one per task */
+    gb_error *errors;  /* one per task */
 } score_job;
 
 static void score_block_cb(void *ctx, size_t task)
@@ -180,10 +181,9 @@ static void score_block_cb(void *ctx, size_t task)
     score_job *job = ctx;
     size_t start = task * job->block;
     size_t n = job->n_rows - start < job->block ? job->n_rows - start : job->block;
-    job->status[task] =
-        gb_model_predict_table(job->model, job->table, job->rows + start, n,
-                               job->out + start * job->model->n_outputs,
-                               &job->errors[task]);
+    job->status[task] = gb_model_predict_table(
+        job->model, job->table, job->rows + start, n,
+        job->out + start * job->model->n_outputs, &job->errors[task]);
 }
 
 /* Scores rows[0..n_rows) of table with model into out (n_rows x n_outputs),
@@ -228,7 +228,10 @@ static gb_status teacher_outputs(const gb_distill_config *c, const gb_table *tab
     double *raw = NULL;
     if (c->teacher != NULL) {
         size_t map[GB_MAX_CLASSES + 1];
-        rc = teacher_class_map(c->teacher, target, map, by_position, err);
+        rc = gb_model_check_features(c->teacher, table, err);
+        if (rc != GB_OK)
+            return rc;
+        rc = teacher_class_map(c->teacher, target, c->target, map, by_position, err);
         if (rc != GB_OK)
             return rc;
         raw = gb_malloc_array(n_rows * n_out + 1, sizeof *raw);
@@ -251,21 +254,6 @@ static gb_status teacher_outputs(const gb_distill_config *c, const gb_table *tab
     }
     gb_free(raw);
     return rc;
-}
-
-/* ---- students -------------------------------------------------------------- */
-
-static gb_status predict_matrix(const gb_model *m, const double *X, size_t n_rows,
-                                double *out, gb_error *err)
-{
-    for (size_t start = 0; start < n_rows; start += GB_PREDICT_BLOCK) {
-        size_t n = n_rows - start < GB_PREDICT_BLOCK ? n_rows - start : GB_PREDICT_BLOCK;
-        gb_status rc = m->ops->predict(m, X + start * m->n_features, n,
-                                       out + start * m->n_outputs, err);
-        if (rc != GB_OK)
-            return rc;
-    }
-    return GB_OK;
 }
 
 /* ---- report ---------------------------------------------------------------- */
@@ -343,7 +331,7 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     int32_t *y_test = NULL;
     double *y_test_value = NULL;
     double *teacher_train = NULL, *teacher_test = NULL, *soft = NULL;
-    double *X_train = NULL, *X_test = NULL;
+    double *X_train = NULL;
     double *student_test = NULL, *baseline_test = NULL;
     int32_t *y_train = NULL;
     double *y_train_value = NULL;
@@ -369,6 +357,9 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     /* Target and rows. */
     gb_progress_report(progress, "split", 0.0);
     rc = gb_target_resolve(train, c->target, c->task, &target, err);
+    if (rc != GB_OK)
+        goto done;
+    rc = gb_student_check(c->student_type, c->params, c->n_params, target.task, err);
     if (rc != GB_OK)
         goto done;
     int classify = target.task != GB_TASK_REGRESSION;
@@ -401,9 +392,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
             test_rows[i] = i;
     }
     if (n_train == 0 || n_test == 0) {
-        rc = gb_error_set(err, GB_EUNUSABLE,
-                          "need at least one training and one test row (have %zu and %zu)",
-                          n_train, n_test);
+        rc = gb_error_set(
+            err, GB_EUNUSABLE,
+            "need at least one training and one test row (have %zu and %zu)", n_train,
+            n_test);
         goto done;
     }
 
@@ -426,9 +418,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
                     if (strcmp(test_target.classes[k], target.classes[j]) == 0)
                         map[k] = (int32_t)j;
                 if (map[k] < 0) {
-                    rc = gb_error_set(err, GB_EUNUSABLE,
-                                      "test class '%s' does not occur in the training data",
-                                      test_target.classes[k]);
+                    rc = gb_error_set(
+                        err, GB_EUNUSABLE,
+                        "test class '%s' does not occur in the training data",
+                        test_target.classes[k]);
                     gb_error_field(err, c->target);
                     goto done;
                 }
@@ -481,7 +474,8 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         soft = gb_malloc_array(n_train * n_out, sizeof *soft);
         if (soft == NULL)
             goto nomem;
-        rc = gb_soft_targets(teacher_train, n_train, n_classes, c->temperature, soft, err);
+        rc = gb_soft_targets(teacher_train, n_train, n_classes, c->temperature, soft,
+                             err);
         if (rc != GB_OK)
             goto done;
     }
@@ -496,17 +490,19 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         if (col >= 0)
             exclude[col] = 1;
     }
-    rc = gb_features_from_table(train, exclude, gb_student_wants_one_hot(c->student_type),
-                                &features, &n_features, err);
+    rc = gb_features_from_table(train, exclude,
+                                gb_student_wants_one_hot(c->student_type), &features,
+                                &n_features, err);
     if (rc != GB_OK)
         goto done;
     if (n_features == 0) {
         rc = gb_error_set(err, GB_EUNUSABLE, "the dataset has no feature columns");
         goto done;
     }
+    /* Only the training rows are materialised; test rows are scored
+     * straight from the table in blocks (peak memory: one design matrix). */
     X_train = gb_malloc_array(n_train * n_features, sizeof *X_train);
-    X_test = gb_malloc_array(n_test * n_features, sizeof *X_test);
-    if (X_train == NULL || X_test == NULL)
+    if (X_train == NULL)
         goto nomem;
     design = gb_design_bind(features, n_features, train, err);
     if (design == NULL) {
@@ -514,15 +510,6 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         goto done;
     }
     gb_design_fill(design, train_rows, 0, n_train, X_train);
-    if (test != NULL) {
-        gb_design_free(design);
-        design = gb_design_bind(features, n_features, test, err);
-        if (design == NULL) {
-            rc = err != NULL ? err->code : GB_EUNUSABLE;
-            goto done;
-        }
-    }
-    gb_design_fill(design, test_rows, 0, n_test, X_test);
 
     /* Distilled student, then the baseline on hard labels. */
     gb_train_set ts = {
@@ -570,9 +557,12 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     baseline_test = gb_malloc_array(n_test * n_out, sizeof *baseline_test);
     if (student_test == NULL || baseline_test == NULL)
         goto nomem;
-    rc = predict_matrix(student, X_test, n_test, student_test, err);
+    const gb_table *test_table = test != NULL ? test : train;
+    rc = score_rows(student, test_table, test_rows, n_test, c->n_threads, student_test,
+                    err);
     if (rc == GB_OK)
-        rc = predict_matrix(baseline, X_test, n_test, baseline_test, err);
+        rc = score_rows(baseline, test_table, test_rows, n_test, c->n_threads,
+                        baseline_test, err);
     if (rc != GB_OK)
         goto done;
 
@@ -615,9 +605,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     gb_json_add_number(jsplit, "train_rows", (double)n_train);
     gb_json_add_number(jsplit, "test_rows", (double)n_test);
     gb_json_add_number(jsplit, "seed", (double)c->split_seed);
-    cJSON_AddStringToObject(jsplit, "method", test != NULL ? "test_file"
-                                              : classify   ? "stratified"
-                                                           : "random");
+    cJSON_AddStringToObject(jsplit, "method",
+                            test != NULL ? "test_file"
+                            : classify   ? "stratified"
+                                         : "random");
     cJSON *jteacher = cJSON_AddObjectToObject(report, "teacher");
     cJSON_AddStringToObject(jteacher, "kind",
                             c->teacher != NULL ? c->teacher->ops->kind : "scores");
@@ -692,7 +683,6 @@ done:
     gb_features_free(features, n_features);
     gb_free(exclude);
     gb_free(X_train);
-    gb_free(X_test);
     gb_free(student_test);
     gb_free(baseline_test);
     gb_free(soft);

@@ -23,29 +23,29 @@
 #include "core/progress.h"
 
 typedef struct gb_distill_config {
-    const char *target;          /* target column name (required) */
-    gb_task task;                /* GB_TASK_AUTO infers (table.h) */
+    const char *target; /* target column name (required) */
+    gb_task task;       /* GB_TASK_AUTO infers (table.h) */
 
     /* The teacher: exactly one of a queryable model or score columns. */
-    const gb_model *teacher;     /* file teacher or ensemble; borrowed */
-    char *const *score_columns;  /* score-column teacher (scores.h) */
+    const gb_model *teacher;    /* file teacher or ensemble; borrowed */
+    char *const *score_columns; /* score-column teacher (scores.h) */
     size_t n_score_columns;
-    const char *teacher_sha256;  /* hex of the teacher file(s), or NULL */
-    const char *dataset_sha256;  /* hex of the training CSV bytes, or NULL */
-    const char *test_sha256;     /* hex of the test CSV bytes, or NULL */
+    const char *teacher_sha256; /* hex of the teacher file(s), or NULL */
+    const char *dataset_sha256; /* hex of the training CSV bytes, or NULL */
+    const char *test_sha256;    /* hex of the test CSV bytes, or NULL */
 
-    const char *student_type;    /* "tree", "logistic", ... */
-    const gb_param *params;      /* student parameters, text key/values */
+    const char *student_type; /* "tree", "logistic", ... */
+    const gb_param *params;   /* student parameters, text key/values */
     size_t n_params;
 
-    double temperature;          /* T > 0; default 1 */
-    double alpha;                /* weight of hard labels in [0,1]; default 0 */
-    double test_fraction;        /* in (0,1); default 0.25 (ignored with test) */
-    uint64_t split_seed;         /* default 0 */
-    uint64_t seed;               /* student seed; default 0 */
-    double cutoff;               /* binary agreement cutoff; default 0.5 */
-    size_t n_bootstrap;          /* fidelity intervals; default 200 */
-    unsigned n_threads;          /* speed only; default 1 */
+    double temperature;   /* T > 0; default 1 */
+    double alpha;         /* weight of hard labels in [0,1]; default 0 */
+    double test_fraction; /* in (0,1); default 0.25 (ignored with test) */
+    uint64_t split_seed;  /* default 0 */
+    uint64_t seed;        /* student seed; default 0 */
+    double cutoff;        /* binary agreement cutoff; default 0.5 */
+    size_t n_bootstrap;   /* fidelity intervals; default 200 */
+    unsigned n_threads;   /* speed only; default 1 */
 } gb_distill_config;
 
 /* Fills *c with the documented defaults (no target, teacher or student). */
