@@ -325,6 +325,12 @@ static const bad_doc bad_docs[] = {
      "version"},
     {"missing version", "{\"format\":\"glassbox-mlp\"}", GB_EUNUSABLE, "version"},
     {"unknown field", "{" HEAD ",\"preprocesss\":{}}", GB_EUNUSABLE, "preprocesss"},
+    {"duplicate member", "{" HEAD ",\"layers\":[" L0 "," L1 "],\"layers\":[]," TAIL "}",
+     GB_EUNUSABLE, "layers"},
+    {"duplicate layer member",
+     "{" HEAD ",\"layers\":[" L0 ",{\"weights\":[[1,-1]],\"bias\":[0.5],\"bias\":[1],"
+     "\"activation\":\"identity\"}]," TAIL "}",
+     GB_EUNUSABLE, "layers[1].bias"},
     {"missing features", "{\"format\":\"glassbox-mlp\",\"version\":1," TAIL "}",
      GB_EUNUSABLE, "features"},
     {"features not an array",
