@@ -634,6 +634,37 @@ static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CSV_SWAR 1
+static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+
+/* Counts the leading ASCII digits of s[0..8) (all 8 bytes readable) and, when
+ * there are fewer than 8, sets *value to their decimal value (SWAR: eight
+ * digits combined in three multiplications). */
+static unsigned swar_digits(const char *s, uint64_t *value)
+{
+    uint64_t bytes;
+    memcpy(&bytes, s, sizeof bytes);
+    uint64_t x = bytes ^ 0x3030303030303030ULL; /* digit bytes become 0..9 */
+    /* High bit set in every byte that is not 0..9; a carry only runs upwards
+     * from such a byte, so the lowest flagged byte is the first non-digit. */
+    uint64_t non_digit = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+    unsigned n = non_digit ? (unsigned)__builtin_ctzll(non_digit) >> 3 : 8;
+    if (n == 0 || n == 8) {
+        *value = 0;
+        return n;
+    }
+    x <<= 8 * (8 - n); /* drop the bytes after the digits; zeros lead */
+    x = (x * 10) + (x >> 8);
+    x = (((x & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+         (((x >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >>
+        32;
+    *value = (uint32_t)x;
+    return n;
+}
+#endif
+
 /* The common field in one pass: a plain decimal [-]digits[.digits] of at most
  * 19 digits whose integer mantissa w <= 2^53, ending inside s[0..avail) at a
  * comma or line end.  Then w / 10^frac is one correctly rounded IEEE division
@@ -648,6 +679,34 @@ static size_t fast_number(const char *s, size_t avail, double *out)
         neg = 1;
         k = 1;
     }
+#ifdef CSV_SWAR
+    if (avail >= k + 18) {
+        /* Up to 7 integer and 7 fraction digits, 8 bytes at a time. */
+        uint64_t int_part, frac_part;
+        unsigned n_int = swar_digits(s + k, &int_part);
+        if (n_int < 8) {
+            k += n_int;
+            w = int_part;
+            n_digits = n_int;
+            if (s[k] == '.') {
+                unsigned n_frac = swar_digits(s + k + 1, &frac_part);
+                if (n_frac < 8) {
+                    k += 1 + n_frac;
+                    w = w * pow10_u64[n_frac] + frac_part;
+                    frac = n_frac;
+                    n_digits += n_frac;
+                    goto done;
+                }
+            } else {
+                goto done;
+            }
+        }
+        /* 8 or more digits in a row: restart the scalar scan after the sign. */
+        k = (size_t)neg;
+        w = 0;
+        n_digits = 0;
+    }
+#endif
     while (k < avail && (unsigned)(s[k] - '0') < 10u) {
         w = w * 10 + (unsigned)(s[k] - '0');
         k++;
@@ -662,6 +721,9 @@ static size_t fast_number(const char *s, size_t avail, double *out)
         frac = k - start;
         n_digits += frac;
     }
+#ifdef CSV_SWAR
+done:
+#endif
     if (n_digits == 0 || n_digits > 19 || k >= avail || w > (UINT64_C(1) << 53))
         return 0;
     if (s[k] != ',' && s[k] != '\n' && s[k] != '\r')
