@@ -168,6 +168,7 @@ struct gb_csv_parser {
     size_t max_rows;
     gb_status failed;
     gb_error saved;
+    int finished; /* gb_csv_parser_finish was called */
 
     /* Byte-order mark matching at the very start. */
     unsigned bom_matched;
@@ -886,6 +887,8 @@ static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error
 gb_status gb_csv_parser_feed(gb_csv_parser *p, const char *bytes, size_t n,
                              gb_error *err)
 {
+    if (p->finished && p->failed == GB_OK)
+        parser_fail(p, NULL, GB_EINTERNAL, 0, 0, "CSV parser used after finish");
     if (p->failed != GB_OK) {
         if (err != NULL)
             *err = p->saved;
@@ -933,6 +936,9 @@ static gb_status column_finish(gb_csv_parser *p, size_t j, gb_column *out,
         out->values = v;
         out->n_missing = c->n_missing;
         c->values = NULL;
+        gb_free(c->codes);
+        c->codes = NULL;
+        dict_free(&c->dict);
         return GB_OK;
     }
     size_t k = c->dict.n_entries;
@@ -971,6 +977,9 @@ gb_status gb_csv_parser_finish(gb_csv_parser *p, gb_table **out, gb_error *err)
 {
     *out = NULL;
     gb_status rc = GB_OK;
+    if (p->finished && p->failed == GB_OK)
+        parser_fail(p, NULL, GB_EINTERNAL, 0, 0, "CSV parser used after finish");
+    p->finished = 1;
     if (p->failed != GB_OK) {
         if (err != NULL)
             *err = p->saved;

@@ -554,6 +554,15 @@ START_TEST(test_error_max_rows)
     ck_assert_int_eq(gb_csv_parser_finish(p, &t, &again), GB_ETOOLARGE);
     ck_assert_ptr_null(t);
     gb_csv_parser_free(p);
+    /* Using a parser after finish is an error, not a second table. */
+    p = gb_csv_parser_create(NULL, &err);
+    ck_assert_int_eq(gb_csv_parser_feed(p, "x\n1\n", 4, &err), GB_OK);
+    ck_assert_int_eq(gb_csv_parser_finish(p, &t, &err), GB_OK);
+    gb_table_free(t);
+    ck_assert_int_eq(gb_csv_parser_feed(p, "2\n", 2, &err), GB_EINTERNAL);
+    ck_assert_int_eq(gb_csv_parser_finish(p, &t, &err), GB_EINTERNAL);
+    ck_assert_ptr_null(t);
+    gb_csv_parser_free(p);
 }
 END_TEST
 
