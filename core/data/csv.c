@@ -38,6 +38,7 @@
 
 typedef struct dict_entry {
     size_t offset; /* into text */
+    uint64_t word; /* tokens of <= 8 bytes: the bytes packed, else 0 */
     uint32_t len;
     uint32_t hash;
 } dict_entry;
@@ -59,8 +60,25 @@ static void dict_free(token_dict *d)
     memset(d, 0, sizeof *d);
 }
 
-static uint32_t hash_bytes(const char *s, size_t n)
+/* Packs a token of at most 8 bytes into a word (bytes shifted in: a
+ * variable-length memcpy would stall store forwarding). */
+static uint64_t pack_short(const char *s, size_t n)
 {
+    uint64_t word = 0;
+    for (size_t i = 0; i < n; i++)
+        word |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    return word;
+}
+
+static uint32_t hash_bytes(const char *s, size_t n, uint64_t word)
+{
+    if (n <= 8) {
+        /* Short tokens (most numbers and codes): mix the packed bytes. */
+        uint64_t h = (word ^ ((uint64_t)n << 59)) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+        h *= 0xBF58476D1CE4E5B9ULL;
+        return (uint32_t)(h ^ (h >> 32));
+    }
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
@@ -97,11 +115,13 @@ static int dict_intern(token_dict *d, const char *s, size_t n, uint16_t *code,
     *is_new = 0;
     if (d->slots == NULL && dict_rehash(d, INITIAL_DICT_SLOTS) != INTERN_OK)
         return INTERN_NOMEM;
-    uint32_t h = hash_bytes(s, n);
+    uint64_t word = n <= 8 ? pack_short(s, n) : 0;
+    uint32_t h = hash_bytes(s, n, word);
     size_t mask = d->n_slots - 1, slot = h & mask;
     while (d->slots[slot] != 0) {
         const dict_entry *e = &d->entries[d->slots[slot] - 1];
-        if (e->hash == h && e->len == n && memcmp(d->text + e->offset, s, n) == 0) {
+        if (e->hash == h && e->len == n &&
+            (n <= 8 ? e->word == word : memcmp(d->text + e->offset, s, n) == 0)) {
             *code = (uint16_t)(d->slots[slot] - 1);
             return INTERN_OK;
         }
@@ -130,6 +150,7 @@ static int dict_intern(token_dict *d, const char *s, size_t n, uint16_t *code,
     memcpy(d->text + d->text_len, s, n);
     dict_entry *e = &d->entries[d->n_entries];
     e->offset = d->text_len;
+    e->word = word;
     e->len = (uint32_t)n;
     e->hash = h;
     d->text_len += n;
@@ -767,13 +788,12 @@ static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error
                 break;
             }
             if (p->header_done && p->col < p->n_names) {
-                /* Hot path: a plain number in a numeric column whose token
-                 * dictionary has been dropped. */
+                /* Hot path: a plain number in a numeric column (interned
+                 * too while the column keeps its token dictionary). */
                 col_build *cb = &p->cols[p->col];
                 double v;
                 size_t len;
-                if (cb->codes == NULL && !cb->categorical &&
-                    (len = fast_number(s + i, n - i, &v)) > 0) {
+                if (!cb->categorical && (len = fast_number(s + i, n - i, &v)) > 0) {
                     if (p->col == 0 && (rc = ensure_row(p, err)) != GB_OK)
                         return rc;
                     p->record_bytes += len + 1;
@@ -782,6 +802,9 @@ static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error
                                            "record longer than %d bytes",
                                            GB_MAX_LINE_BYTES);
                     cb->values[p->n_rows] = v;
+                    if (cb->codes != NULL &&
+                        (rc = column_intern(p, cb, p->col, s + i, len, err)) != GB_OK)
+                        return rc;
                     p->record_empty = 0;
                     if ((rc = after_field(p, s[i + len], err)) != GB_OK)
                         return rc;
