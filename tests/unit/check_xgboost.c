@@ -336,6 +336,9 @@ START_TEST(test_predict_table_dataset)
     check_table_binding(FIX "dataset.csv", 1, "regression.ubj", "regression");
     check_table_binding(FIX "design.csv", 0, "binary.json", "binary");
     check_table_binding(FIX "design.csv", 1, "multiclass.ubj", "multiclass");
+    /* numeric splits only: the lock-step numeric path, `grade` unused */
+    check_table_binding(FIX "dataset.csv", 1, "numeric.json", "numeric");
+    check_table_binding(FIX "dataset.csv", 0, "numeric.ubj", "numeric");
 }
 END_TEST
 
