@@ -200,6 +200,14 @@ START_TEST(test_small_objectives)
 }
 END_TEST
 
+/* dart trained without drops (every weight 1): scored as gbtree. */
+START_TEST(test_dart_without_drops)
+{
+    check_against_library("dart.json", "dart", EXPECT_PROBA1);
+    check_against_library("dart.ubj", "dart", EXPECT_PROBA1);
+}
+END_TEST
+
 START_TEST(test_v3_bracketed_base_score)
 {
     check_against_library("v3_logitraw.json", "logitraw", EXPECT_MARGIN);
@@ -459,9 +467,23 @@ START_TEST(test_refuse_gblinear)
 }
 END_TEST
 
-START_TEST(test_refuse_dart)
+#define DART_FROM "\"gradient_booster\":{\"model\":"
+#define DART_TO "\"gradient_booster\":{\"gbtree\":{\"model\":"
+#define DART_FROM2 "\"name\":\"gbtree\"},"
+#define DART_TO2(w) "\"name\":\"gbtree\"},\"name\":\"dart\",\"weight_drop\":[" w "]},"
+
+START_TEST(test_refuse_dart_weight_drops)
 {
-    expect_refused("\"name\":\"gbtree\"", "\"name\":\"dart\"", "dart");
+    expect_refused2(DART_FROM, DART_TO, DART_FROM2, DART_TO2("0.7692308"),
+                    "dart with weight drops");
+    expect_refused2(DART_FROM, DART_TO, DART_FROM2, DART_TO2("1.0,1.0"), "weight_drop");
+    expect_refused("\"name\":\"gbtree\"}", "\"name\":\"dart\"}", "gbtree");
+    gb_model *m = NULL;
+    gb_error err;
+    ck_assert_int_eq(
+        load_variant2(DART_FROM, DART_TO, DART_FROM2, DART_TO2("1.0"), &m, &err),
+        GB_OK);
+    gb_model_free(m);
 }
 END_TEST
 
@@ -769,6 +791,7 @@ static Suite *xgboost_suite(void)
     tcase_add_test(tc, test_regression_json_and_ubj);
     tcase_add_test(tc, test_small_objectives);
     tcase_add_test(tc, test_v3_bracketed_base_score);
+    tcase_add_test(tc, test_dart_without_drops);
     tcase_add_test(tc, test_json_ubj_identical);
     tcase_add_test(tc, test_features_and_summary);
     tcase_add_test(tc, test_levels_from_table);
@@ -779,7 +802,7 @@ static Suite *xgboost_suite(void)
     tc = tcase_create("refusals");
     tcase_add_test(tc, test_template_semantics);
     tcase_add_test(tc, test_refuse_gblinear);
-    tcase_add_test(tc, test_refuse_dart);
+    tcase_add_test(tc, test_refuse_dart_weight_drops);
     tcase_add_test(tc, test_refuse_unknown_objective);
     tcase_add_test(tc, test_refuse_format_version);
     tcase_add_test(tc, test_refuse_cycle);

@@ -1048,12 +1048,20 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
         (rc = gb_json_get_string(gbm, "learner.gradient_booster", "name", &gbm_name,
                                  err)) != GB_OK)
         goto out;
-    if (strcmp(gbm_name, "gbtree") != 0) {
+    /* dart keeps a gbtree and one weight per tree; at inference xgboost adds
+     * leaf * weight in tree order, so weights of exactly 1 score as gbtree. */
+    const cJSON *tree_booster = gbm, *weight_drop = NULL;
+    if (strcmp(gbm_name, "dart") == 0) {
+        if ((rc = gb_json_get_object(gbm, "learner.gradient_booster", "gbtree",
+                                     &tree_booster, err)) != GB_OK ||
+            (rc = gb_json_get_array(gbm, "learner.gradient_booster", "weight_drop",
+                                    &weight_drop, err)) != GB_OK)
+            goto out;
+    } else if (strcmp(gbm_name, "gbtree") != 0) {
         rc = unusable(err, "gradient_booster",
-                      "booster '%s' is not supported (only gbtree)%s", gbm_name,
-                      strcmp(gbm_name, "dart") == 0
-                          ? ": dart scales trees by dropout weights"
-                          : "");
+                      "booster '%s' is not supported (only gbtree, and dart without "
+                      "weight drops)",
+                      gbm_name);
         goto out;
     }
     for (size_t k = 0; k < sizeof objectives / sizeof objectives[0]; k++)
@@ -1102,8 +1110,8 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
 
     /* trees */
     const cJSON *model = NULL, *gbtp = NULL, *trees = NULL, *tinfo = NULL;
-    if ((rc = gb_json_get_object(gbm, "learner.gradient_booster", "model", &model,
-                                 err)) != GB_OK ||
+    if ((rc = gb_json_get_object(tree_booster, "learner.gradient_booster", "model",
+                                 &model, err)) != GB_OK ||
         (rc = gb_json_get_object(model, "gradient_booster.model", "gbtree_model_param",
                                  &gbtp, err)) != GB_OK ||
         (rc = get_count(gbtp, "gbtree_model_param", "num_trees", 0, GB_XGB_MAX_TREES,
@@ -1133,6 +1141,28 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
     gb_free(groups);
     if (rc != GB_OK)
         goto out;
+    if (weight_drop != NULL) {
+        if ((size_t)cJSON_GetArraySize(weight_drop) != m->n_trees) {
+            rc = unusable(err, "weight_drop",
+                          "dart weight_drop has %d entries for %zu trees",
+                          cJSON_GetArraySize(weight_drop), m->n_trees);
+            goto out;
+        }
+        size_t k = 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, weight_drop)
+        {
+            double v = 0;
+            if (value_number(w, &v) != 0 || v != 1.0) {
+                rc = unusable(err, "weight_drop",
+                              "dart with weight drops is not supported (tree %zu has "
+                              "weight %.9g)",
+                              k, v);
+                goto out;
+            }
+            k++;
+        }
+    }
     size_t t = 0;
     const cJSON *tree;
     cJSON_ArrayForEach(tree, trees)
