@@ -461,6 +461,58 @@ START_TEST(test_template_semantics)
 }
 END_TEST
 
+/* A chain tree deeper than the lock-step limit: each row stops at its leaf. */
+START_TEST(test_deep_chain_tree)
+{
+    enum { DEPTH = 40, NODES = 2 * DEPTH + 1 };
+    static char text[16384];
+    char *p = text;
+    char *end = text + sizeof text;
+    const char *arrays[] = {"left_children", "right_children", "split_indices",
+                            "split_conditions", "default_left"};
+    p += snprintf(p, (size_t)(end - p),
+                  "{\"version\":[2,1,0],\"learner\":{\"learner_model_param\":{"
+                  "\"base_score\":\"0\",\"num_class\":\"0\",\"num_feature\":\"1\"},"
+                  "\"objective\":{\"name\":\"reg:squarederror\"},\"gradient_booster\":{"
+                  "\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{"
+                  "\"num_trees\":\"1\"},\"tree_info\":[0],\"trees\":[{\"tree_param\":{"
+                  "\"num_nodes\":\"%d\"}",
+                  NODES);
+    /* node 2k splits on x < k: left is leaf 2k+1 (value k), right node 2k+2 */
+    for (int a = 0; a < 5; a++) {
+        p += snprintf(p, (size_t)(end - p), ",\"%s\":[", arrays[a]);
+        for (int i = 0; i < NODES; i++) {
+            int split = i % 2 == 0 && i < NODES - 1;
+            double v = 0;
+            switch (a) {
+            case 0: v = split ? i + 1 : -1; break;
+            case 1: v = split ? i + 2 : -1; break;
+            case 2: v = 0; break;
+            case 3: v = split ? i / 2 : (i == NODES - 1 ? 1000 : (i - 1) / 2); break;
+            case 4: v = 0; break;
+            }
+            p += snprintf(p, (size_t)(end - p), "%s%g", i ? "," : "", v);
+        }
+        p += snprintf(p, (size_t)(end - p), "]");
+    }
+    snprintf(p, (size_t)(end - p), "}]}}}}");
+    gb_model *m = NULL;
+    gb_error err;
+    ck_assert_msg(gb_xgboost_load(text, strlen(text), &m, &err) == GB_OK, "%s",
+                  err.message);
+    double X[40], out[40];
+    for (int i = 0; i < 40; i++)
+        X[i] = i - 0.5; /* x < k first holds at k = i: leaf value i */
+    X[39] = 1e9;        /* past every split: the last leaf */
+    X[38] = NAN;        /* missing goes right every time */
+    ck_assert_int_eq(m->ops->predict(m, X, 40, out, &err), GB_OK);
+    for (int i = 0; i < 38; i++)
+        ck_assert_msg(out[i] == (i == 0 ? 0 : i), "row %d: %g", i, out[i]);
+    ck_assert(out[38] == 1000 && out[39] == 1000);
+    gb_model_free(m);
+}
+END_TEST
+
 START_TEST(test_refuse_gblinear)
 {
     expect_refused("\"name\":\"gbtree\"", "\"name\":\"gblinear\"", "gblinear");
@@ -801,6 +853,7 @@ static Suite *xgboost_suite(void)
 
     tc = tcase_create("refusals");
     tcase_add_test(tc, test_template_semantics);
+    tcase_add_test(tc, test_deep_chain_tree);
     tcase_add_test(tc, test_refuse_gblinear);
     tcase_add_test(tc, test_refuse_dart_weight_drops);
     tcase_add_test(tc, test_refuse_unknown_objective);

@@ -39,6 +39,7 @@ typedef struct xgb_node {
  * walking a tree in lock-step. */
 #define XGB_ROW_BLOCK 64
 #define XGB_LANES 16
+#define XGB_LOCKSTEP_MAX_DEPTH 12
 
 typedef enum xgb_link {
     XGB_LINK_IDENTITY,
@@ -123,6 +124,17 @@ static inline void add_tree(const xgb_impl *m, size_t t, const float *xf, size_t
     const int32_t root = (int32_t)m->tree_root[t];
     const uint32_t depth = m->tree_depth[t];
     size_t r = 0;
+    if (depth > XGB_LOCKSTEP_MAX_DEPTH) {
+        /* deep (e.g. loss-guided) trees: most paths are much shorter than
+         * the deepest, so each row stops at its own leaf */
+        for (; r < nb; r++) {
+            int32_t i = root;
+            while (!(m->nodes[i].split & XGB_LEAF))
+                i = step(m, i, xf + r * nf, categorical);
+            acc[r * stride] += m->nodes[i].leaf;
+        }
+        return;
+    }
     for (; r + XGB_LANES <= nb; r += XGB_LANES) {
         int32_t idx[XGB_LANES];
         const float *x = xf + r * nf;
