@@ -385,6 +385,61 @@ START_TEST(test_categorical_split_by_ordered_levels)
 }
 END_TEST
 
+/* 300 levels need 16-bit bins; even levels are positives, so one split
+ * separates them exactly. */
+START_TEST(test_categorical_with_many_levels)
+{
+    size_t n_levels = 300, n = 1200;
+    char **levels = malloc(n_levels * sizeof *levels);
+    for (size_t l = 0; l < n_levels; l++) {
+        levels[l] = malloc(8);
+        snprintf(levels[l], 8, "L%zu", l);
+    }
+    gb_feature feats[2] = {{"x0", GB_FEAT_NUMERIC, NULL, 0},
+                           {"code", GB_FEAT_CATEGORICAL, levels, n_levels}};
+    double *X = malloc(n * 2 * sizeof *X);
+    int32_t *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        X[2 * i] = (double)(i % 7);
+        X[2 * i + 1] = (double)(i % n_levels);
+        y[i] = (int32_t)((i % n_levels) % 2 == 0);
+    }
+    gb_train_set ts = binary_set(X, n, 2, y);
+    ts.features = feats;
+    gb_param p[] = {{"max_depth", "1"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    double *out = malloc(n * 2 * sizeof *out);
+    predict_rows(m, X, n, out);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(out[2 * i + 1] == (double)y[i]);
+    cJSON *j = parsed_json(m);
+    ck_assert_int_eq(
+        cJSON_GetArraySize(cJSON_GetObjectItem(json_node(j, 0), "left_levels")), 150);
+    cJSON_Delete(j);
+    gb_model_free(m);
+    free(out);
+    free(X);
+    free(y);
+    for (size_t l = 0; l < n_levels; l++)
+        free(levels[l]);
+    free(levels);
+}
+END_TEST
+
+/* Without features the tree is one leaf holding the mean target. */
+START_TEST(test_no_features_gives_one_leaf)
+{
+    int32_t y[4] = {0, 1, 1, 1};
+    double dummy = 0.0;
+    gb_train_set ts = binary_set(&dummy, 4, 0, y);
+    gb_model *m = fit_ok(&ts, NULL, 0);
+    double out[2];
+    predict_rows(m, &dummy, 1, out);
+    ck_assert(out[1] == 0.75 && out[0] == 0.25);
+    gb_model_free(m);
+}
+END_TEST
+
 /* ---- growth control ------------------------------------------------------ */
 
 /* Rows on a grid with y depending on x0 strongly and x1 weakly. */
@@ -1140,6 +1195,8 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_missing_goes_to_the_better_side);
     tcase_add_test(tc, test_missing_unseen_goes_to_larger_side);
     tcase_add_test(tc, test_categorical_split_by_ordered_levels);
+    tcase_add_test(tc, test_categorical_with_many_levels);
+    tcase_add_test(tc, test_no_features_gives_one_leaf);
     tcase_add_test(tc, test_min_samples_leaf_and_max_depth);
     tcase_add_test(tc, test_max_leaves_best_first);
     tcase_add_test(tc, test_same_json_for_1_and_2_threads);
