@@ -385,6 +385,35 @@ START_TEST(test_categorical_split_by_ordered_levels)
 }
 END_TEST
 
+static char *abc_levels[] = {"a", "b", "c"};
+static gb_feature abc_feature[1] = {{"grade", GB_FEAT_CATEGORICAL, abc_levels, 3}};
+
+/* Multiclass: levels are ordered by the class whose level means vary most
+ * (class 0: a = 1, b = c = 0), giving the order b, c, a; the best prefix
+ * is {b, c}, which goes left. */
+START_TEST(test_categorical_multiclass_order)
+{
+    double X[8] = {0, 0, 0, 0, 1, 1, 2, 2};
+    int32_t y[8] = {0, 0, 0, 0, 1, 1, 2, 2};
+    gb_train_set ts = binary_set(X, 8, 1, y);
+    ts.features = abc_feature;
+    ts.task = GB_TASK_MULTICLASS;
+    ts.n_classes = 3;
+    gb_param p[] = {{"max_depth", "1"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    cJSON *j = parsed_json(m);
+    const cJSON *lv = cJSON_GetObjectItem(json_node(j, 0), "left_levels");
+    ck_assert_int_eq(cJSON_GetArraySize(lv), 2);
+    ck_assert_str_eq(cJSON_GetArrayItem(lv, 0)->valuestring, "b");
+    ck_assert_str_eq(cJSON_GetArrayItem(lv, 1)->valuestring, "c");
+    ck_assert_str_eq(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rules"), 0)->valuestring,
+        "grade in {b, c} -> class 1 (P = 0.5), n = 4");
+    cJSON_Delete(j);
+    gb_model_free(m);
+}
+END_TEST
+
 /* 300 levels need 16-bit bins; even levels are positives, so one split
  * separates them exactly. */
 START_TEST(test_categorical_with_many_levels)
@@ -525,6 +554,35 @@ START_TEST(test_max_leaves_best_first)
     gb_model_free(m);
     free(Xr);
     free(yr);
+}
+END_TEST
+
+/* Best-first picks the leaf with the larger gain: after the root split on
+ * x0, the x0 = 1 side (gain 16 from splitting on x1) is split before the
+ * x0 = 0 side (gain 1). */
+START_TEST(test_max_leaves_splits_largest_gain_first)
+{
+    double X[16] = {0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1};
+    double yv[8] = {0, 0, 1, 1, 10, 10, 14, 14};
+    gb_train_set ts = binary_set(X, 8, 2, NULL);
+    ts.task = GB_TASK_REGRESSION;
+    ts.n_classes = 0;
+    ts.classes = NULL;
+    ts.y_value = yv;
+    gb_param p[] = {{"max_leaves", "3"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    double out[8];
+    predict_rows(m, X, 8, out);
+    double expect[8] = {0.5, 0.5, 0.5, 0.5, 10, 10, 14, 14};
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(out[i] == expect[i], "row %d: %g", i, out[i]);
+    gb_model_free(m);
+    /* without a leaf limit both sides split */
+    m = fit_ok(&ts, NULL, 0);
+    predict_rows(m, X, 8, out);
+    for (int i = 0; i < 8; i++)
+        ck_assert(out[i] == yv[i]);
+    gb_model_free(m);
 }
 END_TEST
 
@@ -1167,6 +1225,10 @@ START_TEST(test_accuracy_matches_sklearn)
         /* within 1 point of random_state=0, or of the mean over random
          * states 0..19 (scikit-learn's tie-breaking is random) */
         double mean = json_num(cJSON_GetObjectItem(row, "random_states_0_19"), "mean");
+        if (getenv("GB_TEST_VERBOSE") != NULL)
+            fprintf(stderr,
+                    "%s depth %s: glassbox %.4f, scikit-learn %.4f (mean %.4f)\n", name,
+                    depth, acc, ref, mean);
         ck_assert_msg(fabs(acc - ref) <= 0.01 + 1e-12 ||
                           fabs(acc - mean) <= 0.01 + 1e-12,
                       "%s depth %s: accuracy %.4f vs scikit-learn %.4f (mean %.4f)",
@@ -1195,10 +1257,12 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_missing_goes_to_the_better_side);
     tcase_add_test(tc, test_missing_unseen_goes_to_larger_side);
     tcase_add_test(tc, test_categorical_split_by_ordered_levels);
+    tcase_add_test(tc, test_categorical_multiclass_order);
     tcase_add_test(tc, test_categorical_with_many_levels);
     tcase_add_test(tc, test_no_features_gives_one_leaf);
     tcase_add_test(tc, test_min_samples_leaf_and_max_depth);
     tcase_add_test(tc, test_max_leaves_best_first);
+    tcase_add_test(tc, test_max_leaves_splits_largest_gain_first);
     tcase_add_test(tc, test_same_json_for_1_and_2_threads);
     tcase_add_test(tc, test_json_round_trip);
     tcase_add_loop_test(tc, test_bad_artifact_is_rejected, 0,
