@@ -488,6 +488,33 @@ static void make_random_set(size_t n, size_t F, uint64_t seed, double *X, int32_
     }
 }
 
+/* Constant soft targets (0.3 is not a binary fraction) give one leaf, not
+ * splits on rounding noise. */
+START_TEST(test_constant_targets_do_not_split)
+{
+    size_t n = 5000, F = 3;
+    double *X = malloc(n * F * sizeof *X);
+    int32_t *y = malloc(n * sizeof *y);
+    double *soft = malloc(n * 2 * sizeof *soft);
+    make_random_set(n, F, 21, X, y, 0.0);
+    for (size_t i = 0; i < n; i++) {
+        soft[2 * i] = 0.7;
+        soft[2 * i + 1] = 0.3;
+    }
+    gb_train_set ts = binary_set(X, n, F, y);
+    ts.soft = soft;
+    ts.alpha = 0.0;
+    gb_model *m = fit_ok(&ts, NULL, 0);
+    cJSON *j = parsed_json(m);
+    ck_assert(json_num(cJSON_GetObjectItem(j, "complexity"), "leaves") == 1);
+    cJSON_Delete(j);
+    gb_model_free(m);
+    free(X);
+    free(y);
+    free(soft);
+}
+END_TEST
+
 START_TEST(test_min_samples_leaf_and_max_depth)
 {
     size_t n = 2000, F = 4;
@@ -1260,6 +1287,7 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_categorical_multiclass_order);
     tcase_add_test(tc, test_categorical_with_many_levels);
     tcase_add_test(tc, test_no_features_gives_one_leaf);
+    tcase_add_test(tc, test_constant_targets_do_not_split);
     tcase_add_test(tc, test_min_samples_leaf_and_max_depth);
     tcase_add_test(tc, test_max_leaves_best_first);
     tcase_add_test(tc, test_max_leaves_splits_largest_gain_first);

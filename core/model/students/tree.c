@@ -819,6 +819,17 @@ static int bin_goes_left(const fit_ctx *c, const grow_node *node,
     return b <= node->cut;
 }
 
+/* Squared error of a node from its sum of squares ss and sum of squared
+ * component sums p over n rows; values within rounding noise of ss (1e-12
+ * relative) count as 0, so constant targets never split. */
+static double node_sse_of(double ss, double p, double n)
+{
+    if (n <= 0.0)
+        return 0.0;
+    double sse = ss - p / n;
+    return sse > 1e-12 * ss ? sse : 0.0;
+}
+
 /* Stable partition of [begin, end) by the node's split; fills the children's
  * sums and squared errors. */
 static void partition(fit_ctx *c, const grow_node *node, const unsigned char *cat_left,
@@ -866,8 +877,8 @@ static void partition(fit_ctx *c, const grow_node *node, const unsigned char *ca
         pl += sl[k] * sl[k];
         pr += sr[k] * sr[k];
     }
-    c->node_sse[left_id] = n_l > 0 ? fmax(0.0, ssl - pl / n_l) : 0.0;
-    c->node_sse[right_id] = n_r > 0 ? fmax(0.0, ssr - pr / n_r) : 0.0;
+    c->node_sse[left_id] = node_sse_of(ssl, pl, n_l);
+    c->node_sse[right_id] = node_sse_of(ssr, pr, n_r);
     *n_missing = miss;
 }
 
@@ -1323,7 +1334,7 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         double p = 0.0;
         for (size_t k = 0; k < c.K; k++)
             p += s[k] * s[k];
-        c.node_sse[0] = fmax(0.0, ss - p / (double)c.n_rows);
+        c.node_sse[0] = node_sse_of(ss, p, (double)c.n_rows);
     }
     gb_progress_report(progress, "tree: growing", 0.05);
     if (splittable(&c, 0, 0)) {
