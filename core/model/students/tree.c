@@ -699,6 +699,16 @@ static void split_feature_cb(void *vctx, size_t fi)
                 acc[k] += hb[1 + k];
             consider(c, best, f, b, acc, n_acc, miss, n_miss, base);
         }
+        /* Cuts between two bins that hold this node's rows make the same
+         * partition: take the middle one, so the threshold sits midway in
+         * the gap between the node's values (as CART's midpoint rule). */
+        if (best->feature == f) {
+            size_t next = best->cut + 1;
+            while (next < fb->n_bins && h[next * S] == 0.0)
+                next++;
+            if (next < fb->n_bins)
+                best->cut += (next - 1 - best->cut) / 2;
+        }
     } else {
         size_t n_present = cat_order(c, fb, h);
         for (size_t j = 0; j + 1 < n_present; j++) {
