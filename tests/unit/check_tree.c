@@ -185,6 +185,34 @@ START_TEST(test_regression_tie_takes_lower_threshold)
 }
 END_TEST
 
+/* The x1 = 0 child holds x0 in {0, 1, 8, 9}: bins 2..7 are empty there, so
+ * its threshold is the middle edge 4.5 (CART's midpoint), not 1.5. */
+START_TEST(test_threshold_in_middle_of_gap)
+{
+    double x0[10] = {0, 1, 8, 9, 2, 3, 4, 5, 6, 7};
+    double x1[10] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+    double yv[10] = {0, 0, 1, 1, 100, 100, 100, 100, 100, 100};
+    double X[20];
+    for (int i = 0; i < 10; i++) {
+        X[2 * i] = x0[i];
+        X[2 * i + 1] = x1[i];
+    }
+    gb_train_set ts = binary_set(X, 10, 2, NULL);
+    ts.task = GB_TASK_REGRESSION;
+    ts.n_classes = 0;
+    ts.classes = NULL;
+    ts.y_value = yv;
+    gb_param p[] = {{"max_depth", "2"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    cJSON *j = parsed_json(m);
+    ck_assert_int_eq((int)json_num(json_node(j, 0), "feature"), 1);
+    ck_assert_int_eq((int)json_num(json_node(j, 1), "feature"), 0);
+    ck_assert(json_num(json_node(j, 1), "threshold") == 4.5);
+    cJSON_Delete(j);
+    gb_model_free(m);
+}
+END_TEST
+
 /* Identical features: the tie goes to the lower feature index. */
 START_TEST(test_tie_takes_lower_feature)
 {
@@ -1278,6 +1306,7 @@ static Suite *tree_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_stump_picks_best_feature);
     tcase_add_test(tc, test_regression_tie_takes_lower_threshold);
+    tcase_add_test(tc, test_threshold_in_middle_of_gap);
     tcase_add_test(tc, test_tie_takes_lower_feature);
     tcase_add_test(tc, test_soft_target_leaf_values);
     tcase_add_test(tc, test_soft_leaf_matches_sklearn_regressor);
