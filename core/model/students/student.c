@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/model/students/tree.h"
+#include "core/model/students/linear.h"
 
 typedef struct student_type {
     const char *name;
@@ -33,6 +34,10 @@ static gb_status tree_check(const gb_param *params, size_t n_params, gb_task tas
 static const student_type student_types[] = {
     {"tree", 0, tree_check, gb_tree_fit, gb_tree_from_json, gb_tree_export_sql,
      gb_tree_export_c},
+    {"logistic", 1, gb_logistic_check, gb_logistic_fit, gb_linear_from_json,
+     gb_linear_export_sql, gb_linear_export_c},
+    {"linear", 1, gb_linreg_check, gb_linreg_fit, gb_linear_from_json,
+     gb_linear_export_sql, gb_linear_export_c},
 };
 #define N_STUDENT_TYPES (sizeof student_types / sizeof student_types[0])
 
