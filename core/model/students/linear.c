@@ -1124,6 +1124,7 @@ gb_status gb_linear_fit(const char *kind, const gb_param *params, size_t n_param
         gb_lbfgs_params_init(&op);
         op.max_iter = (size_t)lp.max_iter;
         op.gtol = lp.tol;
+        op.ftol = 0.0; /* tol decides; rounding stalls end as no_progress */
         op.l1 = lp.l1;
         op.l1_mask = mask;
         gb_lbfgs_result res;
