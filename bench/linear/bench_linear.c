@@ -42,7 +42,8 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc != 8) {
-        fprintf(stderr, "usage: %s X.f64 q.f64 n_rows n_features l2 n_threads out.json\n",
+        fprintf(stderr,
+                "usage: %s X.f64 q.f64 n_rows n_features l2 n_threads out.json\n",
                 argv[0]);
         return 2;
     }
@@ -89,14 +90,17 @@ int main(int argc, char **argv)
     cJSON *art = m->ops->to_json(m);
     cJSON *res = cJSON_CreateObject();
     cJSON_AddNumberToObject(res, "fit_seconds", t1 - t0);
-    cJSON_AddItemToObject(res, "fit", cJSON_Duplicate(cJSON_GetObjectItem(art, "fit"), 1));
-    cJSON_AddItemToObject(res, "intercept_std",
-                          cJSON_Duplicate(cJSON_GetObjectItem(art, "intercept_std"), 1));
+    cJSON_AddItemToObject(res, "fit",
+                          cJSON_Duplicate(cJSON_GetObjectItem(art, "fit"), 1));
+    cJSON_AddItemToObject(
+        res, "intercept_std",
+        cJSON_Duplicate(cJSON_GetObjectItem(art, "intercept_std"), 1));
     cJSON *coefs = cJSON_AddArrayToObject(res, "coef_std");
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(art, "coefficients"))
     {
-        cJSON_AddItemToArray(coefs, cJSON_Duplicate(cJSON_GetObjectItem(e, "coef_std"), 1));
+        cJSON_AddItemToArray(coefs,
+                             cJSON_Duplicate(cJSON_GetObjectItem(e, "coef_std"), 1));
     }
     char *text = gb_json_print(res, 0);
     FILE *f = fopen(argv[7], "w");
