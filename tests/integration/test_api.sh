@@ -331,8 +331,7 @@ curl -s -o /dev/null --limit-rate 200k -H "Authorization: Bearer $ADMIN" -H 'Con
 CURL=$!
 sleep 1
 check "upload in flight wrote a temp file" [ -n "$(ls -A "$DATA/blobs/tmp")" ]
-kill -9 "$PID"
-wait "$PID" 2>/dev/null
+{ kill -9 "$PID"; wait "$PID"; } 2>/dev/null
 PID=""
 wait "$CURL" 2>/dev/null
 check "database integrity after kill -9" [ "$(sqlite3 "$DATA/glassbox.db" 'PRAGMA integrity_check')" = ok ]
