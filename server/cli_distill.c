@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "core/distill/pipeline.h"
 #include "core/json.h"
 #include "core/model/teachers/ensemble.h"
@@ -311,7 +309,6 @@ int cli_distill(int argc, char **argv)
     rc = gb_distill_check(&cfg, &err);
     if (rc != GB_OK)
         goto done;
-    openblas_set_num_threads((int)cfg.n_threads);
 
     if (n_teachers > 0) {
         rc = load_teachers(teacher_paths, n_teachers, weights_arg, mean_arg, &teacher,

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "server/cli.h"
 
 typedef struct command {
@@ -34,6 +36,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* OpenBLAS runs single-threaded: glassbox's own pool owns parallelism
+     * (core/parallel.h), so thread pools never multiply and BLAS results do
+     * not depend on the thread count. */
+    openblas_set_num_threads(1);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -17,6 +17,7 @@
 #include "core/data/split.h"
 #include "core/distill/fidelity.h"
 #include "core/distill/soft.h"
+#include "core/model/teachers/load.h"
 #include "core/model/teachers/scores.h"
 #include "core/parallel.h"
 #include "core/sha256.h"
@@ -58,10 +59,9 @@ gb_status gb_distill_check(const gb_distill_config *c, gb_error *err)
         return bad_setting(err, "bootstrap", "must be at most 100000");
     if (c->n_threads == 0 || c->n_threads > 256)
         return bad_setting(err, "threads", "must be in 1..256");
-    gb_task task = c->task;
-    if (task == GB_TASK_AUTO)
-        task = GB_TASK_BINARY; /* parameter ranges do not depend on the task */
-    return gb_student_check(c->student_type, c->params, c->n_params, task, err);
+    /* With the task still unknown (AUTO) only task-independent checks run;
+     * gb_distill_run checks again once the target is resolved. */
+    return gb_student_check(c->student_type, c->params, c->n_params, c->task, err);
 }
 
 void gb_distill_result_free(gb_distill_result *r)
@@ -115,7 +115,8 @@ static double now_s(void)
  * dataset class k.  Names first; a teacher whose classes are "0".."K-1"
  * (XGBoost, LightGBM: no class names in the file) maps by position. */
 static gb_status teacher_class_map(const gb_model *teacher, const gb_target *target,
-                                   size_t *map, int *by_position, gb_error *err)
+                                   const char *target_name, size_t *map,
+                                   int *by_position, gb_error *err)
 {
     *by_position = 0;
     if (target->task == GB_TASK_REGRESSION) {
@@ -131,7 +132,7 @@ static gb_status teacher_class_map(const gb_model *teacher, const gb_target *tar
     if (teacher->n_classes != target->n_classes) {
         gb_error_set(err, GB_EUNUSABLE,
                      "teacher predicts %zu classes but target '%s' has %zu",
-                     teacher->n_classes, "target", target->n_classes);
+                     teacher->n_classes, target_name, target->n_classes);
         gb_error_field(err, "teacher");
         return GB_EUNUSABLE;
     }
@@ -227,7 +228,10 @@ static gb_status teacher_outputs(const gb_distill_config *c, const gb_table *tab
     double *raw = NULL;
     if (c->teacher != NULL) {
         size_t map[GB_MAX_CLASSES + 1];
-        rc = teacher_class_map(c->teacher, target, map, by_position, err);
+        rc = gb_model_check_features(c->teacher, table, err);
+        if (rc != GB_OK)
+            return rc;
+        rc = teacher_class_map(c->teacher, target, c->target, map, by_position, err);
         if (rc != GB_OK)
             return rc;
         raw = gb_malloc_array(n_rows * n_out + 1, sizeof *raw);
@@ -250,22 +254,6 @@ static gb_status teacher_outputs(const gb_distill_config *c, const gb_table *tab
     }
     gb_free(raw);
     return rc;
-}
-
-/* ---- students -------------------------------------------------------------- */
-
-static gb_status predict_matrix(const gb_model *m, const double *X, size_t n_rows,
-                                double *out, gb_error *err)
-{
-    for (size_t start = 0; start < n_rows; start += GB_PREDICT_BLOCK) {
-        size_t n =
-            n_rows - start < GB_PREDICT_BLOCK ? n_rows - start : GB_PREDICT_BLOCK;
-        gb_status rc = m->ops->predict(m, X + start * m->n_features, n,
-                                       out + start * m->n_outputs, err);
-        if (rc != GB_OK)
-            return rc;
-    }
-    return GB_OK;
 }
 
 /* ---- report ---------------------------------------------------------------- */
@@ -343,7 +331,7 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     int32_t *y_test = NULL;
     double *y_test_value = NULL;
     double *teacher_train = NULL, *teacher_test = NULL, *soft = NULL;
-    double *X_train = NULL, *X_test = NULL;
+    double *X_train = NULL;
     double *student_test = NULL, *baseline_test = NULL;
     int32_t *y_train = NULL;
     double *y_train_value = NULL;
@@ -369,6 +357,9 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     /* Target and rows. */
     gb_progress_report(progress, "split", 0.0);
     rc = gb_target_resolve(train, c->target, c->task, &target, err);
+    if (rc != GB_OK)
+        goto done;
+    rc = gb_student_check(c->student_type, c->params, c->n_params, target.task, err);
     if (rc != GB_OK)
         goto done;
     int classify = target.task != GB_TASK_REGRESSION;
@@ -508,9 +499,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         rc = gb_error_set(err, GB_EUNUSABLE, "the dataset has no feature columns");
         goto done;
     }
+    /* Only the training rows are materialised; test rows are scored
+     * straight from the table in blocks (peak memory: one design matrix). */
     X_train = gb_malloc_array(n_train * n_features, sizeof *X_train);
-    X_test = gb_malloc_array(n_test * n_features, sizeof *X_test);
-    if (X_train == NULL || X_test == NULL)
+    if (X_train == NULL)
         goto nomem;
     design = gb_design_bind(features, n_features, train, err);
     if (design == NULL) {
@@ -518,15 +510,6 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         goto done;
     }
     gb_design_fill(design, train_rows, 0, n_train, X_train);
-    if (test != NULL) {
-        gb_design_free(design);
-        design = gb_design_bind(features, n_features, test, err);
-        if (design == NULL) {
-            rc = err != NULL ? err->code : GB_EUNUSABLE;
-            goto done;
-        }
-    }
-    gb_design_fill(design, test_rows, 0, n_test, X_test);
 
     /* Distilled student, then the baseline on hard labels. */
     gb_train_set ts = {
@@ -574,9 +557,12 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     baseline_test = gb_malloc_array(n_test * n_out, sizeof *baseline_test);
     if (student_test == NULL || baseline_test == NULL)
         goto nomem;
-    rc = predict_matrix(student, X_test, n_test, student_test, err);
+    const gb_table *test_table = test != NULL ? test : train;
+    rc = score_rows(student, test_table, test_rows, n_test, c->n_threads, student_test,
+                    err);
     if (rc == GB_OK)
-        rc = predict_matrix(baseline, X_test, n_test, baseline_test, err);
+        rc = score_rows(baseline, test_table, test_rows, n_test, c->n_threads,
+                        baseline_test, err);
     if (rc != GB_OK)
         goto done;
 
@@ -697,7 +683,6 @@ done:
     gb_features_free(features, n_features);
     gb_free(exclude);
     gb_free(X_train);
-    gb_free(X_test);
     gb_free(student_test);
     gb_free(baseline_test);
     gb_free(soft);

@@ -86,8 +86,8 @@ static gb_feature *make_features(size_t n)
 {
     gb_feature *f = calloc(n, sizeof *f);
     for (size_t j = 0; j < n; j++) {
-        f[j].name = malloc(16);
-        snprintf(f[j].name, 16, "f%zu", j);
+        f[j].name = malloc(32);
+        snprintf(f[j].name, 32, "f%zu", j);
         f[j].kind = GB_FEAT_NUMERIC;
     }
     return f;

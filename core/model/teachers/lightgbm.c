@@ -848,6 +848,11 @@ static gb_status parse_objective(const lgb_value *v, long num_class, lgb_model *
     return GB_OK;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Reads feature_names into n_features NUMERIC specs. */
 static gb_status parse_feature_names(const lgb_value *v, size_t n_features,
                                      gb_feature **out, gb_error *err)
@@ -877,15 +882,24 @@ static gb_status parse_feature_names(const lgb_value *v, size_t n_features,
         }
     }
     /* Binding is by name: a repeated name would be ambiguous. */
+    const char **sorted = gb_malloc_array(n ? n : 1, sizeof *sorted);
+    if (sorted == NULL) {
+        gb_features_free(features, n);
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading a LightGBM model");
+    }
     for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n && n <= 20000; j++)
-            if (strcmp(features[i].name, features[j].name) == 0) {
-                char what[200];
-                snprintf(what, sizeof what, "feature name '%.100s' appears twice",
-                         features[i].name);
-                gb_features_free(features, n);
-                return bad_value(err, v, "feature_names", what);
-            }
+        sorted[i] = features[i].name;
+    qsort(sorted, n, sizeof *sorted, compare_names);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            char what[200];
+            snprintf(what, sizeof what, "feature name '%.100s' appears twice",
+                     sorted[i]);
+            gb_free(sorted);
+            gb_features_free(features, n);
+            return bad_value(err, v, "feature_names", what);
+        }
+    gb_free(sorted);
     *out = features;
     return GB_OK;
 }

@@ -11,7 +11,10 @@
 
 #include "core/data/encode.h"
 #include "core/json.h"
+#include "core/model/students/student.h"
 #include "core/model/teachers/lightgbm.h"
+#include "core/model/teachers/mlp.h"
+#include "core/model/teachers/xgboost.h"
 
 const char *gb_model_format_name(gb_model_format format)
 {
@@ -73,6 +76,18 @@ gb_model_format gb_model_format_detect(const char *bytes, size_t n)
     return GB_FORMAT_UNKNOWN;
 }
 
+/* A student artifact (any student type) as a model. */
+static gb_status load_student(const char *bytes, size_t n, gb_model **out,
+                              gb_error *err)
+{
+    cJSON *root = gb_json_parse(bytes, n, err);
+    if (root == NULL)
+        return err != NULL ? err->code : GB_EINPUT;
+    gb_status rc = gb_student_from_json(root, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
 gb_status gb_teacher_load(const char *bytes, size_t n, gb_model **out, gb_error *err)
 {
     *out = NULL;
@@ -80,6 +95,10 @@ gb_status gb_teacher_load(const char *bytes, size_t n, gb_model **out, gb_error 
     size_t i = format == GB_FORMAT_XGBOOST_UBJSON ? 0 : skip_prefix(bytes, n);
     switch (format) {
     case GB_FORMAT_LIGHTGBM_TEXT: return gb_lightgbm_load(bytes + i, n - i, out, err);
+    case GB_FORMAT_GLASSBOX_MLP: return gb_mlp_load(bytes + i, n - i, out, err);
+    case GB_FORMAT_XGBOOST_JSON:
+    case GB_FORMAT_XGBOOST_UBJSON: return gb_xgboost_load(bytes + i, n - i, out, err);
+    case GB_FORMAT_GLASSBOX_STUDENT: return load_student(bytes + i, n - i, out, err);
     case GB_FORMAT_UNKNOWN:
         return gb_error_set(
             err, GB_EUNUSABLE,

@@ -3,13 +3,12 @@
  * format detected from the bytes, and checking a model against a dataset.
  * Layer: core/model/teachers.
  *
- * Detection order (docs/teachers-scores.md, "Detection"), after skipping a
- * UTF-8 BOM and leading whitespace:
- *   1. '{' followed by a UBJSON type or count marker (i U I l L $ #):
- *      XGBoost UBJSON;
- *   2. '{' otherwise: JSON; "format":"glassbox-mlp" -> glassbox-mlp,
- *      "format":"glassbox-student" -> a student artifact, an object with
- *      "learner" -> XGBoost JSON;
+ * Detection order (docs/teachers-scores.md, "Loading a teacher"):
+ *   1. a first byte '{' followed by a UBJSON type or count marker
+ *      (i U I l L $ #): XGBoost UBJSON;
+ *   2. otherwise, after a UTF-8 BOM and leading whitespace, '{': JSON;
+ *      "format":"glassbox-mlp" -> glassbox-mlp, "format":"glassbox-student"
+ *      -> a student artifact, an object with "learner" -> XGBoost JSON;
  *   3. a first line "tree": LightGBM text;
  *   anything else: GB_EUNUSABLE "unrecognised model format".
  */
