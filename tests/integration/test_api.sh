@@ -403,6 +403,56 @@ req GET /api/v1/audit/verify "$ADMIN"
 check "audit chain intact after kill -9" [ "$(json 'j["ok"]')" = True ]
 check "integrity_check ok while serving" [ "$(sqlite3 "$DATA/glassbox.db" 'PRAGMA integrity_check')" = ok ]
 
+# --- concurrency: 8 clients uploading at once ------------------------------------------
+for i in $(seq 1 8); do
+    python3 - "$CSV" "$WORK/c$i.csv" "$i" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(True)
+k = int(sys.argv[3])
+with open(sys.argv[2], "w") as out:   # a distinct subset of rows per client
+    out.write(lines[0])
+    out.writelines(lines[1:][k * 10:])
+PY
+done
+BEFORE=$(curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/v1/datasets" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+PIDS=()
+for i in $(seq 1 8); do
+    curl -s -o "$WORK/c$i.out" -w '%{http_code}' -H "Authorization: Bearer ${TOK[modeler]}" \
+        -H 'Content-Type: text/csv' --data-binary "@$WORK/c$i.csv" \
+        "http://127.0.0.1:$PORT/api/v1/datasets?name=client$i&target=target" >"$WORK/c$i.code" &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+check "8 concurrent uploads all 201" [ "$(cat "$WORK"/c?.code)" = 201201201201201201201201 ]
+req GET "/api/v1/datasets?limit=100" "$ADMIN"
+check "8 concurrent uploads all stored" [ "$(json 'j["total"]')" = $((BEFORE + 8)) ]
+check "concurrent rows match their files" python3 - "$WORK" "$WORK/body" <<'PY'
+import json, sys
+d = sys.argv[1]
+items = {x["name"]: x for x in json.load(open(sys.argv[2]))["items"]}
+for i in range(1, 9):
+    n = sum(1 for _ in open(f"{d}/c{i}.csv")) - 1
+    assert items[f"client{i}"]["rows"] == n, (i, items[f"client{i}"]["rows"], n)
+PY
+req GET /api/v1/audit/verify "$ADMIN"
+check "audit chain intact after concurrent writes" [ "$(json 'j["ok"]')" = True ]
+
+# --- slow clients are dropped ----------------------------------------------------------------
+stop
+start --connection-timeout 1
+check "a client that stops sending is disconnected" python3 - "$PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")   # headers never finish
+s.settimeout(10)
+t0 = time.time()
+data = s.recv(100)            # b"" once the server closes the connection
+assert data == b"" and time.time() - t0 < 5, (data, time.time() - t0)
+PY
+req GET /api/v1/health ""
+check "server still answers after dropping a slow client" [ "$STATUS" = 200 ]
+
 # --- request logs -------------------------------------------------------------------------------
 check "one JSON log line per request" python3 - "$WORK/stderr.log" <<'PY'
 import json, sys
