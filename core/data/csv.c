@@ -336,12 +336,12 @@ static int is_missing_token(const char *s, size_t n)
 /* Grows every column to hold at least n_rows + 1 rows. */
 static gb_status ensure_row(gb_csv_parser *p, gb_error *err)
 {
-    if (p->n_rows < p->cap_rows)
-        return GB_OK;
     if (p->max_rows > 0 && p->n_rows >= p->max_rows)
-        return parser_fail(p, err, GB_ETOOLARGE, p->line, 0,
+        return parser_fail(p, err, GB_ETOOLARGE, p->field_line, 0,
                            "more than %zu data rows (the limit for this dataset)",
                            p->max_rows);
+    if (p->n_rows < p->cap_rows)
+        return GB_OK;
     size_t cap = p->cap_rows ? p->cap_rows * 2 : INITIAL_ROWS;
     for (size_t j = 0; j < p->n_names; j++) {
         col_build *c = &p->cols[j];
@@ -436,10 +436,10 @@ static gb_status store_field(gb_csv_parser *p, size_t j, const char *s, size_t n
                     (unsigned)(unsigned char)s[bad], bad);
             return parser_fail(
                 p, err, GB_EUNUSABLE, p->field_line, j,
-                "column '%s' has the non-numeric value '%.40s' after more "
+                "column '%s' has the non-numeric value '%.*s' after more "
                 "than %d distinct numbers: a categorical column may have "
                 "at most %d levels",
-                p->names[j], s, GB_MAX_LEVELS, GB_MAX_LEVELS);
+                p->names[j], (int)(n < 40 ? n : 40), s, GB_MAX_LEVELS, GB_MAX_LEVELS);
         }
         c->categorical = 1;
         gb_free(c->values);
