@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/model/students/tree.h"
+#include "core/model/students/tree_impl.h"
 #include "explain/treeshap.h"
 
 /* ---- XGBoost JSON ---------------------------------------------------------- */
@@ -391,11 +393,113 @@ out:
 
 /* ---- models ---------------------------------------------------------------- */
 
+static double clamp_prob(double p)
+{
+    if (!(p >= 1e-15))
+        return 1e-15;
+    if (p > 1.0 - 1e-15)
+        return 1.0 - 1e-15;
+    return p;
+}
+
+/* The tree student: node row counts as cover, leaf values turned into the
+ * model's margins (tree.c's predict_margin: logit of P(class 1), log
+ * probabilities, or the value). */
+static gb_status forest_from_tree_student(const gb_model *model, ex_forest **out,
+                                          gb_error *err)
+{
+    gb_status rc = GB_OK;
+    const tree_impl *t = model->impl;
+    size_t nm = model->n_margins;
+    ex_tree_node *nodes = gb_calloc(t->n_nodes, sizeof *nodes);
+    double *margins = gb_malloc_array(t->n_nodes * nm, sizeof *margins);
+    int32_t *cats =
+        gb_malloc_array(t->n_left_levels ? t->n_left_levels : 1, sizeof *cats);
+    ex_forest *forest = NULL;
+    if (nodes == NULL || margins == NULL || cats == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory exporting a tree");
+        goto out;
+    }
+    size_t n_cats = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const tree_node *tn = t->nodes + i;
+        ex_tree_node *nd = nodes + i;
+        nd->cover = (double)tn->n;
+        if (tn->feature < 0) {
+            const double *v = t->values + tn->value_at;
+            double *m = margins + i * nm;
+            if (model->task == GB_TASK_REGRESSION) {
+                m[0] = v[0];
+            } else if (model->task == GB_TASK_BINARY) {
+                double p = clamp_prob(v[1]);
+                m[0] = log(p) - log1p(-p);
+            } else {
+                for (size_t k = 0; k < nm; k++)
+                    m[k] = log(clamp_prob(v[k]));
+            }
+            nd->feature = -1;
+            nd->left = nd->right = -1;
+            nd->value = m;
+            continue;
+        }
+        nd->feature = tn->feature;
+        nd->left = tn->left;
+        nd->right = tn->right;
+        nd->missing_left = tn->missing_left;
+        nd->threshold = tn->threshold;
+        if (tn->n_levels > 0) {
+            nd->categorical = 1;
+            nd->cats_left = 1;
+            nd->cats = cats + n_cats;
+            for (size_t c = 0; c < tn->n_levels; c++)
+                if (t->left_levels[tn->levels_at + c])
+                    cats[n_cats++] = (int32_t)c;
+            nd->n_cats = (size_t)(cats + n_cats - nd->cats);
+        }
+    }
+    forest = ex_forest_create(model->n_features, nm, NULL, 0, 0, err);
+    if (forest == NULL) {
+        rc = err != NULL ? err->code : GB_ENOMEM;
+        goto out;
+    }
+    if ((rc = ex_forest_add_tree(forest, nodes, t->n_nodes, 0, nm, err)) != GB_OK)
+        goto out;
+    *out = forest;
+    forest = NULL;
+out:
+    ex_forest_free(forest);
+    gb_free(cats);
+    gb_free(margins);
+    gb_free(nodes);
+    return rc;
+}
+
 gb_status ex_forest_from_model(const gb_model *model, ex_forest **out, gb_error *err)
 {
-    (void)err;
     *out = NULL;
-    if (model == NULL || model->ops == NULL || model->ops->kind == NULL)
-        return GB_OK;
+    if (gb_tree_is(model))
+        return forest_from_tree_student(model, out, err);
     return GB_OK;
+}
+
+int ex_exact_available(const gb_model *model)
+{
+    return model != NULL && (model->ops->attribute != NULL || gb_tree_is(model));
+}
+
+gb_status ex_exact_attribute(const gb_model *model, const double *X, size_t n_rows,
+                             unsigned n_threads, double *phi, gb_error *err)
+{
+    if (model->ops->attribute != NULL)
+        return model->ops->attribute(model, X, n_rows, phi, err);
+    ex_forest *forest = NULL;
+    gb_status rc = ex_forest_from_model(model, &forest, err);
+    if (rc != GB_OK)
+        return rc;
+    if (forest == NULL)
+        return gb_error_set(err, GB_EUNUSABLE, "a %s model has no exact attributions",
+                            model->ops->kind);
+    rc = ex_treeshap(forest, X, n_rows, n_threads, phi, err);
+    ex_forest_free(forest);
+    return rc;
 }

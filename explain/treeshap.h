@@ -122,8 +122,22 @@ gb_status ex_forest_from_xgboost_json(const char *bytes, size_t n_bytes,
                                       ex_forest **out, gb_error *err);
 
 /* Exports the forest of a tree model when its kind has an exporter (the
- * tree student: node row counts as cover).  *out NULL and GB_OK when the
- * model is not a tree model this module knows. */
+ * tree student: node row counts as cover, leaves in margin space).  *out
+ * owned by the caller; *out NULL and GB_OK when the model is not a tree model
+ * this module can export (XGBoost and LightGBM teachers do not keep their
+ * covers once loaded: use ex_forest_from_xgboost_json on the file). */
 gb_status ex_forest_from_model(const gb_model *model, ex_forest **out, gb_error *err);
+
+/* Nonzero when the model has exact attributions: its own attribute
+ * operation (linear students: w_j (x_j - mean_j); GAMs: f_j(x_j)) or an
+ * exportable forest (TreeSHAP). */
+int ex_exact_available(const gb_model *model);
+
+/* Exact attributions of n_rows rows of the model's design matrix X into phi
+ * (n_rows x n_margins x (n_features + 1), as model.h's attribute).
+ * GB_EUNUSABLE when ex_exact_available is 0; GB_ENOMEM.  Independent of
+ * n_threads. */
+gb_status ex_exact_attribute(const gb_model *model, const double *X, size_t n_rows,
+                             unsigned n_threads, double *phi, gb_error *err);
 
 #endif /* EXPLAIN_TREESHAP_H */

@@ -14,6 +14,7 @@
 
 #include "core/json.h"
 #include "core/math/rng.h"
+#include "core/model/students/student.h"
 #include "explain/treeshap.h"
 
 #define MAX_NODES 512
@@ -249,7 +250,10 @@ static void check_xgboost(const char *name)
     char path[256];
     size_t n = 0;
     gb_error err;
-    snprintf(path, sizeof path, "tests/fixtures/explain/xgb_%s.json", name);
+    if (strncmp(name, "teacher_", 8) == 0)
+        snprintf(path, sizeof path, "tests/fixtures/xgboost/%s.json", name + 8);
+    else
+        snprintf(path, sizeof path, "tests/fixtures/explain/xgb_%s.json", name);
     char *model_bytes = slurp(path, &n);
     ex_forest *f = NULL;
     ck_assert_msg(ex_forest_from_xgboost_json(model_bytes, n, &f, &err) == GB_OK,
@@ -290,7 +294,9 @@ static void check_xgboost(const char *name)
         const cJSON *out = NULL, *m = mrow->child;
         cJSON_ArrayForEach(out, crow)
         {
-            ck_assert_msg(fabs(margin[i * no + k] - m->valuedouble) < 1e-5,
+            /* xgboost adds its trees in float: relative 1e-6 on large margins. */
+            ck_assert_msg(fabs(margin[i * no + k] - m->valuedouble) <
+                              1e-5 + 1e-6 * fabs(m->valuedouble),
                           "%s row %zu margin %.9g vs %.9g", name, i, margin[i * no + k],
                           m->valuedouble);
             size_t j = 0;
@@ -339,6 +345,105 @@ END_TEST
 START_TEST(test_xgboost_categorical)
 {
     check_xgboost("categorical");
+}
+END_TEST
+
+START_TEST(test_xgboost_teacher_fixtures)
+{
+    check_xgboost("teacher_binary");
+    check_xgboost("teacher_multiclass");
+    check_xgboost("teacher_regression");
+}
+END_TEST
+
+/* ---- the tree student ---------------------------------------------------------- */
+
+static void check_tree_student(gb_task task, size_t n_classes)
+{
+    enum { NR = 300, NFT = 3 };
+    gb_rng rng;
+    gb_rng_seed(&rng, 11 + n_classes);
+    double *X = malloc(NR * NFT * sizeof *X);
+    int32_t *y = malloc(NR * sizeof *y);
+    double *yv = malloc(NR * sizeof *yv);
+    for (size_t i = 0; i < NR; i++) {
+        double a = gb_rng_normal(&rng), c = gb_rng_normal(&rng);
+        double code = (double)gb_rng_below(&rng, 3);
+        X[i * NFT] = gb_rng_uniform(&rng) < 0.1 ? NAN : a;
+        X[i * NFT + 1] = gb_rng_uniform(&rng) < 0.1 ? NAN : code;
+        X[i * NFT + 2] = c;
+        double s = a + (code == 1 ? 1.0 : 0.0) - 0.5 * c + 0.3 * gb_rng_normal(&rng);
+        y[i] = n_classes == 2 ? s > 0.5 : (s < 0 ? 0 : s < 1 ? 1 : 2);
+        yv[i] = s;
+    }
+    char *levels[3] = {"a", "b", "c"};
+    gb_feature feats[NFT] = {{"x", GB_FEAT_NUMERIC, NULL, 0},
+                             {"kind", GB_FEAT_CATEGORICAL, levels, 3},
+                             {"z", GB_FEAT_NUMERIC, NULL, 0}};
+    char *classes[3] = {"0", "1", "2"};
+    gb_train_set ts = {.n_rows = NR,
+                       .n_features = NFT,
+                       .X = X,
+                       .features = feats,
+                       .task = task,
+                       .n_classes = n_classes,
+                       .classes = classes,
+                       .y_class = task == GB_TASK_REGRESSION ? NULL : y,
+                       .y_value = task == GB_TASK_REGRESSION ? yv : NULL,
+                       .temperature = 1,
+                       .alpha = 1,
+                       .n_threads = 1};
+    gb_param params[1] = {{"max_depth", "5"}};
+    gb_model *tree = NULL;
+    gb_error err;
+    ck_assert_msg(gb_student_fit("tree", params, 1, &ts, NULL, &tree, &err) == GB_OK,
+                  "%s", err.message);
+    ck_assert(ex_exact_available(tree));
+    size_t nm = tree->n_margins, w = NFT + 1;
+    double *phi = malloc(NR * nm * w * sizeof *phi);
+    double *phi2 = malloc(NR * nm * w * sizeof *phi2);
+    double *margin = malloc(NR * nm * sizeof *margin);
+    ck_assert_int_eq(ex_exact_attribute(tree, X, NR, 1, phi, &err), GB_OK);
+    ck_assert_int_eq(ex_exact_attribute(tree, X, NR, 2, phi2, &err), GB_OK);
+    ck_assert_int_eq(memcmp(phi, phi2, NR * nm * w * sizeof *phi), 0);
+    ck_assert_int_eq(tree->ops->predict_margin(tree, X, NR, margin, &err), GB_OK);
+    for (size_t k = 0; k < nm; k++) {
+        double mean_margin = 0;
+        for (size_t i = 0; i < NR; i++) {
+            const double *p = phi + (i * nm + k) * w;
+            double sum = 0;
+            for (size_t j = 0; j < w; j++)
+                sum += p[j];
+            ck_assert_msg(fabs(sum - margin[i * nm + k]) < 1e-9,
+                          "row %zu: %.17g vs %.17g", i, sum, margin[i * nm + k]);
+            mean_margin += margin[i * nm + k] / NR;
+        }
+        /* Cover = training rows, so the bias is the mean training margin. */
+        ck_assert_msg(fabs(phi[k * w + NFT] - mean_margin) < 1e-9,
+                      "bias %.17g vs %.17g", phi[k * w + NFT], mean_margin);
+    }
+    free(X);
+    free(y);
+    free(yv);
+    free(phi);
+    free(phi2);
+    free(margin);
+    gb_model_free(tree);
+}
+
+START_TEST(test_tree_student_binary)
+{
+    check_tree_student(GB_TASK_BINARY, 2);
+}
+END_TEST
+START_TEST(test_tree_student_multiclass)
+{
+    check_tree_student(GB_TASK_MULTICLASS, 3);
+}
+END_TEST
+START_TEST(test_tree_student_regression)
+{
+    check_tree_student(GB_TASK_REGRESSION, 0);
 }
 END_TEST
 
@@ -497,6 +602,10 @@ static Suite *treeshap_suite(void)
     tcase_add_test(tc, test_xgboost_multiclass);
     tcase_add_test(tc, test_xgboost_regression);
     tcase_add_test(tc, test_xgboost_categorical);
+    tcase_add_test(tc, test_xgboost_teacher_fixtures);
+    tcase_add_test(tc, test_tree_student_binary);
+    tcase_add_test(tc, test_tree_student_multiclass);
+    tcase_add_test(tc, test_tree_student_regression);
     tcase_add_test(tc, test_tree_errors);
     tcase_add_test(tc, test_alloc_failure_leaves_forest_unchanged);
     tcase_add_test(tc, test_xgboost_errors);
