@@ -34,5 +34,7 @@ int cli_inspect(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_distill(int argc, char **argv);
 int cli_train_teacher(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif /* SERVER_CLI_H */

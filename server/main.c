@@ -21,6 +21,8 @@ static const command commands[] = {
     {"predict", cli_predict, "score a teacher or student on a CSV"},
     {"train-teacher", cli_train_teacher,
      "train an MLP teacher, write glassbox-mlp JSON"},
+    {"serve", cli_serve, "run the HTTP daemon (API, dashboard, job queue)"},
+    {"token", cli_token, "create an API token: token create --role R --name N"},
 };
 
 static void usage(FILE *out)

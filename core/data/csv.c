@@ -243,6 +243,13 @@ gb_csv_parser *gb_csv_parser_create(const gb_csv_options *opts, gb_error *err)
         gb_error_set(err, GB_ENOMEM, "out of memory creating the CSV parser");
         return NULL;
     }
+    p->buf_cap = 256;
+    p->buf = gb_malloc(p->buf_cap);
+    if (p->buf == NULL) {
+        gb_free(p);
+        gb_error_set(err, GB_ENOMEM, "out of memory creating the CSV parser");
+        return NULL;
+    }
     p->max_rows = opts != NULL ? opts->max_rows : 0;
     p->line = 1;
     p->field_line = 1;
@@ -591,7 +598,7 @@ static gb_status buf_append(gb_csv_parser *p, const char *s, size_t n, gb_error 
         return parser_fail(p, err, GB_ETOOLARGE, p->field_line, p->col,
                            "field longer than %d bytes", GB_MAX_FIELD_BYTES);
     if (p->buf_len + n > p->buf_cap) {
-        size_t cap = p->buf_cap ? p->buf_cap : 256;
+        size_t cap = p->buf_cap;
         while (cap < p->buf_len + n)
             cap *= 2;
         char *b = gb_realloc(p->buf, cap);
@@ -623,6 +630,49 @@ static gb_status after_field(gb_csv_parser *p, char end, gb_error *err)
     return rc;
 }
 
+static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The common field in one pass: a plain decimal [-]digits[.digits] of at most
+ * 19 digits whose integer mantissa w <= 2^53, ending inside s[0..avail) at a
+ * comma or line end.  Then w / 10^frac is one correctly rounded IEEE division
+ * (Clinger's fast path, as in number.c).  Returns the field length and sets
+ * *out, or returns 0 when the general path must decide. */
+static size_t fast_number(const char *s, size_t avail, double *out)
+{
+    size_t k = 0, n_digits = 0, frac = 0;
+    int neg = 0;
+    uint64_t w = 0;
+    if (avail > 0 && s[0] == '-') {
+        neg = 1;
+        k = 1;
+    }
+    while (k < avail && (unsigned)(s[k] - '0') < 10u) {
+        w = w * 10 + (unsigned)(s[k] - '0');
+        k++;
+        n_digits++;
+    }
+    if (k < avail && s[k] == '.') {
+        size_t start = ++k;
+        while (k < avail && (unsigned)(s[k] - '0') < 10u) {
+            w = w * 10 + (unsigned)(s[k] - '0');
+            k++;
+        }
+        frac = k - start;
+        n_digits += frac;
+    }
+    if (n_digits == 0 || n_digits > 19 || k >= avail || w > (UINT64_C(1) << 53))
+        return 0;
+    if (s[k] != ',' && s[k] != '\n' && s[k] != '\r')
+        return 0;
+    double v = (double)w;
+    if (frac > 0)
+        v /= exact_pow10[frac]; /* frac <= 19 */
+    *out = neg ? -v : v;
+    return k;
+}
+
 /* The state machine over s[0..n) (BOM already handled). */
 static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error *err)
 {
@@ -652,6 +702,29 @@ static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error
                 p->state = c == '\r' ? S_AFTER_CR : S_FIELD_START;
                 i++;
                 break;
+            }
+            if (p->header_done && p->col < p->n_names) {
+                /* Hot path: a plain number in a numeric column whose token
+                 * dictionary has been dropped. */
+                col_build *cb = &p->cols[p->col];
+                double v;
+                size_t len;
+                if (cb->codes == NULL && !cb->categorical &&
+                    (len = fast_number(s + i, n - i, &v)) > 0) {
+                    if (p->col == 0 && (rc = ensure_row(p, err)) != GB_OK)
+                        return rc;
+                    p->record_bytes += len + 1;
+                    if (p->record_bytes > GB_MAX_LINE_BYTES)
+                        return parser_fail(p, err, GB_ETOOLARGE, p->field_line, p->col,
+                                           "record longer than %d bytes",
+                                           GB_MAX_LINE_BYTES);
+                    cb->values[p->n_rows] = v;
+                    p->record_empty = 0;
+                    if ((rc = after_field(p, s[i + len], err)) != GB_OK)
+                        return rc;
+                    i += len + 1;
+                    break;
+                }
             }
             size_t j = i;
             size_t limit =

@@ -267,6 +267,27 @@ START_TEST(test_round_trip_is_exact)
 }
 END_TEST
 
+START_TEST(test_missing_features_are_listed)
+{
+    /* the wine model scored on the breast_cancer columns: every one of its
+     * features is missing and named */
+    gb_error err;
+    gb_model *m = NULL;
+    gb_table *table = NULL;
+    ck_assert_int_eq(gb_mlp_load_file(FIX "wine_tanh.json", &m, &err), GB_OK);
+    ck_assert_int_eq(gb_csv_read_file(FIX "binary_relu_data.csv", NULL, &table, &err),
+                     GB_OK);
+    double out[3];
+    ck_assert_int_eq(gb_model_predict_table(m, table, NULL, 1, out, &err),
+                     GB_EUNUSABLE);
+    ck_assert_msg(strstr(err.message, "alcohol") != NULL &&
+                      strstr(err.message, "proline") != NULL,
+                  "%s", err.message);
+    gb_table_free(table);
+    gb_model_free(m);
+}
+END_TEST
+
 START_TEST(test_save_to_bad_path_leaves_nothing)
 {
     gb_error err;
@@ -952,6 +973,35 @@ START_TEST(test_train_cancel_and_bad_input)
 }
 END_TEST
 
+START_TEST(test_train_survives_allocation_failures)
+{
+    labelled tr;
+    labelled_read(DATASETS "breast_cancer_train.csv", &tr);
+    gb_train_set ts = train_set_of(&tr, GB_TASK_BINARY, 1);
+    gb_mlp_train_params p;
+    gb_mlp_train_params_default(&p);
+    p.max_epochs = 2;
+    p.dropout = 0.1;
+    int succeeded = 0;
+    for (long k = 1; k < 500 && !succeeded; k++) {
+        gb_error err;
+        gb_model *m = NULL;
+        gb_alloc_fail_after(k);
+        gb_status rc = gb_mlp_train(&ts, &p, NULL, &m, &err);
+        gb_alloc_fail_after(0);
+        if (rc == GB_OK) {
+            succeeded = 1;
+            gb_model_free(m);
+        } else {
+            ck_assert_int_eq(rc, GB_ENOMEM);
+            ck_assert_ptr_null(m);
+        }
+    }
+    ck_assert(succeeded);
+    labelled_free(&tr);
+}
+END_TEST
+
 START_TEST(test_train_param_parsing)
 {
     gb_mlp_train_params p, before;
@@ -995,6 +1045,7 @@ static Suite *mlp_suite(void)
     tcase_add_test(tc, test_blocks_equal_single_rows);
     tcase_add_loop_test(tc, test_round_trip_is_exact, 0,
                         (int)(sizeof fixture_names / sizeof fixture_names[0]));
+    tcase_add_test(tc, test_missing_features_are_listed);
     tcase_add_test(tc, test_save_to_bad_path_leaves_nothing);
     tcase_add_loop_test(tc, test_bad_document_is_refused, 0,
                         (int)(sizeof bad_docs / sizeof bad_docs[0]));
@@ -1019,6 +1070,7 @@ static Suite *mlp_suite(void)
     tcase_add_test(train, test_train_is_deterministic_across_threads);
     tcase_add_test(train, test_train_regression_and_missing_values);
     tcase_add_test(train, test_train_cancel_and_bad_input);
+    tcase_add_test(train, test_train_survives_allocation_failures);
     tcase_add_test(train, test_train_param_parsing);
     suite_add_tcase(s, train);
     return s;
