@@ -100,7 +100,8 @@ static gb_status hash_file(const char *path, char hex[GB_SHA256_HEX_BYTES],
 /* Loads the teachers; one file is the teacher, several an ensemble.  The
  * teacher hash covers every file's hash in order (and the weights). */
 static gb_status load_teachers(char **paths, size_t n, char *weights_arg,
-                               const char *mean_arg, gb_model **out,
+                               const char *mean_arg, const gb_table *levels_from,
+                               gb_model **out,
                                char hex[GB_SHA256_HEX_BYTES], gb_error *err)
 {
     gb_status rc = GB_OK;
@@ -139,7 +140,8 @@ static gb_status load_teachers(char **paths, size_t n, char *weights_arg,
         if ((rc = hash_file(paths[i], file_hex, err)) != GB_OK)
             goto fail;
         gb_sha256_update(&h, file_hex, strlen(file_hex));
-        if ((rc = gb_teacher_load_file(paths[i], &members[i], err)) != GB_OK)
+        gb_teacher_options opts = {levels_from};
+        if ((rc = gb_teacher_load_file_opts(paths[i], &opts, &members[i], err)) != GB_OK)
             goto fail;
         if (n == 1 && !have_weights) {
             /* a single teacher's hash is its file's hash */
@@ -310,17 +312,19 @@ int cli_distill(int argc, char **argv)
     if (rc != GB_OK)
         goto done;
 
+    if ((rc = cli_read_csv(data, &train, data_hex, &err)) != GB_OK)
+        goto done;
+    cfg.dataset_sha256 = data_hex;
     if (n_teachers > 0) {
-        rc = load_teachers(teacher_paths, n_teachers, weights_arg, mean_arg, &teacher,
-                           teacher_hex, &err);
+        /* XGBoost files do not name categorical levels: they come from the
+         * training data's columns of the same name. */
+        rc = load_teachers(teacher_paths, n_teachers, weights_arg, mean_arg, train,
+                           &teacher, teacher_hex, &err);
         if (rc != GB_OK)
             goto done;
         cfg.teacher = teacher;
         cfg.teacher_sha256 = teacher_hex;
     }
-    if ((rc = cli_read_csv(data, &train, data_hex, &err)) != GB_OK)
-        goto done;
-    cfg.dataset_sha256 = data_hex;
     if (test_path != NULL) {
         if ((rc = cli_read_csv(test_path, &test, test_hex, &err)) != GB_OK)
             goto done;

@@ -256,22 +256,6 @@ static gb_status teacher_outputs(const gb_distill_config *c, const gb_table *tab
     return rc;
 }
 
-/* ---- students -------------------------------------------------------------- */
-
-static gb_status predict_matrix(const gb_model *m, const double *X, size_t n_rows,
-                                double *out, gb_error *err)
-{
-    for (size_t start = 0; start < n_rows; start += GB_PREDICT_BLOCK) {
-        size_t n =
-            n_rows - start < GB_PREDICT_BLOCK ? n_rows - start : GB_PREDICT_BLOCK;
-        gb_status rc = m->ops->predict(m, X + start * m->n_features, n,
-                                       out + start * m->n_outputs, err);
-        if (rc != GB_OK)
-            return rc;
-    }
-    return GB_OK;
-}
-
 /* ---- report ---------------------------------------------------------------- */
 
 static cJSON *params_json(const gb_distill_config *c)
@@ -347,7 +331,7 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     int32_t *y_test = NULL;
     double *y_test_value = NULL;
     double *teacher_train = NULL, *teacher_test = NULL, *soft = NULL;
-    double *X_train = NULL, *X_test = NULL;
+    double *X_train = NULL;
     double *student_test = NULL, *baseline_test = NULL;
     int32_t *y_train = NULL;
     double *y_train_value = NULL;
@@ -515,9 +499,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         rc = gb_error_set(err, GB_EUNUSABLE, "the dataset has no feature columns");
         goto done;
     }
+    /* Only the training rows are materialised; test rows are scored
+     * straight from the table in blocks (peak memory: one design matrix). */
     X_train = gb_malloc_array(n_train * n_features, sizeof *X_train);
-    X_test = gb_malloc_array(n_test * n_features, sizeof *X_test);
-    if (X_train == NULL || X_test == NULL)
+    if (X_train == NULL)
         goto nomem;
     design = gb_design_bind(features, n_features, train, err);
     if (design == NULL) {
@@ -525,15 +510,6 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         goto done;
     }
     gb_design_fill(design, train_rows, 0, n_train, X_train);
-    if (test != NULL) {
-        gb_design_free(design);
-        design = gb_design_bind(features, n_features, test, err);
-        if (design == NULL) {
-            rc = err != NULL ? err->code : GB_EUNUSABLE;
-            goto done;
-        }
-    }
-    gb_design_fill(design, test_rows, 0, n_test, X_test);
 
     /* Distilled student, then the baseline on hard labels. */
     gb_train_set ts = {
@@ -581,9 +557,12 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     baseline_test = gb_malloc_array(n_test * n_out, sizeof *baseline_test);
     if (student_test == NULL || baseline_test == NULL)
         goto nomem;
-    rc = predict_matrix(student, X_test, n_test, student_test, err);
+    const gb_table *test_table = test != NULL ? test : train;
+    rc = score_rows(student, test_table, test_rows, n_test, c->n_threads, student_test,
+                    err);
     if (rc == GB_OK)
-        rc = predict_matrix(baseline, X_test, n_test, baseline_test, err);
+        rc = score_rows(baseline, test_table, test_rows, n_test, c->n_threads,
+                        baseline_test, err);
     if (rc != GB_OK)
         goto done;
 
@@ -704,7 +683,6 @@ done:
     gb_features_free(features, n_features);
     gb_free(exclude);
     gb_free(X_train);
-    gb_free(X_test);
     gb_free(student_test);
     gb_free(baseline_test);
     gb_free(soft);
