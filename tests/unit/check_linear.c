@@ -484,6 +484,24 @@ START_TEST(test_linear_matches_ols)
 }
 END_TEST
 
+START_TEST(test_no_features_gives_the_mean)
+{
+    reg_set s;
+    reg_set_load(&s);
+    s.ts.n_features = 0;
+    gb_model *m = fit_ok("linear", NULL, 0, &s.ts);
+    double mean = 0.0, out = 0.0;
+    for (size_t i = 0; i < s.ts.n_rows; i++)
+        mean += s.y[i] / (double)s.ts.n_rows;
+    gb_error err;
+    ck_assert_int_eq(m->ops->predict(m, s.X, 1, &out, &err), GB_OK);
+    ck_assert_double_eq_tol(out, mean, 1e-12);
+    gb_model_free(m);
+    s.ts.n_features = 10;
+    reg_set_free(&s);
+}
+END_TEST
+
 START_TEST(test_linear_lasso_matches_sklearn)
 {
     reg_set s;
@@ -1215,6 +1233,7 @@ static Suite *linear_suite(void)
     tcase_add_test(ref, test_digits_multinomial_matches_sklearn);
     tcase_add_test(ref, test_linear_matches_ols);
     tcase_add_test(ref, test_linear_lasso_matches_sklearn);
+    tcase_add_test(ref, test_no_features_gives_the_mean);
     tcase_add_test(ref, test_regression_soft_target_mix);
     suite_add_tcase(s, ref);
     TCase *model = tcase_create("model");

@@ -869,6 +869,11 @@ static gb_status fit_normal_equations(fit_ctx *c, double *theta, int *solved,
         g.tbar += c->target[i];
     g.tbar /= (double)n;
     *solved = 0;
+    if (P == 0) { /* no columns: the intercept is the mean target */
+        theta[0] = g.tbar;
+        *solved = 1;
+        return GB_OK;
+    }
     g.partial = gb_malloc_array(c->n_chunks, (P * P + P) * sizeof(double));
     double *A = gb_malloc_array(P * P + P, sizeof(double));
     if (g.partial == NULL || A == NULL) {
@@ -957,97 +962,162 @@ static gb_status check_train_set(int is_logistic, const gb_train_set *ts, gb_err
     return GB_OK;
 }
 
-/* Means, scales, ranges and missing indicators from the training rows. */
-static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_error *err)
+/* Column statistics over fixed row chunks (combined in chunk order, so the
+ * result does not depend on the thread count). */
+typedef struct stats_ctx {
+    const gb_train_set *ts;
+    size_t n_chunks, rows_per_chunk;
+    double *sum, *ssq, *fmin, *fmax; /* n_chunks x p each */
+    size_t *count;                   /* n_chunks x p */
+    size_t *first_inf;               /* n_chunks: row * p + col + 1, 0 = none */
+    const double *mean;              /* pass 2: the combined means */
+} stats_ctx;
+
+static void stats_pass1_cb(void *vctx, size_t chunk)
 {
-    size_t n = ts->n_rows, p = ts->n_features;
-    gb_status rc = GB_OK;
-    double *sum = gb_calloc(p ? p : 1, sizeof *sum);
-    size_t *count = gb_calloc(p ? p : 1, sizeof *count);
-    if (sum == NULL || count == NULL) {
-        rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
-        goto out;
+    stats_ctx *c = vctx;
+    size_t p = c->ts->n_features, r0 = chunk * c->rows_per_chunk;
+    size_t r1 = r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk
+                                                       : c->ts->n_rows;
+    double *sum = c->sum + chunk * p, *fmin = c->fmin + chunk * p;
+    double *fmax = c->fmax + chunk * p;
+    size_t *count = c->count + chunk * p;
+    for (size_t j = 0; j < p; j++) {
+        sum[j] = 0.0;
+        count[j] = 0;
+        fmin[j] = INFINITY;
+        fmax[j] = -INFINITY;
     }
-    double *fmin = gb_malloc_array(p ? p : 1, sizeof *fmin);
-    double *fmax = gb_malloc_array(p ? p : 1, sizeof *fmax);
-    if (fmin == NULL || fmax == NULL) {
-        gb_free(fmin);
-        gb_free(fmax);
-        rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
-        goto out;
-    }
-    for (size_t j = 0; j < p; j++)
-        fmin[j] = INFINITY, fmax[j] = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        const double *x = ts->X + i * p;
+    c->first_inf[chunk] = 0;
+    for (size_t i = r0; i < r1; i++) {
+        const double *x = c->ts->X + i * p;
         for (size_t j = 0; j < p; j++) {
             double v = x[j];
             if (isnan(v))
                 continue;
             if (isinf(v)) {
-                gb_free(fmin);
-                gb_free(fmax);
-                rc = gb_error_at(err, GB_EUNUSABLE, (long)i + 1, (long)j + 1,
-                                 "feature '%s' is infinite on row %zu",
-                                 ts->features[j].name, i + 1);
-                gb_error_field(err, ts->features[j].name);
-                goto out;
+                if (c->first_inf[chunk] == 0)
+                    c->first_inf[chunk] = i * p + j + 1;
+                continue;
             }
             sum[j] += v;
             count[j]++;
-            if (v < fmin[j])
-                fmin[j] = v;
-            if (v > fmax[j])
-                fmax[j] = v;
+            fmin[j] = v < fmin[j] ? v : fmin[j];
+            fmax[j] = v > fmax[j] ? v : fmax[j];
+        }
+    }
+}
+
+static void stats_pass2_cb(void *vctx, size_t chunk)
+{
+    stats_ctx *c = vctx;
+    size_t p = c->ts->n_features, r0 = chunk * c->rows_per_chunk;
+    size_t r1 = r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk
+                                                       : c->ts->n_rows;
+    double *ssq = c->ssq + chunk * p;
+    for (size_t j = 0; j < p; j++)
+        ssq[j] = 0.0;
+    for (size_t i = r0; i < r1; i++) {
+        const double *x = c->ts->X + i * p;
+        for (size_t j = 0; j < p; j++) {
+            double d = x[j] - c->mean[j];
+            if (!isnan(d))
+                ssq[j] += d * d;
+        }
+    }
+}
+
+/* Means, scales, ranges and missing indicators from the training rows. */
+static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_error *err)
+{
+    size_t n = ts->n_rows, p = ts->n_features, pp = p ? p : 1;
+    gb_status rc = GB_OK;
+    stats_ctx c;
+    memset(&c, 0, sizeof c);
+    double *mean = NULL, *ssq = NULL;
+    size_t *count = NULL;
+    c.ts = ts;
+    c.n_chunks = (n + 1023) / 1024 < LINEAR_CHUNKS ? (n + 1023) / 1024 : LINEAR_CHUNKS;
+    c.rows_per_chunk = (n + c.n_chunks - 1) / c.n_chunks;
+    c.sum = gb_malloc_array(c.n_chunks * pp, sizeof *c.sum);
+    c.ssq = gb_malloc_array(c.n_chunks * pp, sizeof *c.ssq);
+    c.fmin = gb_malloc_array(c.n_chunks * pp, sizeof *c.fmin);
+    c.fmax = gb_malloc_array(c.n_chunks * pp, sizeof *c.fmax);
+    c.count = gb_malloc_array(c.n_chunks * pp, sizeof *c.count);
+    c.first_inf = gb_malloc_array(c.n_chunks, sizeof *c.first_inf);
+    mean = gb_calloc(pp, sizeof *mean);
+    ssq = gb_calloc(pp, sizeof *ssq);
+    count = gb_calloc(pp, sizeof *count);
+    if (!c.sum || !c.ssq || !c.fmin || !c.fmax || !c.count || !c.first_inf || !mean ||
+        !ssq || !count) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
+        goto out;
+    }
+    gb_parallel_for(c.n_chunks, ts->n_threads, stats_pass1_cb, &c);
+    for (size_t ch = 0; ch < c.n_chunks; ch++) {
+        if (c.first_inf[ch] != 0) {
+            size_t at = c.first_inf[ch] - 1, i = at / pp, j = at % pp;
+            rc = gb_error_at(err, GB_EUNUSABLE, (long)i + 1, (long)j + 1,
+                             "feature '%s' is infinite on row %zu", ts->features[j].name,
+                             i + 1);
+            gb_error_field(err, ts->features[j].name);
+            goto out;
         }
     }
     size_t n_ind = 0;
-    for (size_t j = 0; j < p; j++)
+    for (size_t j = 0; j < p; j++) {
+        double sum = 0.0;
+        for (size_t ch = 0; ch < c.n_chunks; ch++) {
+            sum += c.sum[ch * p + j];
+            count[j] += c.count[ch * p + j];
+        }
+        mean[j] = count[j] > 0 ? sum / (double)count[j] : 0.0;
         n_ind += count[j] < n;
+    }
+    c.mean = mean;
+    gb_parallel_for(c.n_chunks, ts->n_threads, stats_pass2_cb, &c);
+
     lm->n_in = p;
     lm->n_ind = n_ind;
     rc = linear_alloc(lm, err);
-    if (rc != GB_OK) {
-        gb_free(fmin);
-        gb_free(fmax);
+    if (rc != GB_OK)
         goto out;
-    }
-    for (size_t j = 0; j < p; j++) {
-        lm->mean[j] = count[j] > 0 ? sum[j] / (double)count[j] : 0.0;
-        lm->fmin[j] = count[j] > 0 ? fmin[j] : NAN;
-        lm->fmax[j] = count[j] > 0 ? fmax[j] : NAN;
-        sum[j] = 0.0;
-    }
-    gb_free(fmin);
-    gb_free(fmax);
-    for (size_t i = 0; i < n; i++) {
-        const double *x = ts->X + i * p;
-        for (size_t j = 0; j < p; j++) {
-            double v = x[j];
-            if (!isnan(v))
-                sum[j] += (v - lm->mean[j]) * (v - lm->mean[j]);
-        }
-    }
     size_t m = 0;
     for (size_t j = 0; j < p; j++) {
-        double sd = count[j] > 0 ? sqrt(sum[j] / (double)count[j]) : 0.0;
+        double lo = INFINITY, hi = -INFINITY, sq = 0.0;
+        for (size_t ch = 0; ch < c.n_chunks; ch++) {
+            lo = fmin(lo, c.fmin[ch * p + j]);
+            hi = fmax(hi, c.fmax[ch * p + j]);
+            sq += c.ssq[ch * p + j];
+        }
+        lm->mean[j] = mean[j];
+        lm->fmin[j] = count[j] > 0 ? lo : NAN;
+        lm->fmax[j] = count[j] > 0 ? hi : NAN;
+        double sd = count[j] > 0 ? sqrt(sq / (double)count[j]) : 0.0;
         lm->scale[j] = sd > 0.0 ? sd : 1.0;
         if (count[j] < n) {
-            size_t c = p + m;
+            size_t col = p + m;
             double rate = (double)(n - count[j]) / (double)n;
             double isd = sqrt(rate * (1.0 - rate));
             lm->ind_src[m] = j;
             lm->ind_of[j] = (long)m;
-            lm->mean[c] = rate;
-            lm->scale[c] = isd > 0.0 ? isd : 1.0;
+            lm->mean[col] = rate;
+            lm->scale[col] = isd > 0.0 ? isd : 1.0;
             m++;
         }
     }
-    for (size_t c = 0; c < lm->n_cols; c++)
-        lm->inv_scale[c] = 1.0 / lm->scale[c];
+    for (size_t col = 0; col < lm->n_cols; col++)
+        lm->inv_scale[col] = 1.0 / lm->scale[col];
 out:
-    gb_free(sum);
     gb_free(count);
+    gb_free(ssq);
+    gb_free(mean);
+    gb_free(c.first_inf);
+    gb_free(c.count);
+    gb_free(c.fmax);
+    gb_free(c.fmin);
+    gb_free(c.ssq);
+    gb_free(c.sum);
     return rc;
 }
 
