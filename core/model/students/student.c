@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/model/students/tree.h"
 #include "core/model/students/linear.h"
 
 typedef struct student_type {
@@ -22,7 +23,17 @@ typedef struct student_type {
     gb_status (*export_c)(const gb_model *m, char **out, gb_error *err);
 } student_type;
 
+static gb_status tree_check(const gb_param *params, size_t n_params, gb_task task,
+                            gb_error *err)
+{
+    (void)task;
+    gb_tree_params p;
+    return gb_tree_params_parse(params, n_params, &p, err);
+}
+
 static const student_type student_types[] = {
+    {"tree", 0, tree_check, gb_tree_fit, gb_tree_from_json, gb_tree_export_sql,
+     gb_tree_export_c},
     {"logistic", 1, gb_logistic_check, gb_logistic_fit, gb_linear_from_json,
      gb_linear_export_sql, gb_linear_export_c},
     {"linear", 1, gb_linreg_check, gb_linreg_fit, gb_linear_from_json,
