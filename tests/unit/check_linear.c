@@ -1218,6 +1218,40 @@ START_TEST(test_cancel_and_allocation_failures)
         }
     }
     ck_assert(succeeded);
+
+    /* The same for reading the artifact back, exporting and predicting. */
+    m = fit_ok("logistic", NULL, 0, &s.ts);
+    cJSON *art = m->ops->to_json(m);
+    const char *formats[] = {"sql", "c"};
+    for (int step = 0; step < 4; step++) {
+        succeeded = 0;
+        for (long k = 1; k < 500 && !succeeded; k++) {
+            gb_model *back = NULL;
+            char *code = NULL;
+            double out[6];
+            gb_alloc_fail_after(k);
+            gb_status rc;
+            if (step == 0)
+                rc = gb_linear_from_json(art, &back, &err);
+            else if (step < 3)
+                rc = gb_student_export(m, formats[step - 1], &code, &err);
+            else
+                rc = m->ops->predict(m, s.X, 2, out, &err);
+            gb_alloc_fail_after(0);
+            if (rc == GB_OK) {
+                succeeded = 1;
+                gb_model_free(back);
+                gb_free(code);
+            } else {
+                ck_assert_int_eq(rc, GB_ENOMEM);
+                ck_assert_ptr_null(back);
+                ck_assert_ptr_null(code);
+            }
+        }
+        ck_assert(succeeded);
+    }
+    cJSON_Delete(art);
+    gb_model_free(m);
     fixture_set_free(&s);
 }
 END_TEST
