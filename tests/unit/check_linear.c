@@ -260,6 +260,42 @@ START_TEST(test_kd_multiclass_matches_scipy)
 }
 END_TEST
 
+/* Soft targets that are the one-hot labels, at T = 1 and alpha = 0, are the
+ * hard-label problem: the same fit. */
+START_TEST(test_one_hot_soft_targets_equal_hard_labels)
+{
+    const char *paths[] = {"tests/fixtures/linear/kd_binary.json",
+                           "tests/fixtures/linear/kd_multiclass.json"};
+    for (size_t f = 0; f < 2; f++) {
+        fixture_set s;
+        kd_set_load(&s, paths[f]);
+        size_t n = s.ts.n_rows, K = s.ts.n_classes;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < K; k++)
+                s.soft[i * K + k] = s.y[i] == (int32_t)k ? 1.0 : 0.0;
+        s.ts.alpha = 1.0;
+        s.ts.soft = NULL;
+        s.ts.temperature = 1.0;
+        gb_model *hard = fit_ok("logistic", NULL, 0, &s.ts);
+        s.ts.alpha = 0.0;
+        s.ts.soft = s.soft;
+        s.ts.y_class = NULL;
+        gb_model *soft = fit_ok("logistic", NULL, 0, &s.ts);
+        double *o1 = malloc(n * K * sizeof *o1), *o2 = malloc(n * K * sizeof *o2);
+        gb_error err;
+        ck_assert_int_eq(hard->ops->predict(hard, s.X, n, o1, &err), GB_OK);
+        ck_assert_int_eq(soft->ops->predict(soft, s.X, n, o2, &err), GB_OK);
+        for (size_t i = 0; i < n * K; i++)
+            ck_assert_double_eq_tol(o1[i], o2[i], 1e-12);
+        free(o1);
+        free(o2);
+        gb_model_free(hard);
+        gb_model_free(soft);
+        fixture_set_free(&s);
+    }
+}
+END_TEST
+
 /* ---- baseline logistic against sklearn LogisticRegression
  * --------------------------------- */
 
@@ -1263,6 +1299,7 @@ static Suite *linear_suite(void)
     tcase_set_timeout(ref, 60);
     tcase_add_test(ref, test_kd_binary_matches_scipy);
     tcase_add_test(ref, test_kd_multiclass_matches_scipy);
+    tcase_add_test(ref, test_one_hot_soft_targets_equal_hard_labels);
     tcase_add_test(ref, test_breast_cancer_matches_sklearn);
     tcase_add_test(ref, test_digits_multinomial_matches_sklearn);
     tcase_add_test(ref, test_linear_matches_ols);

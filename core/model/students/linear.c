@@ -681,18 +681,28 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
         for (size_t k = 1; k < K; k++)
             if (m[k] > mx)
                 mx = m[k];
-        double *p = tmp, *pt = tmp + K;
+        /* p = softmax(m); pt = softmax(m / T), the same array when T = 1
+         * (or unused when alpha = 1). */
+        int tempered = alpha < 1.0 && T != 1.0;
+        double *p = tmp, *pt = tempered ? tmp + K : tmp;
         double sum = 0.0, sumt = 0.0;
         for (size_t k = 0; k < K; k++) {
             p[k] = exp(m[k] - mx);
             sum += p[k];
-            pt[k] = exp((m[k] - mx) / T);
-            sumt += pt[k];
         }
-        double lse = mx + log(sum), lset = mx / T + log(sumt);
-        for (size_t k = 0; k < K; k++) {
+        if (tempered) {
+            for (size_t k = 0; k < K; k++) {
+                pt[k] = exp((m[k] - mx) / T);
+                sumt += pt[k];
+            }
+        }
+        double lse = mx + log(sum);
+        double lset = tempered ? mx / T + log(sumt) : lse;
+        for (size_t k = 0; k < K; k++)
             p[k] /= sum;
-            pt[k] /= sumt;
+        if (tempered) {
+            for (size_t k = 0; k < K; k++)
+                pt[k] /= sumt;
         }
         if (alpha > 0.0) {
             size_t y = (size_t)ts->y_class[row];
