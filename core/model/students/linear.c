@@ -979,62 +979,76 @@ static gb_status check_train_set(int is_logistic, const gb_train_set *ts, gb_err
 typedef struct stats_ctx {
     const gb_train_set *ts;
     size_t n_chunks, rows_per_chunk;
-    double *sum, *ssq, *fmin, *fmax; /* n_chunks x p each */
-    size_t *count;                   /* n_chunks x p */
+    double *sum, *ssq, *fmin, *fmax; /* n_chunks x p each: mean, M2, range */
+    double *scratch;                 /* n_chunks x 2p: a sub-block's sums */
+    size_t *count, *bcount;          /* n_chunks x p */
     size_t *first_inf;               /* n_chunks: row * p + col + 1, 0 = none */
-    const double *mean;              /* pass 2: the combined means */
 } stats_ctx;
 
-static void stats_pass1_cb(void *vctx, size_t chunk)
+/* One read of the chunk's rows: in sub-blocks of 1024 rows (cache-resident),
+ * count, sum, range and the block's sum of squared deviations, merged into
+ * the chunk's running mean and M2 (Chan et al.'s pairwise update). */
+static void stats_chunk_cb(void *vctx, size_t chunk)
 {
     stats_ctx *c = vctx;
     size_t p = c->ts->n_features, r0 = chunk * c->rows_per_chunk;
     size_t r1 =
         r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk : c->ts->n_rows;
-    double *sum = c->sum + chunk * p, *fmin = c->fmin + chunk * p;
-    double *fmax = c->fmax + chunk * p;
-    size_t *count = c->count + chunk * p;
+    double *mean = c->sum + chunk * p, *m2 = c->ssq + chunk * p;
+    double *fmin = c->fmin + chunk * p, *fmax = c->fmax + chunk * p;
+    double *bsum = c->scratch + chunk * 2 * p, *bm2 = bsum + p;
+    size_t *count = c->count + chunk * p, *bcount = c->bcount + chunk * p;
     for (size_t j = 0; j < p; j++) {
-        sum[j] = 0.0;
+        mean[j] = 0.0;
+        m2[j] = 0.0;
         count[j] = 0;
         fmin[j] = INFINITY;
         fmax[j] = -INFINITY;
     }
     c->first_inf[chunk] = 0;
-    for (size_t i = r0; i < r1; i++) {
-        const double *x = c->ts->X + i * p;
+    for (size_t b0 = r0; b0 < r1; b0 += 1024) {
+        size_t b1 = b0 + 1024 < r1 ? b0 + 1024 : r1;
         for (size_t j = 0; j < p; j++) {
-            double v = x[j];
-            if (isnan(v))
-                continue;
-            if (isinf(v)) {
-                if (c->first_inf[chunk] == 0)
-                    c->first_inf[chunk] = i * p + j + 1;
-                continue;
-            }
-            sum[j] += v;
-            count[j]++;
-            fmin[j] = v < fmin[j] ? v : fmin[j];
-            fmax[j] = v > fmax[j] ? v : fmax[j];
+            bsum[j] = 0.0;
+            bm2[j] = 0.0;
+            bcount[j] = 0;
         }
-    }
-}
-
-static void stats_pass2_cb(void *vctx, size_t chunk)
-{
-    stats_ctx *c = vctx;
-    size_t p = c->ts->n_features, r0 = chunk * c->rows_per_chunk;
-    size_t r1 =
-        r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk : c->ts->n_rows;
-    double *ssq = c->ssq + chunk * p;
-    for (size_t j = 0; j < p; j++)
-        ssq[j] = 0.0;
-    for (size_t i = r0; i < r1; i++) {
-        const double *x = c->ts->X + i * p;
+        for (size_t i = b0; i < b1; i++) {
+            const double *x = c->ts->X + i * p;
+            for (size_t j = 0; j < p; j++) {
+                double v = x[j];
+                if (isnan(v))
+                    continue;
+                if (isinf(v)) {
+                    if (c->first_inf[chunk] == 0)
+                        c->first_inf[chunk] = i * p + j + 1;
+                    continue;
+                }
+                bsum[j] += v;
+                bcount[j]++;
+                fmin[j] = v < fmin[j] ? v : fmin[j];
+                fmax[j] = v > fmax[j] ? v : fmax[j];
+            }
+        }
+        for (size_t j = 0; j < p; j++)
+            bsum[j] =
+                bcount[j] > 0 ? bsum[j] / (double)bcount[j] : 0.0; /* block mean */
+        for (size_t i = b0; i < b1; i++) {
+            const double *x = c->ts->X + i * p;
+            for (size_t j = 0; j < p; j++) {
+                double d = x[j] - bsum[j];
+                if (isfinite(d))
+                    bm2[j] += d * d;
+            }
+        }
         for (size_t j = 0; j < p; j++) {
-            double d = x[j] - c->mean[j];
-            if (!isnan(d))
-                ssq[j] += d * d;
+            if (bcount[j] == 0)
+                continue;
+            double na = (double)count[j], nb = (double)bcount[j], nt = na + nb;
+            double delta = bsum[j] - mean[j];
+            mean[j] += delta * nb / nt;
+            m2[j] += bm2[j] + delta * delta * na * nb / nt;
+            count[j] += bcount[j];
         }
     }
 }
@@ -1056,16 +1070,18 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
     c.fmin = gb_malloc_array(c.n_chunks * pp, sizeof *c.fmin);
     c.fmax = gb_malloc_array(c.n_chunks * pp, sizeof *c.fmax);
     c.count = gb_malloc_array(c.n_chunks * pp, sizeof *c.count);
+    c.bcount = gb_malloc_array(c.n_chunks * pp, sizeof *c.bcount);
+    c.scratch = gb_malloc_array(c.n_chunks * 2 * pp, sizeof *c.scratch);
     c.first_inf = gb_malloc_array(c.n_chunks, sizeof *c.first_inf);
     mean = gb_calloc(pp, sizeof *mean);
     ssq = gb_calloc(pp, sizeof *ssq);
     count = gb_calloc(pp, sizeof *count);
-    if (!c.sum || !c.ssq || !c.fmin || !c.fmax || !c.count || !c.first_inf || !mean ||
-        !ssq || !count) {
+    if (!c.sum || !c.ssq || !c.fmin || !c.fmax || !c.count || !c.bcount || !c.scratch ||
+        !c.first_inf || !mean || !ssq || !count) {
         rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
         goto out;
     }
-    gb_parallel_for(c.n_chunks, ts->n_threads, stats_pass1_cb, &c);
+    gb_parallel_for(c.n_chunks, ts->n_threads, stats_chunk_cb, &c);
     for (size_t ch = 0; ch < c.n_chunks; ch++) {
         if (c.first_inf[ch] != 0) {
             size_t at = c.first_inf[ch] - 1, i = at / pp, j = at % pp;
@@ -1076,18 +1092,21 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
             goto out;
         }
     }
+    /* Merge the chunks in order (same pairwise update). */
     size_t n_ind = 0;
     for (size_t j = 0; j < p; j++) {
-        double sum = 0.0;
         for (size_t ch = 0; ch < c.n_chunks; ch++) {
-            sum += c.sum[ch * p + j];
-            count[j] += c.count[ch * p + j];
+            size_t nb_count = c.count[ch * p + j];
+            if (nb_count == 0)
+                continue;
+            double na = (double)count[j], nb = (double)nb_count, nt = na + nb;
+            double delta = c.sum[ch * p + j] - mean[j];
+            mean[j] += delta * nb / nt;
+            ssq[j] += c.ssq[ch * p + j] + delta * delta * na * nb / nt;
+            count[j] += nb_count;
         }
-        mean[j] = count[j] > 0 ? sum / (double)count[j] : 0.0;
         n_ind += count[j] < n;
     }
-    c.mean = mean;
-    gb_parallel_for(c.n_chunks, ts->n_threads, stats_pass2_cb, &c);
 
     lm->n_in = p;
     lm->n_ind = n_ind;
@@ -1096,11 +1115,10 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
         goto out;
     size_t m = 0;
     for (size_t j = 0; j < p; j++) {
-        double lo = INFINITY, hi = -INFINITY, sq = 0.0;
+        double lo = INFINITY, hi = -INFINITY, sq = ssq[j];
         for (size_t ch = 0; ch < c.n_chunks; ch++) {
             lo = fmin(lo, c.fmin[ch * p + j]);
             hi = fmax(hi, c.fmax[ch * p + j]);
-            sq += c.ssq[ch * p + j];
         }
         lm->mean[j] = mean[j];
         lm->fmin[j] = count[j] > 0 ? lo : NAN;
@@ -1125,6 +1143,8 @@ out:
     gb_free(ssq);
     gb_free(mean);
     gb_free(c.first_inf);
+    gb_free(c.scratch);
+    gb_free(c.bcount);
     gb_free(c.count);
     gb_free(c.fmax);
     gb_free(c.fmin);
