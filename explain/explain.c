@@ -134,11 +134,14 @@ static gb_status side_attribute(explain_ctx *c, model_side *s, gb_error *err)
 {
     const gb_model *m = s->m;
     size_t nf = m->n_features;
-    s->exact = ex_exact_available(m);
+    const ex_forest *forest = s == &c->side[M_TEACHER] ? c->p->teacher_forest : NULL;
+    s->exact = forest != NULL || ex_exact_available(m);
     s->width = s->exact ? m->n_margins : ex_output_width(m);
     s->phi = gb_malloc_array(c->n_sample * s->width * (nf + 1), sizeof *s->phi);
     if (s->phi == NULL)
         return nomem(err);
+    if (forest != NULL)
+        return ex_treeshap(forest, s->X, c->n_sample, c->p->n_threads, s->phi, err);
     if (s->exact)
         return ex_exact_attribute(m, s->X, c->n_sample, c->p->n_threads, s->phi, err);
     ex_shapley_params sp = {c->n_perm, c->p->seed ^ 0x5348415050ull, c->p->n_threads};
@@ -655,6 +658,16 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     if (student == NULL || test_table == NULL)
         return gb_error_set(err, GB_EUNUSABLE,
                             "explanations need a student and test rows");
+    if (params->teacher_forest != NULL &&
+        (teacher == NULL ||
+         ex_forest_n_features(params->teacher_forest) != teacher->n_features ||
+         ex_forest_n_outputs(params->teacher_forest) != teacher->n_margins)) {
+        gb_error_set(
+            err, GB_EUNUSABLE,
+            "the teacher's trees do not match the teacher's inputs and outputs");
+        gb_error_field(err, "teacher_forest");
+        return GB_EUNUSABLE;
+    }
     root = cJSON_CreateObject();
     if (root == NULL ||
         cJSON_AddStringToObject(root, "level", ex_level_name(params->level)) == NULL) {
@@ -738,7 +751,8 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     /* Attributions and the method of global importance. */
     int all_exact = 1;
     for (int k = 0; k < N_MODELS; k++)
-        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m))
+        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m) &&
+            !(k == M_TEACHER && params->teacher_forest != NULL))
             all_exact = 0;
     int have_local = params->shap != 0;
     const char *method = NULL;
