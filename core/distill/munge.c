@@ -35,15 +35,15 @@ gb_status gb_munge_check(const gb_munge_params *p, gb_error *err)
 }
 
 typedef struct nn_job {
-    const double *Z;      /* n x n_num standardised numeric values, 0 = missing */
-    const double *norm;   /* n squared norms */
-    const int32_t *cat;   /* n x n_cat categorical codes, -1 = missing */
+    const double *Z;    /* n x n_num standardised numeric values, 0 = missing */
+    const double *norm; /* n squared norms */
+    const int32_t *cat; /* n x n_cat categorical codes, -1 = missing */
     size_t n, n_num, n_cat;
-    const size_t *cand;   /* n_cand candidate positions */
-    double *Zc;           /* n_cand x n_num candidate rows */
+    const size_t *cand; /* n_cand candidate positions */
+    double *Zc;         /* n_cand x n_num candidate rows */
     size_t n_cand;
-    size_t *nn;           /* out: n nearest-neighbour positions */
-    double *scratch;      /* per task: NN_BLOCK x n_cand */
+    size_t *nn;      /* out: n nearest-neighbour positions */
+    double *scratch; /* per task: NN_BLOCK x n_cand */
     unsigned n_slots;
     gb_status *status;
 } nn_job;
@@ -74,7 +74,8 @@ static void nn_block_cb(void *ctx, size_t task)
                 continue;
             double d = job->norm[i] + job->norm[j] - 2.0 * D[r * job->n_cand + c];
             for (size_t a = 0; a < job->n_cat; a++) {
-                int32_t x = job->cat[i * job->n_cat + a], y = job->cat[j * job->n_cat + a];
+                int32_t x = job->cat[i * job->n_cat + a],
+                        y = job->cat[j * job->n_cat + a];
                 d += (x < 0 || y < 0 || x != y) ? 1.0 : 0.0;
             }
             if (d < best) { /* strict: ties keep the earlier candidate */
