@@ -225,6 +225,27 @@ static cJSON *curve_json(const double *v, size_t n_points, size_t no, gb_task ta
     return arr;
 }
 
+/* An ICE curve: as curve_json, but a multiclass curve follows one class. */
+static cJSON *ice_json(const double *v, size_t n_points, size_t no, gb_task task,
+                       size_t cls)
+{
+    if (task != GB_TASK_MULTICLASS)
+        return curve_json(v, n_points, no, task);
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    for (size_t g = 0; g < n_points; g++) {
+        cJSON *item = isfinite(v[g * no + cls]) ? cJSON_CreateNumber(v[g * no + cls])
+                                                : cJSON_CreateNull();
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 static cJSON *add_number_or_null(cJSON *obj, const char *key, double v, int available)
 {
     if (!available)
@@ -322,10 +343,11 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
     size_t nu = c->n_union;
     size_t *order = gb_malloc_array(nu ? nu : 1, sizeof *order);
     size_t *ice_idx = gb_malloc_array(c->n_ice ? c->n_ice : 1, sizeof *ice_idx);
-    double *curve = NULL, *ice = NULL;
+    size_t *ice_class = gb_calloc(c->n_ice ? c->n_ice : 1, sizeof *ice_class);
+    double *curve = NULL, *ice = NULL, *lead_pred = NULL;
     ex_grid grid;
     memset(&grid, 0, sizeof grid);
-    if (arr == NULL || order == NULL || ice_idx == NULL) {
+    if (arr == NULL || order == NULL || ice_idx == NULL || ice_class == NULL) {
         rc = nomem(err);
         goto out;
     }
@@ -333,6 +355,22 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
         ice_idx[r] = r;
     const model_side *lead =
         c->side[M_TEACHER].m != NULL ? &c->side[M_TEACHER] : &c->side[M_STUDENT];
+    /* Multiclass ICE curves follow the class the teacher (else the student)
+     * predicts for the row as it is. */
+    int multiclass = lead->m->task == GB_TASK_MULTICLASS;
+    if (multiclass && c->n_ice > 0) {
+        size_t no = lead->m->n_outputs;
+        lead_pred = gb_malloc_array(c->n_ice * no, sizeof *lead_pred);
+        if (lead_pred == NULL) {
+            rc = nomem(err);
+            goto out;
+        }
+        if ((rc = lead->m->ops->predict(lead->m, lead->X, c->n_ice, lead_pred, err)) !=
+            GB_OK)
+            goto out;
+        for (size_t r = 0; r < c->n_ice; r++)
+            ice_class[r] = (size_t)gb_argmax(lead_pred + r * no, no);
+    }
     order_columns(lead->imp_u, c->union_names, order, nu);
     size_t done = 0;
     for (size_t i = 0; i < nu && done < c->p->pdp_features; i++) {
@@ -372,12 +410,25 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
             rc = nomem(err);
             goto out;
         }
+        cJSON *ice_cls = multiclass ? cJSON_AddArrayToObject(ice_o, "class") : NULL;
+        if (multiclass && ice_cls == NULL) {
+            rc = nomem(err);
+            goto out;
+        }
         for (size_t r = 0; r < c->n_ice; r++) {
             cJSON *num = cJSON_CreateNumber((double)c->sample_rows[r]);
             if (num == NULL || !cJSON_AddItemToArray(ice_rows, num)) {
                 cJSON_Delete(num);
                 rc = nomem(err);
                 goto out;
+            }
+            if (multiclass) {
+                cJSON *label = cJSON_CreateString(lead->m->classes[ice_class[r]]);
+                if (label == NULL || !cJSON_AddItemToArray(ice_cls, label)) {
+                    cJSON_Delete(label);
+                    rc = nomem(err);
+                    goto out;
+                }
             }
         }
         for (int k = 0; k < M_BASELINE; k++) {
@@ -412,7 +463,8 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
                 goto out;
             }
             for (size_t r = 0; r < c->n_ice; r++) {
-                cJSON *ij = curve_json(ice + r * grid.n * no, grid.n, no, s->m->task);
+                cJSON *ij = ice_json(ice + r * grid.n * no, grid.n, no, s->m->task,
+                                     ice_class[r]);
                 if (ij == NULL || !cJSON_AddItemToArray(ice_arr, ij)) {
                     cJSON_Delete(ij);
                     rc = nomem(err);
@@ -430,6 +482,8 @@ out:
     ex_grid_free(&grid);
     gb_free(curve);
     gb_free(ice);
+    gb_free(lead_pred);
+    gb_free(ice_class);
     gb_free(ice_idx);
     gb_free(order);
     return rc;

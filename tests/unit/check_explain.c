@@ -365,7 +365,17 @@ START_TEST(test_multiclass_and_regression)
             ck_assert_int_eq(cJSON_GetArraySize(first), 3);
         else
             ck_assert(cJSON_IsNumber(first));
-        ck_assert_int_eq(cJSON_GetArraySize(get(get(pdp->child, "ice"), "rows")), 30);
+        const cJSON *ice = get(pdp->child, "ice");
+        ck_assert_int_eq(cJSON_GetArraySize(get(ice, "rows")), 30);
+        /* Multiclass ICE curves follow one class per row. */
+        const cJSON *curve0 = get(ice, "student")->child;
+        ck_assert_int_eq(cJSON_GetArraySize(curve0),
+                         cJSON_GetArraySize(get(pdp->child, "grid")));
+        ck_assert(cJSON_IsNumber(curve0->child));
+        if (tasks[k] == GB_TASK_MULTICLASS)
+            ck_assert_int_eq(cJSON_GetArraySize(get(ice, "class")), 30);
+        else
+            ck_assert_ptr_null(cJSON_GetObjectItem(ice, "class"));
         ck_assert_str_eq(get(j, "method")->valuestring, "shap");
         gb_free(text);
         cJSON_Delete(j);
