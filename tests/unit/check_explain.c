@@ -292,6 +292,17 @@ START_TEST(test_opaque_teacher_uses_permutation)
     p.seed = 9;
     text2 = explain_text(teacher, student, NULL, &w, tt, &p, NULL);
     ck_assert(strcmp(text, text2) != 0);
+    gb_free(text2);
+    /* Many permutations: fewer rows get local attributions (10^6 predicted
+     * rows / (5000 permutations x 5) = 40). */
+    ck_assert_int_eq(get(get(j, "attributions"), "rows")->valueint, 100);
+    p.permutations = 5000;
+    cJSON *j2 = NULL;
+    text2 = explain_text(teacher, student, NULL, &w, tt, &p, &j2);
+    ck_assert_int_eq(get(get(j2, "attributions"), "rows")->valueint, 40);
+    ck_assert_int_eq(get(get(j2, "attributions"), "sample_rows")->valueint, 100);
+    ck_assert_int_eq(get(get(j2, "reason_codes"), "rows")->valueint, 40);
+    cJSON_Delete(j2);
     gb_free(text);
     gb_free(text2);
     cJSON_Delete(j);
