@@ -353,6 +353,12 @@ START_TEST(test_xgboost_categorical)
 }
 END_TEST
 
+START_TEST(test_xgboost_categorical_onehot)
+{
+    check_xgboost("categorical_onehot");
+}
+END_TEST
+
 START_TEST(test_xgboost_teacher_fixtures)
 {
     check_xgboost("teacher_binary");
@@ -610,6 +616,7 @@ static Suite *treeshap_suite(void)
     tcase_add_test(tc, test_xgboost_multiclass);
     tcase_add_test(tc, test_xgboost_regression);
     tcase_add_test(tc, test_xgboost_categorical);
+    tcase_add_test(tc, test_xgboost_categorical_onehot);
     tcase_add_test(tc, test_xgboost_teacher_fixtures);
     tcase_add_test(tc, test_tree_student_binary);
     tcase_add_test(tc, test_tree_student_multiclass);
