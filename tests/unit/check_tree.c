@@ -803,6 +803,163 @@ START_TEST(test_bad_artifact_is_rejected)
 }
 END_TEST
 
+/* ---- TreeSHAP against brute-force Shapley values -------------------------- */
+
+/* A tree read back from the artifact, walked without the model's code. */
+typedef struct ref_tree {
+    cJSON *root;
+    const cJSON *nodes;
+    const cJSON *features;
+    int n_margins;
+    gb_task task;
+} ref_tree;
+
+static int ref_goes_left(const ref_tree *rt, const cJSON *node, const double *x)
+{
+    int f = (int)json_num(node, "feature");
+    double v = x[f];
+    if (isnan(v))
+        return strcmp(json_str(node, "missing"), "left") == 0;
+    const cJSON *thr = cJSON_GetObjectItem(node, "threshold");
+    if (thr != NULL)
+        return v <= thr->valuedouble;
+    const cJSON *levels =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(rt->features, f), "levels");
+    const char *level = cJSON_GetArrayItem(levels, (int)v)->valuestring;
+    const cJSON *l = NULL;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(node, "left_levels"))
+    {
+        if (strcmp(l->valuestring, level) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static double ref_margin(const ref_tree *rt, const cJSON *leaf, int k)
+{
+    const cJSON *v = cJSON_GetObjectItem(leaf, "value");
+    if (rt->task == GB_TASK_REGRESSION)
+        return cJSON_GetArrayItem(v, 0)->valuedouble;
+    if (rt->task == GB_TASK_BINARY) {
+        double p = fmin(fmax(cJSON_GetArrayItem(v, 1)->valuedouble, 1e-15), 1 - 1e-15);
+        return log(p / (1 - p));
+    }
+    return log(fmin(fmax(cJSON_GetArrayItem(v, k)->valuedouble, 1e-15), 1 - 1e-15));
+}
+
+/* E[margin | x_S] with the path-dependent rule: features outside S are
+ * averaged over the training rows reaching each node. */
+static double ref_expect(const ref_tree *rt, int id, unsigned subset, const double *x,
+                         int k)
+{
+    const cJSON *node = cJSON_GetArrayItem(rt->nodes, id);
+    if (cJSON_GetObjectItem(node, "value") != NULL)
+        return ref_margin(rt, node, k);
+    int left = (int)json_num(node, "left"), right = (int)json_num(node, "right");
+    if (subset & (1u << (int)json_num(node, "feature")))
+        return ref_expect(rt, ref_goes_left(rt, node, x) ? left : right, subset, x, k);
+    double nl = json_num(cJSON_GetArrayItem(rt->nodes, left), "n");
+    double nr = json_num(cJSON_GetArrayItem(rt->nodes, right), "n");
+    return (nl * ref_expect(rt, left, subset, x, k) +
+            nr * ref_expect(rt, right, subset, x, k)) /
+           (nl + nr);
+}
+
+static void check_shap_against_brute_force(const gb_model *m, const double *X,
+                                           size_t n_rows)
+{
+    ref_tree rt;
+    rt.root = parsed_json(m);
+    rt.nodes = cJSON_GetObjectItem(rt.root, "nodes");
+    rt.features = cJSON_GetObjectItem(rt.root, "features");
+    rt.n_margins = (int)m->n_margins;
+    rt.task = m->task;
+    int M = (int)m->n_features, K = (int)m->n_margins;
+    double *phi = malloc(n_rows * (size_t)K * (size_t)(M + 1) * sizeof *phi);
+    double *margin = malloc(n_rows * (size_t)K * sizeof *margin);
+    gb_error err;
+    ck_assert_int_eq(m->ops->attribute(m, X, n_rows, phi, &err), GB_OK);
+    ck_assert_int_eq(m->ops->predict_margin(m, X, n_rows, margin, &err), GB_OK);
+    double fact[16] = {1};
+    for (int i = 1; i < 16; i++)
+        fact[i] = fact[i - 1] * i;
+    for (size_t r = 0; r < n_rows; r++) {
+        const double *x = X + r * (size_t)M;
+        for (int k = 0; k < K; k++) {
+            const double *block = phi + (r * (size_t)K + (size_t)k) * (size_t)(M + 1);
+            double sum = 0.0;
+            for (int f = 0; f <= M; f++)
+                sum += block[f];
+            ck_assert_msg(fabs(sum - margin[r * (size_t)K + (size_t)k]) < 1e-9,
+                          "row %zu margin %d: sum %.17g vs %.17g", r, k, sum,
+                          margin[r * (size_t)K + (size_t)k]);
+            ck_assert(fabs(block[M] - ref_expect(&rt, 0, 0u, x, k)) < 1e-12);
+            for (int i = 0; i < M; i++) {
+                double shapley = 0.0;
+                for (unsigned S = 0; S < (1u << M); S++) {
+                    if (S & (1u << i))
+                        continue;
+                    int size = __builtin_popcount(S);
+                    double w = fact[size] * fact[M - size - 1] / fact[M];
+                    shapley += w * (ref_expect(&rt, 0, S | (1u << i), x, k) -
+                                    ref_expect(&rt, 0, S, x, k));
+                }
+                ck_assert_msg(fabs(shapley - block[i]) < 1e-9,
+                              "row %zu margin %d feature %d: TreeSHAP %.17g vs %.17g",
+                              r, k, i, block[i], shapley);
+            }
+        }
+    }
+    free(phi);
+    free(margin);
+    cJSON_Delete(rt.root);
+}
+
+START_TEST(test_tree_shap_multiclass_matches_brute_force)
+{
+    size_t n = 2000;
+    double *X, *soft;
+    int32_t *y;
+    make_mixed(n, &X, &y, &soft);
+    gb_train_set ts = mixed_set(X, n, y, soft);
+    gb_param p[] = {{"max_depth", "5"}, {"min_samples_leaf", "10"}};
+    gb_model *m = fit_ok(&ts, p, 2);
+    check_shap_against_brute_force(m, X, 25);
+    gb_model_free(m);
+    free(X);
+    free(y);
+    free(soft);
+}
+END_TEST
+
+START_TEST(test_tree_shap_binary_and_regression_match_brute_force)
+{
+    size_t n = 2000, F = 5;
+    double *X = malloc(n * F * sizeof *X);
+    int32_t *y = malloc(n * sizeof *y);
+    make_random_set(n, F, 17, X, y, 0.1);
+    gb_train_set ts = binary_set(X, n, F, y);
+    gb_param p[] = {{"max_depth", "6"}, {"min_samples_leaf", "5"}};
+    gb_model *m = fit_ok(&ts, p, 2);
+    check_shap_against_brute_force(m, X, 25);
+    gb_model_free(m);
+    double *yv = malloc(n * sizeof *yv);
+    for (size_t i = 0; i < n; i++)
+        yv[i] = y[i] + (isnan(X[i * F]) ? 0.5 : X[i * F]);
+    ts.task = GB_TASK_REGRESSION;
+    ts.n_classes = 0;
+    ts.classes = NULL;
+    ts.y_class = NULL;
+    ts.y_value = yv;
+    m = fit_ok(&ts, p, 2);
+    check_shap_against_brute_force(m, X, 25);
+    gb_model_free(m);
+    free(yv);
+    free(X);
+    free(y);
+}
+END_TEST
+
 /* ---- exports ------------------------------------------------------------- */
 
 static int run_cmd(const char *cmd)
@@ -1324,6 +1481,8 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_json_round_trip);
     tcase_add_loop_test(tc, test_bad_artifact_is_rejected, 0,
                         (int)(sizeof bad_artifacts / sizeof bad_artifacts[0]));
+    tcase_add_test(tc, test_tree_shap_multiclass_matches_brute_force);
+    tcase_add_test(tc, test_tree_shap_binary_and_regression_match_brute_force);
     tcase_add_test(tc, test_c_export_matches_predict);
     tcase_add_test(tc, test_sql_export_matches_predict);
     tcase_add_test(tc, test_export_unknown_format);

@@ -190,7 +190,8 @@ static gb_status tree_predict_margin(const gb_model *m, const double *X, size_t 
 static cJSON *tree_to_json(const gb_model *m);
 
 static const gb_model_ops tree_ops = {
-    "tree", tree_predict, tree_predict_margin, NULL, tree_to_json, tree_impl_free,
+    "tree",       tree_predict,   tree_predict_margin, gb_tree_attribute,
+    tree_to_json, tree_impl_free,
 };
 
 int gb_tree_is(const gb_model *m)
