@@ -177,9 +177,13 @@ START_TEST(test_regression_tie_takes_lower_threshold)
     gb_error err;
     ck_assert_int_eq(m->ops->predict_margin(m, X, 6, margin, &err), GB_OK);
     ck_assert(margin[5] == 9.0);
+    /* conditions on one feature are merged into the tightest bounds */
+    ck_assert_str_eq(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rules"), 1)->valuestring,
+        "2.5 < x0 <= 4.5 -> value = 5, n = 2");
     ck_assert_str_eq(
         cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rules"), 2)->valuestring,
-        "x0 > 2.5 and x0 > 4.5 -> value = 9, n = 2");
+        "x0 > 4.5 -> value = 9, n = 2");
     cJSON_Delete(j);
     gb_model_free(m);
 }
@@ -408,6 +412,38 @@ START_TEST(test_categorical_split_by_ordered_levels)
     double out[8];
     predict_rows(m, X, 4, out);
     ck_assert(out[1] == 1.0 && out[3] == 0.0 && out[5] == 1.0 && out[7] == 0.0);
+    cJSON_Delete(j);
+    gb_model_free(m);
+}
+END_TEST
+
+/* Two splits on one categorical feature merge into the levels left:
+ * {car, radio} | {repairs, tv} at the root, then each pair splits. */
+START_TEST(test_categorical_rules_merge)
+{
+    double X[16];
+    int32_t y[16];
+    int ones[4] = {0, 1, 3, 4}; /* positives among the 4 rows of each level */
+    for (int l = 0; l < 4; l++)
+        for (int r = 0; r < 4; r++) {
+            X[4 * l + r] = l;
+            y[4 * l + r] = r < ones[l];
+        }
+    gb_train_set ts = binary_set(X, 16, 1, y);
+    ts.features = purpose_feature;
+    gb_param p[] = {{"max_depth", "2"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    cJSON *j = parsed_json(m);
+    const cJSON *rules = cJSON_GetObjectItem(j, "rules");
+    ck_assert_int_eq(cJSON_GetArraySize(rules), 4);
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 0)->valuestring,
+                     "purpose in {car} -> P(1) = 0, n = 4");
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 1)->valuestring,
+                     "purpose in {radio} -> P(1) = 0.25, n = 4");
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 2)->valuestring,
+                     "purpose in {repairs} -> P(1) = 0.75, n = 4");
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 3)->valuestring,
+                     "purpose in {tv} -> P(1) = 1, n = 4");
     cJSON_Delete(j);
     gb_model_free(m);
 }
@@ -1470,6 +1506,7 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_missing_goes_to_the_better_side);
     tcase_add_test(tc, test_missing_unseen_goes_to_larger_side);
     tcase_add_test(tc, test_categorical_split_by_ordered_levels);
+    tcase_add_test(tc, test_categorical_rules_merge);
     tcase_add_test(tc, test_categorical_multiclass_order);
     tcase_add_test(tc, test_categorical_with_many_levels);
     tcase_add_test(tc, test_no_features_gives_one_leaf);
