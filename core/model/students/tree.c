@@ -19,6 +19,9 @@
 #define BIN_SAMPLE 200000
 /* Below this many (rows x features) a histogram is built on one thread. */
 #define PARALLEL_MIN_WORK 65536
+/* Histogram memory best-first growth keeps for waiting leaves; beyond it a
+ * waiting leaf drops its histogram and rebuilds it when it is split. */
+#define HIST_BUDGET_BYTES ((size_t)64 << 20)
 /* Cells of the per-feature table that starts the search for a value's bin. */
 #define BIN_CELLS 1024
 
@@ -304,6 +307,7 @@ typedef struct fit_ctx {
     size_t cap_sum;
     double **free_hists;
     size_t n_free_hists, n_hists_alloc, cap_hists;
+    size_t max_live_hists; /* best-first: histograms kept by waiting leaves */
     double **all_hists;
     unsigned char *cat_sets; /* left sets of categorical splits */
     size_t cat_sets_len, cat_sets_cap;
@@ -998,6 +1002,14 @@ static gb_status split_leaf(fit_ctx *c, work_leaf *w, unsigned char *cat_left)
             hist_give(c, child[s].hist);
             continue;
         }
+        /* a categorical split keeps its histogram: the level order it was
+         * chosen with must be replayed exactly when it is applied */
+        if (c->p.max_leaves > 0 &&
+            c->n_hists_alloc - c->n_free_hists > c->max_live_hists &&
+            !c->fb[child[s].best.feature].categorical) {
+            hist_give(c, child[s].hist);
+            child[s].hist = NULL;
+        }
         if ((rc = frontier_push(c, &child[s])) != GB_OK) {
             hist_give(c, child[s].hist);
             return rc;
@@ -1329,6 +1341,9 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         c.order[i] = (uint32_t)i;
     if ((rc = build_targets(&c, err)) != GB_OK)
         goto out;
+    c.max_live_hists = HIST_BUDGET_BYTES / (c.total_bins * c.S * sizeof(double) + 1);
+    if (c.max_live_hists < 8)
+        c.max_live_hists = 8;
     size_t root = 0;
     if (node_add(&c, c.n_rows, &root) != GB_OK)
         goto nomem;
@@ -1388,6 +1403,12 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         memmove(c.frontier + pick, c.frontier + pick + 1,
                 (c.n_frontier - pick - 1) * sizeof *c.frontier);
         c.n_frontier--;
+        if (w.hist == NULL) {
+            w.hist = hist_take(&c);
+            if (w.hist == NULL)
+                goto nomem;
+            build_hist(&c, w.hist, w.begin, w.end);
+        }
         rc = split_leaf(&c, &w, cat_left);
         if (rc == GB_ENOMEM)
             goto nomem;
