@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "server/cli.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -32,16 +33,16 @@ static const char *env_lookup(const char *name)
     return getenv(name);
 }
 
-/* Run kinds this build can execute.  The pipeline registers its run
- * function here; until then every run fails with a clear error instead of
- * staying queued forever. */
+/* Executes one claimed run by kind.  Kinds without an executor fail with
+ * a clear error instead of staying queued forever. */
 static gb_status run_dispatch(void *ctx, const srv_job *job,
                               const gb_progress *progress, srv_job_result *out,
                               gb_error *err)
 {
     (void)ctx;
-    (void)progress;
-    (void)out;
+    if (strcmp(job->run->kind, "teacher_train") == 0)
+        return api_run_teacher_train(job->db, job->data_dir, job->run, progress,
+                                     &out->report_json, err);
     return gb_error_set(err, GB_EUNUSABLE,
                         "this glassbox build cannot execute runs of kind '%s'",
                         job->run->kind);

@@ -259,6 +259,47 @@ req GET "/api/v1/teachers/$TCH" "${TOK[validator]}"
 check "teacher get" [ "$(json 'j["features"][0]')" = age ]
 check "rejected teacher uploads left no temp files" [ -z "$(ls -A "$DATA/blobs/tmp")" ]
 
+# --- teacher training: a real queued run ------------------------------------------
+# train_body NAME EPOCHS [extra JSON members]
+train_body() { printf '{"name":"%s","dataset_id":"%s","kind":"mlp","hidden":[8],"epochs":%s,"seed":1%s}' "$1" "$DS" "$2" "${3:-}"; }
+# wait_run ID STATUS: polls GET /runs/ID for up to 30 s
+wait_run() {
+    for _ in $(seq 1 300); do
+        req GET "/api/v1/runs/$1" "$ADMIN"
+        [ "$(json 'j["status"]')" = "$2" ] && return 0
+        sleep 0.1
+    done
+    echo "  run $1 is $(json 'j["status"], j["error"]'), wanted $2"
+    return 1
+}
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' -d "$(train_body mlp-small 5)"
+check "train teacher -> 202" [ "$STATUS $(json 'j["status"]')" = "202 queued" ]
+TRAIN_RUN=$(json 'j["id"]')
+check "training run succeeds" wait_run "$TRAIN_RUN" succeeded
+check "training progress complete" [ "$(json 'j["progress"]["fraction"], j["kind"], j["created_by"]')" = "1 teacher_train modeler-user" ]
+MLP=$(json 'j["report"]["teacher_id"]')
+check "report names the teacher and its size" [ "$(json 'j["report"]["rows"], j["report"]["features"], j["report"]["epochs_run"]')" = "426 30 5" ]
+req GET "/api/v1/teachers/$MLP" "${TOK[viewer]}"
+check "trained teacher is listed" [ "$(json 'j["kind"], j["format"], j["task"], len(j["features"])')" = "mlp glassbox-mlp binary 30" ]
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' -d "$(train_body bad 0)"
+check "bad epochs -> 422 naming the field" [ "$STATUS $(json 'j["error"]["details"]["field"]')" = "422 epochs" ]
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' \
+    -d '{"name":"x","dataset_id":"ds_nope","kind":"mlp"}'
+check "unknown dataset -> 404" [ "$STATUS" = 404 ]
+req POST /api/v1/teachers/train "${TOK[validator]}" -H 'Content-Type: application/json' -d "$(train_body x 5)"
+check "validator trains -> 403" [ "$STATUS" = 403 ]
+# Cancel a long run while it executes.
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' \
+    -d "$(train_body long 100000 ',"patience":100000,"hidden":[64,64]')"
+LONG=$(json 'j["id"]')
+check "long run starts" wait_run "$LONG" running
+req POST "/api/v1/runs/$LONG/cancel" "${TOK[modeler]}"
+check "cancel running -> 200" [ "$STATUS $(json 'j["cancel_requested"]')" = "200 True" ]
+check "cancelled run stops" wait_run "$LONG" cancelled
+check "cancelled run says so" [ "$(json 'j["error"]["code"]')" = cancelled ]
+req GET "/api/v1/runs?kind=teacher_train" "$ADMIN"
+check "runs list by kind" [ "$(json 'j["total"], j["items"][0]["id"]')" = "2 $LONG" ]
+
 # --- runs and reviews (rows inserted as a finished pipeline would) ---------------
 RUN=run_integration0001
 sqlite3 "$DATA/glassbox.db" >/dev/null "PRAGMA busy_timeout=5000;
@@ -271,7 +312,7 @@ req GET "/api/v1/runs/$RUN" "${TOK[viewer]}"
 check "get run 200" [ "$STATUS" = 200 ]
 check "run object" [ "$(json 'j["status"], j["progress"]["fraction"], j["report"]["task"], j["config"]["seed"], j["error"]')" = "succeeded 1 binary 0 None" ]
 req GET "/api/v1/runs?status=succeeded&dataset_id=$DS" "${TOK[viewer]}"
-check "runs filtered" [ "$(json 'j["total"], j["items"][0]["id"]')" = "1 $RUN" ]
+check "runs filtered (this one and the training run)" [ "$(json 'j["total"], j["items"][0]["id"]')" = "2 $RUN" ]
 req GET "/api/v1/runs?status=bogus" "${TOK[viewer]}"
 check "bad status filter -> 400" [ "$STATUS" = 400 ]
 req POST "/api/v1/runs/$RUN/cancel" "${TOK[modeler]}"
@@ -327,15 +368,27 @@ check "audit list" [ "$STATUS" = 200 ]
 check "audit entries chained newest first" \
     [ "$(json 'all(a["prev_hash"] == b["hash"] for a, b in zip(j["items"], j["items"][1:]))')" = True ]
 check "audit records actions" \
-    [ "$(json '",".join(sorted({e["action"] for e in j["items"]}))')" = "dataset.create,dataset.delete,review.create,teacher.create,token.create,token.revoke" ]
+    [ "$(json '",".join(sorted({e["action"] for e in j["items"]}))')" = "dataset.create,dataset.delete,review.create,run.cancel,run.cancelled,run.succeeded,teacher.create,teacher.train,token.create,token.revoke" ]
 check "audit records actor" [ "$(json '[e["actor"] for e in j["items"] if e["action"] == "dataset.delete"][0]')" = modeler-user ]
 req GET /api/v1/audit/verify "${TOK[validator]}"
-check "audit verify ok (11 mutations)" [ "$(json 'j["ok"], j["entries"]')" = "True 11" ]
+check "audit verify ok (17 entries)" [ "$(json 'j["ok"], j["entries"]')" = "True 17" ]
 
 # --- 413 -----------------------------------------------------------------------------------
 stop
 check "SIGTERM stops cleanly (exit 0)" [ $? = 0 ]
-start --max-upload-mb 1
+start --max-upload-mb 1 --max-queued 1
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' \
+    -d "$(train_body busy 100000 ',"patience":100000,"hidden":[64,64]')"
+BUSY=$(json 'j["id"]')
+check "busy run starts" wait_run "$BUSY" running
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' -d "$(train_body q1 5)"
+check "one queued run fits the bound" [ "$STATUS" = 202 ]
+Q1=$(json 'j["id"]')
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' -d "$(train_body q2 5)"
+check "queue full -> 503" [ "$STATUS" = 503 ]
+check "503 error body" is_error queue_full
+req POST "/api/v1/runs/$Q1/cancel" "$ADMIN"
+check "cancel queued -> cancelled at once" [ "$(json 'j["status"]')" = cancelled ]
 python3 - "$CSV" "$WORK/big.csv" <<'PY'
 import sys
 lines = open(sys.argv[1]).read().splitlines(True)
@@ -357,7 +410,10 @@ check "oversized uploads stored nothing" [ "$(json 'j["total"]')" = 2 ]
 
 # --- restart persistence -------------------------------------------------------------------
 stop
+check "SIGTERM with a run in progress stops cleanly" [ $? = 0 ]
 start
+req GET "/api/v1/runs/$BUSY" "$ADMIN"
+check "run stopped by SIGTERM is interrupted" [ "$(json 'j["status"]')" = interrupted ]
 check "no second admin token on restart" [ "$(grep -c 'created the first admin token' "$WORK/stdout.log")" = 1 ]
 req GET "/api/v1/datasets/$DS" "${TOK[modeler]}"
 check "dataset survives restart" [ "$STATUS" = 200 ]
@@ -377,6 +433,10 @@ with open(sys.argv[2], "w") as out:
     for i in range(30):
         out.writelines(lines[1:])
 PY
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' \
+    -d "$(train_body doomed 100000 ',"patience":100000,"hidden":[64,64]')"
+DOOMED=$(json 'j["id"]')
+check "run before kill -9 starts" wait_run "$DOOMED" running
 curl -s -o /dev/null --limit-rate 200k -H "Authorization: Bearer $ADMIN" -H 'Content-Type: text/csv' \
     --data-binary "@$WORK/big.csv" "http://127.0.0.1:$PORT/api/v1/datasets?name=partial&target=target" &
 CURL=$!
@@ -395,8 +455,10 @@ start
 req GET /api/v1/datasets "$ADMIN"
 check "killed upload left no dataset" [ "$(json 'j["total"], [d["name"] for d in j["items"]]')" = "2 ['lgb-scores', 'breast cancer']" ]
 check "killed upload's temp file removed at start-up" [ -z "$(ls -A "$DATA/blobs/tmp")" ]
-check "no blob for the partial upload (2 datasets + 1 teacher)" \
-    [ "$(find "$DATA/blobs" -type f | wc -l)" = 3 ]
+check "no blob for the partial upload (2 datasets + 2 teachers)" \
+    [ "$(find "$DATA/blobs" -type f | wc -l)" = 4 ]
+req GET "/api/v1/runs/$DOOMED" "$ADMIN"
+check "run killed by kill -9 is interrupted after restart" [ "$(json 'j["status"], j["error"]["code"]')" = "interrupted interrupted" ]
 req GET /api/v1/runs/run_killed0001 "$ADMIN"
 check "run left running is interrupted after restart" [ "$(json 'j["status"], j["error"]["code"]')" = "interrupted interrupted" ]
 req GET /api/v1/audit/verify "$ADMIN"
