@@ -219,6 +219,7 @@ START_TEST(test_routes_role_matrix)
         {"GET", "/api/v1/datasets", 1, 1, 1, 1},
         {"DELETE", "/api/v1/datasets/d", 1, 1, 0, 0},
         {"POST", "/api/v1/teachers", 1, 1, 0, 0},
+        {"POST", "/api/v1/teachers/train", 1, 1, 0, 0},
         {"GET", "/api/v1/teachers/t", 1, 1, 1, 1},
         {"DELETE", "/api/v1/teachers/t", 1, 1, 0, 0},
         {"GET", "/api/v1/runs/r", 1, 1, 1, 1},
