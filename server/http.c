@@ -505,7 +505,7 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
     struct sockaddr_in addr4;
     struct sockaddr_in6 addr6;
     struct sockaddr *addr = NULL;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     *out = NULL;
 
     memset(&addr4, 0, sizeof addr4);
@@ -610,8 +610,22 @@ void srv_http_stop(srv_http *http)
 {
     if (http == NULL)
         return;
-    if (http->daemon != NULL)
+    if (http->daemon != NULL) {
+        /* Stop accepting, give requests in flight up to 3 s to finish,
+         * then close what is left (idle keep-alive connections). */
+        MHD_socket listener = MHD_quiesce_daemon(http->daemon);
+        if (listener != MHD_INVALID_SOCKET)
+            close(listener);
+        for (int i = 0; i < 300; i++) {
+            const union MHD_DaemonInfo *info =
+                MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+            if (info == NULL || info->num_connections == 0)
+                break;
+            struct timespec pause = {0, 10 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
         MHD_stop_daemon(http->daemon);
+    }
     pool_close(&http->pool);
     gb_free(http->tls_cert);
     gb_free(http->tls_key);
