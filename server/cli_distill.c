@@ -61,16 +61,46 @@ static int parse_u64(const char *s, uint64_t *out)
     return 1;
 }
 
-/* Splits a comma list in place into at most max entries. */
-static size_t split_commas(char *s, char **items, size_t max)
+/* Splits a list in place at any of sep into at most max entries (max + 1
+ * means "too many"). */
+static size_t split_commas_sep(char *s, char **items, size_t max, const char *sep)
 {
     size_t n = 0;
-    for (char *tok = strtok(s, ","); tok != NULL; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(s, sep, &save); tok != NULL;
+         tok = strtok_r(NULL, sep, &save)) {
         if (n == max)
             return max + 1;
         items[n++] = tok;
     }
     return n;
+}
+
+static size_t split_commas(char *s, char **items, size_t max)
+{
+    return split_commas_sep(s, items, max, ",");
+}
+
+/* --augment none | munge:MULT[:P[:S]] */
+static int parse_augment(char *v, gb_distill_config *cfg)
+{
+    if (strcmp(v, "none") == 0) {
+        cfg->augment_multiplier = 0;
+        return 1;
+    }
+    if (strncmp(v, "munge:", 6) != 0)
+        return 0;
+    char *items[4];
+    size_t n = split_commas_sep(v + 6, items, 3, ":");
+    uint64_t mult = 0;
+    if (n < 1 || n > 3 || !parse_u64(items[0], &mult) || mult == 0 || mult > 1000)
+        return 0;
+    cfg->augment_multiplier = (size_t)mult;
+    if (n >= 2 && !parse_double(items[1], &cfg->augment_p))
+        return 0;
+    if (n >= 3 && !parse_double(items[2], &cfg->augment_s))
+        return 0;
+    return 1;
 }
 
 /* SHA-256 of a file's bytes (hex). */
@@ -100,8 +130,9 @@ static gb_status hash_file(const char *path, char hex[GB_SHA256_HEX_BYTES],
 /* Loads the teachers; one file is the teacher, several an ensemble.  The
  * teacher hash covers every file's hash in order (and the weights). */
 static gb_status load_teachers(char **paths, size_t n, char *weights_arg,
-                               const char *mean_arg, gb_model **out,
-                               char hex[GB_SHA256_HEX_BYTES], gb_error *err)
+                               const char *mean_arg, const gb_table *levels_from,
+                               gb_model **out, char hex[GB_SHA256_HEX_BYTES],
+                               gb_error *err)
 {
     gb_status rc = GB_OK;
     gb_model *members[MAX_TEACHERS] = {0};
@@ -139,7 +170,9 @@ static gb_status load_teachers(char **paths, size_t n, char *weights_arg,
         if ((rc = hash_file(paths[i], file_hex, err)) != GB_OK)
             goto fail;
         gb_sha256_update(&h, file_hex, strlen(file_hex));
-        if ((rc = gb_teacher_load_file(paths[i], &members[i], err)) != GB_OK)
+        gb_teacher_options opts = {levels_from};
+        if ((rc = gb_teacher_load_file_opts(paths[i], &opts, &members[i], err)) !=
+            GB_OK)
             goto fail;
         if (n == 1 && !have_weights) {
             /* a single teacher's hash is its file's hash */
@@ -235,6 +268,8 @@ int cli_distill(int argc, char **argv)
             ok = parse_double(v, &cfg.alpha);
         else if (strcmp(a, "--test-fraction") == 0)
             ok = parse_double(v, &cfg.test_fraction);
+        else if (strcmp(a, "--augment") == 0)
+            ok = parse_augment(v, &cfg);
         else if (strcmp(a, "--cutoff") == 0)
             ok = parse_double(v, &cfg.cutoff);
         else if (strcmp(a, "--seed") == 0)
@@ -310,17 +345,19 @@ int cli_distill(int argc, char **argv)
     if (rc != GB_OK)
         goto done;
 
+    if ((rc = cli_read_csv(data, &train, data_hex, &err)) != GB_OK)
+        goto done;
+    cfg.dataset_sha256 = data_hex;
     if (n_teachers > 0) {
-        rc = load_teachers(teacher_paths, n_teachers, weights_arg, mean_arg, &teacher,
-                           teacher_hex, &err);
+        /* XGBoost files do not name categorical levels: they come from the
+         * training data's columns of the same name. */
+        rc = load_teachers(teacher_paths, n_teachers, weights_arg, mean_arg, train,
+                           &teacher, teacher_hex, &err);
         if (rc != GB_OK)
             goto done;
         cfg.teacher = teacher;
         cfg.teacher_sha256 = teacher_hex;
     }
-    if ((rc = cli_read_csv(data, &train, data_hex, &err)) != GB_OK)
-        goto done;
-    cfg.dataset_sha256 = data_hex;
     if (test_path != NULL) {
         if ((rc = cli_read_csv(test_path, &test, test_hex, &err)) != GB_OK)
             goto done;

@@ -106,9 +106,12 @@ int cli_predict(int argc, char **argv)
         return 2;
     }
 
-    gb_status rc = gb_teacher_load_file(model_path, &model, &err);
-    if (rc == GB_OK)
-        rc = gb_csv_read_file(data_path, NULL, &table, &err);
+    /* The data first: formats without level names take them from it. */
+    gb_status rc = gb_csv_read_file(data_path, NULL, &table, &err);
+    if (rc == GB_OK) {
+        gb_teacher_options opts = {table};
+        rc = gb_teacher_load_file_opts(model_path, &opts, &model, &err);
+    }
     if (rc == GB_OK)
         rc = gb_model_check_features(model, table, &err);
     if (rc == GB_OK) {

@@ -19,9 +19,7 @@
 #include <string.h>
 
 #include "core/data/csv.h"
-#include "core/data/encode.h"
 #include "core/data/table.h"
-#include "core/model/students/student.h"
 #include "core/model/teachers/mlp.h"
 #include "server/cli.h"
 
@@ -63,70 +61,6 @@ static int parse_seed(const char *s, uint64_t *out)
         return 0;
     *out = (uint64_t)v;
     return 1;
-}
-
-/* Builds the one-hot design of every non-target column and trains. */
-static gb_status train_on_table(const gb_table *table, const gb_target *target,
-                                const gb_mlp_train_params *params, uint64_t seed,
-                                gb_model **out, gb_error *err)
-{
-    gb_status rc = GB_OK;
-    unsigned char *exclude = NULL;
-    gb_feature *features = NULL;
-    size_t n_features = 0;
-    gb_design *design = NULL;
-    double *X = NULL;
-
-    exclude = gb_calloc(table->n_cols, 1);
-    if (exclude == NULL) {
-        rc = gb_error_set(err, GB_ENOMEM, "out of memory");
-        goto done;
-    }
-    exclude[target->col] = 1;
-    if ((rc = gb_features_from_table(table, exclude, 1, &features, &n_features, err)) !=
-        GB_OK)
-        goto done;
-    if (n_features == 0) {
-        rc = gb_error_set(err, GB_EUNUSABLE,
-                          "the dataset has no feature columns besides "
-                          "the target");
-        goto done;
-    }
-    design = gb_design_bind(features, n_features, table, err);
-    if (design == NULL) {
-        rc = err->code;
-        goto done;
-    }
-    X = gb_malloc_array(table->n_rows, n_features * sizeof *X);
-    if (X == NULL) {
-        rc = gb_error_set(err, GB_ENOMEM, "out of memory for %zu rows x %zu features",
-                          table->n_rows, n_features);
-        goto done;
-    }
-    gb_design_fill(design, NULL, 0, table->n_rows, X);
-
-    gb_train_set ts;
-    memset(&ts, 0, sizeof ts);
-    ts.n_rows = table->n_rows;
-    ts.n_features = n_features;
-    ts.X = X;
-    ts.features = features;
-    ts.task = target->task;
-    ts.n_classes = target->n_classes;
-    ts.classes = target->classes;
-    ts.y_class = target->y_class;
-    ts.y_value = target->y_value;
-    ts.temperature = 1.0;
-    ts.alpha = 1.0;
-    ts.seed = seed;
-    ts.n_threads = 1;
-    rc = gb_mlp_train(&ts, params, NULL, out, err);
-done:
-    gb_free(X);
-    gb_design_free(design);
-    gb_features_free(features, n_features);
-    gb_free(exclude);
-    return rc;
 }
 
 int cli_train_teacher(int argc, char **argv)
@@ -207,7 +141,7 @@ int cli_train_teacher(int argc, char **argv)
     if (rc == GB_OK)
         rc = gb_target_resolve(table, target_name, task, &target, &err);
     if (rc == GB_OK)
-        rc = train_on_table(table, &target, &params, seed, &model, &err);
+        rc = gb_mlp_train_table(table, &target, &params, seed, NULL, &model, &err);
     if (rc == GB_OK)
         rc = gb_mlp_save(model, out_path, &err);
     if (rc == GB_OK)

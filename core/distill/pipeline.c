@@ -16,6 +16,7 @@
 #include "core/data/encode.h"
 #include "core/data/split.h"
 #include "core/distill/fidelity.h"
+#include "core/distill/munge.h"
 #include "core/distill/soft.h"
 #include "core/model/teachers/load.h"
 #include "core/model/teachers/scores.h"
@@ -29,6 +30,8 @@ void gb_distill_config_default(gb_distill_config *c)
     c->temperature = 1.0;
     c->alpha = 0.0;
     c->test_fraction = 0.25;
+    c->augment_p = 0.5;
+    c->augment_s = 10.0;
     c->cutoff = GB_FIDELITY_DEFAULT_CUTOFF;
     c->n_bootstrap = GB_FIDELITY_DEFAULT_BOOTSTRAP;
     c->n_threads = 1;
@@ -57,6 +60,13 @@ gb_status gb_distill_check(const gb_distill_config *c, gb_error *err)
         return bad_setting(err, "cutoff", "must be in [0, 1]");
     if (c->n_bootstrap > 100000)
         return bad_setting(err, "bootstrap", "must be at most 100000");
+    if (c->augment_multiplier > 0) {
+        gb_munge_params mp = {c->augment_multiplier, c->augment_p, c->augment_s,
+                              c->seed, c->n_threads};
+        gb_status rc = gb_munge_check(&mp, err);
+        if (rc != GB_OK)
+            return rc;
+    }
     if (c->n_threads == 0 || c->n_threads > 256)
         return bad_setting(err, "threads", "must be in 1..256");
     /* With the task still unknown (AUTO) only task-independent checks run;
@@ -296,6 +306,13 @@ static cJSON *config_json(const gb_distill_config *c, gb_task task)
     cJSON *distill = cJSON_AddObjectToObject(root, "distill");
     gb_json_add_number(distill, "temperature", c->temperature);
     gb_json_add_number(distill, "alpha", c->alpha);
+    if (c->augment_multiplier > 0) {
+        cJSON *augment = cJSON_AddObjectToObject(distill, "augment");
+        cJSON_AddStringToObject(augment, "method", "munge");
+        gb_json_add_number(augment, "multiplier", (double)c->augment_multiplier);
+        gb_json_add_number(augment, "p", c->augment_p);
+        gb_json_add_number(augment, "s", c->augment_s);
+    }
     cJSON *split = cJSON_AddObjectToObject(root, "split");
     if (c->test_sha256 == NULL)
         gb_json_add_number(split, "test_fraction", c->test_fraction);
@@ -316,6 +333,102 @@ static void hash_json(const cJSON *item, char hex[GB_SHA256_HEX_BYTES])
     }
     gb_sha256_hex_of(text, strlen(text), hex);
     gb_free(text);
+}
+
+/* ---- augmentation ------------------------------------------------------------ */
+
+/* The training arrays that grow by the augmented rows (each realloc'd in
+ * place; the first n_train rows are untouched). */
+typedef struct training_rows {
+    double **X;        /* n x n_features */
+    double **targets;  /* n x n_out: soft targets (classification) or teacher
+                          outputs (regression) */
+    int32_t **y_class; /* classification: hard labels, or NULL */
+    double **y_value;  /* regression: hard targets, or NULL */
+} training_rows;
+
+static gb_status grow(void **p, size_t n, size_t size)
+{
+    void *q = gb_realloc_array(*p, n, size);
+    if (q == NULL)
+        return GB_ENOMEM;
+    *p = q;
+    return GB_OK;
+}
+
+/* Draws MUNGE rows from the training rows, has the teacher label them, and
+ * appends them to tr: their soft targets (at the run's temperature), their
+ * hard label (the teacher's class; regression: its output) and design rows. */
+static gb_status augment(const gb_distill_config *c, const gb_table *train,
+                         const unsigned char *exclude, const gb_target *target,
+                         const size_t *train_rows, size_t n_train,
+                         const gb_feature *features, size_t n_features, size_t n_out,
+                         const gb_progress *progress, training_rows *tr, size_t *n_aug,
+                         gb_error *err)
+{
+    gb_status rc;
+    gb_table *aug = NULL;
+    size_t *rows = NULL;
+    double *teacher_aug = NULL;
+    gb_design *design = NULL;
+    int by_position = 0;
+    *n_aug = 0;
+    gb_munge_params mp = {c->augment_multiplier, c->augment_p, c->augment_s, c->seed,
+                          c->n_threads};
+    rc = gb_munge_table(train, exclude, train_rows, n_train, &mp, progress, &aug, err);
+    if (rc != GB_OK)
+        return rc;
+    size_t n = aug->n_rows, total = n_train + n;
+    rows = gb_malloc_array(n, sizeof *rows);
+    teacher_aug = gb_malloc_array(n * n_out, sizeof *teacher_aug);
+    if (rows == NULL || teacher_aug == NULL)
+        goto nomem;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = i;
+    rc =
+        teacher_outputs(c, aug, target, rows, n, n_out, teacher_aug, &by_position, err);
+    if (rc != GB_OK)
+        goto done;
+    if (grow((void **)tr->X, total * n_features, sizeof **tr->X) != GB_OK ||
+        grow((void **)tr->targets, total * n_out, sizeof **tr->targets) != GB_OK)
+        goto nomem;
+    double *targets = *tr->targets + n_train * n_out;
+    if (tr->y_class != NULL) {
+        if (grow((void **)tr->y_class, total, sizeof **tr->y_class) != GB_OK)
+            goto nomem;
+        rc = gb_soft_targets(teacher_aug, n, n_out, c->temperature, targets, err);
+        if (rc != GB_OK)
+            goto done;
+        for (size_t i = 0; i < n; i++) {
+            size_t best = 0;
+            for (size_t k = 1; k < n_out; k++)
+                if (teacher_aug[i * n_out + k] > teacher_aug[i * n_out + best])
+                    best = k;
+            (*tr->y_class)[n_train + i] = (int32_t)best;
+        }
+    } else {
+        if (grow((void **)tr->y_value, total, sizeof **tr->y_value) != GB_OK)
+            goto nomem;
+        memcpy(targets, teacher_aug, n * sizeof *targets);
+        memcpy(*tr->y_value + n_train, teacher_aug, n * sizeof *teacher_aug);
+    }
+    design = gb_design_bind(features, n_features, aug, err);
+    if (design == NULL) {
+        rc = err != NULL ? err->code : GB_EUNUSABLE;
+        goto done;
+    }
+    gb_design_fill(design, NULL, 0, n, *tr->X + n_train * n_features);
+    *n_aug = n;
+    rc = GB_OK;
+    goto done;
+nomem:
+    rc = gb_error_set(err, GB_ENOMEM, "out of memory augmenting the training rows");
+done:
+    gb_design_free(design);
+    gb_free(teacher_aug);
+    gb_free(rows);
+    gb_table_free(aug);
+    return rc;
 }
 
 /* ---- the run ---------------------------------------------------------------- */
@@ -339,7 +452,8 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     gb_feature *features = NULL;
     size_t n_features = 0;
     gb_design *design = NULL;
-    gb_model *student = NULL, *baseline = NULL;
+    gb_model *student = NULL, *baseline = NULL, *plain = NULL;
+    double *plain_test = NULL;
     cJSON *report = NULL, *config = NULL, *artifact = NULL;
     int by_position = 0;
     double t_start = now_s(), t_teacher = 0, t_student = 0, t_baseline = 0;
@@ -353,6 +467,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     if ((c->teacher != NULL) == (c->n_score_columns > 0))
         return bad_setting(err, "teacher",
                            "must be given exactly once: a model or score columns");
+    if (c->augment_multiplier > 0 && c->teacher == NULL)
+        return bad_setting(err, "augment",
+                           "needs a teacher that can be queried: score columns "
+                           "cannot label new rows");
 
     /* Target and rows. */
     gb_progress_report(progress, "split", 0.0);
@@ -511,9 +629,23 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     }
     gb_design_fill(design, train_rows, 0, n_train, X_train);
 
+    /* MUNGE rows, labelled by the teacher, appended for the distilled
+     * student only. */
+    size_t n_aug = 0;
+    if (c->augment_multiplier > 0) {
+        training_rows tr = {&X_train, classify ? &soft : &teacher_train,
+                            classify ? &y_train : NULL,
+                            classify ? NULL : &y_train_value};
+        rc = augment(c, train, exclude, &target, train_rows, n_train, features,
+                     n_features, n_out, progress, &tr, &n_aug, err);
+        if (rc != GB_OK)
+            goto done;
+    }
+    size_t n_fit = n_train + n_aug;
+
     /* Distilled student, then the baseline on hard labels. */
     gb_train_set ts = {
-        .n_rows = n_train,
+        .n_rows = n_fit,
         .n_features = n_features,
         .X = X_train,
         .features = features,
@@ -537,7 +669,19 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         goto done;
     t_student = now_s() - t0;
 
+    if (n_aug > 0) {
+        /* The same student without the augmented rows (the first n_train
+         * rows of every array), for comparison. */
+        gb_train_set tn = ts;
+        tn.n_rows = n_train;
+        rc = gb_student_fit(c->student_type, c->params, c->n_params, &tn, NULL, &plain,
+                            err);
+        if (rc != GB_OK)
+            goto done;
+    }
+
     gb_train_set tb = ts;
+    tb.n_rows = n_train;
     tb.soft = NULL;
     tb.alpha = 1.0;
     tb.temperature = 1.0;
@@ -583,11 +727,25 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     fp.n_bootstrap = c->n_bootstrap;
     fp.seed = c->seed;
     fp.n_threads = c->n_threads;
-    gb_fidelity fidelity;
+    gb_fidelity fidelity, fidelity_plain;
     rc = gb_fidelity_compute(target.task, n_test, n_classes, teacher_test, student_test,
                              y_test, &fp, &fidelity, err);
     if (rc != GB_OK)
         goto done;
+    if (plain != NULL) {
+        plain_test = gb_malloc_array(n_test * n_out, sizeof *plain_test);
+        if (plain_test == NULL)
+            goto nomem;
+        rc = score_rows(plain, test_table, test_rows, n_test, c->n_threads, plain_test,
+                        err);
+        gb_fidelity_params fq = fp;
+        fq.n_bootstrap = 0;
+        if (rc == GB_OK)
+            rc = gb_fidelity_compute(target.task, n_test, n_classes, teacher_test,
+                                     plain_test, y_test, &fq, &fidelity_plain, err);
+        if (rc != GB_OK)
+            goto done;
+    }
 
     /* The report. */
     config = config_json(c, target.task);
@@ -623,6 +781,20 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     cJSON *jdistill = cJSON_AddObjectToObject(report, "distill");
     gb_json_add_number(jdistill, "temperature", c->temperature);
     gb_json_add_number(jdistill, "alpha", c->alpha);
+    if (plain != NULL) {
+        cJSON *jaug = cJSON_AddObjectToObject(report, "augmentation");
+        cJSON_AddStringToObject(jaug, "method", "munge");
+        gb_json_add_number(jaug, "multiplier", (double)c->augment_multiplier);
+        gb_json_add_number(jaug, "p", c->augment_p);
+        gb_json_add_number(jaug, "s", c->augment_s);
+        gb_json_add_number(jaug, "rows_added", (double)n_aug);
+        cJSON *with = cJSON_AddObjectToObject(jaug, "fidelity_with");
+        gb_json_add_number(with, "agreement", fidelity.agreement);
+        gb_json_add_number(with, "r2", fidelity.r2);
+        cJSON *without = cJSON_AddObjectToObject(jaug, "fidelity_without");
+        gb_json_add_number(without, "agreement", fidelity_plain.agreement);
+        gb_json_add_number(without, "r2", fidelity_plain.r2);
+    }
     cJSON *jmetrics = cJSON_AddObjectToObject(report, "metrics");
     cJSON_AddItemToObject(jmetrics, "teacher", gb_metrics_to_json(&m_teacher));
     cJSON_AddItemToObject(jmetrics, "student", gb_metrics_to_json(&m_student));
@@ -679,6 +851,8 @@ done:
     cJSON_Delete(config);
     gb_model_free(student);
     gb_model_free(baseline);
+    gb_model_free(plain);
+    gb_free(plain_test);
     gb_design_free(design);
     gb_features_free(features, n_features);
     gb_free(exclude);

@@ -38,14 +38,17 @@ typedef struct gb_distill_config {
     const gb_param *params;   /* student parameters, text key/values */
     size_t n_params;
 
-    double temperature;   /* T > 0; default 1 */
-    double alpha;         /* weight of hard labels in [0,1]; default 0 */
-    double test_fraction; /* in (0,1); default 0.25 (ignored with test) */
-    uint64_t split_seed;  /* default 0 */
-    uint64_t seed;        /* student seed; default 0 */
-    double cutoff;        /* binary agreement cutoff; default 0.5 */
-    size_t n_bootstrap;   /* fidelity intervals; default 200 */
-    unsigned n_threads;   /* speed only; default 1 */
+    double temperature;        /* T > 0; default 1 */
+    double alpha;              /* weight of hard labels in [0,1]; default 0 */
+    double test_fraction;      /* in (0,1); default 0.25 (ignored with test) */
+    uint64_t split_seed;       /* default 0 */
+    uint64_t seed;             /* student seed; default 0 */
+    size_t augment_multiplier; /* MUNGE passes (munge.h); 0 = none (default) */
+    double augment_p;          /* MUNGE swap probability; default 0.5 */
+    double augment_s;          /* MUNGE spread divisor; default 10 */
+    double cutoff;             /* binary agreement cutoff; default 0.5 */
+    size_t n_bootstrap;        /* fidelity intervals; default 200 */
+    unsigned n_threads;        /* speed only; default 1 */
 } gb_distill_config;
 
 /* Fills *c with the documented defaults (no target, teacher or student). */
@@ -67,6 +70,11 @@ typedef struct gb_distill_result {
 /* Runs the pipeline.  train is the training table (and the test rows too
  * when test is NULL: a seeded stratified split is drawn); test, when given,
  * holds the test rows.  The teacher model (if any) is only read.
+ * With augment_multiplier > 0 the distilled student also learns from
+ * MUNGE rows labelled by the teacher (their hard label is the teacher's
+ * class; a score teacher cannot label them: GB_EUNUSABLE), and the report's
+ * "augmentation" block gives the fidelity of the same student trained
+ * without them.  The baseline never sees augmented rows.
  * The teacher must be given exactly once (GB_EUNUSABLE, field "teacher").
  * On success *out owns its members (gb_distill_result_free).  On error *out
  * is zeroed and err says what went wrong (GB_ECANCELLED when the progress

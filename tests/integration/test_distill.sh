@@ -108,6 +108,20 @@ for student in tree logistic; do
     n=$((n + 1))
 done
 
+# MUNGE: on digits a depth-4 tree gains fidelity from teacher-labelled rows.
+"$G" distill --data "$D/digits_train.csv" --test "$D/digits_test.csv" --target target \
+    --teacher "$(dirname "$D")/distill/teacher_digits.json" --student tree \
+    --param max_depth=4 --augment munge:2 --bootstrap 0 --out munge.json
+python3 - <<'EOF2'
+import json
+a = json.load(open("munge.json"))["augmentation"]
+assert a["rows_added"] == 2 * 1347, a
+w, wo = a["fidelity_with"]["agreement"], a["fidelity_without"]["agreement"]
+print("munge digits depth 4: fidelity %.4f with, %.4f without" % (w, wo))
+assert w > wo, (w, wo)
+EOF2
+n=$((n + 1))
+
 # Bad settings: exit 2 with a message naming the problem; no report written.
 expect_2() { # pattern args...
     local pattern="$1"; shift
@@ -132,5 +146,7 @@ expect_2 "student" "${B[@]}" --student forest
 expect_2 "target" --data "$D/breast_cancer_train.csv" --target nope --teacher bc.json --student tree
 expect_2 "mean_radius" --data scored_train.csv --target target --scores mean_radius --student tree
 expect_2 "lacks 30 features" --data "$D/digits_train.csv" --target target --teacher bc.json --student tree
+expect_2 "augment" --data scored_train.csv --target target --scores p_1 --student tree --augment munge:2
+expect_2 "augment" "${B[@]}" --student tree --augment munge:2:1.5
 expect_2 "teacher" --data "$D/breast_cancer_train.csv" --target target --student tree
 echo "test_distill: $n checks passed"

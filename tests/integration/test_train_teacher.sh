@@ -18,7 +18,9 @@ data=tests/fixtures/datasets
 cmp -s "$tmp/a.json" "$tmp/b.json" || fail "same seed gave different files"
 echo "  same seed, same bytes: ok"
 
-$py - "$tmp/a.json" $data/breast_cancer_test.csv <<'PY' || fail "independent scoring"
+"$bin" predict --model "$tmp/a.json" --data $data/breast_cancer_test.csv --out "$tmp/pred.csv" \
+    2>/dev/null || fail "glassbox predict on the trained teacher"
+$py - "$tmp/a.json" $data/breast_cancer_test.csv "$tmp/pred.csv" <<'PY' || fail "independent scoring"
 import json, sys
 import numpy as np, pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -31,10 +33,30 @@ act = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "identity": lambda z
        "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
 for l in m["layers"]:
     X = act[l["activation"]](X @ np.array(l["weights"]).T + np.array(l["bias"]))
+p1 = 1 / (1 + np.exp(-X[:, 0]))
+ours = pd.read_csv(sys.argv[3])
+assert list(ours.columns) == ["p_0", "p_1"], list(ours.columns)
+diff = np.max(np.abs(ours["p_1"].to_numpy() - p1))
+print("  glassbox predict vs numpy forward pass: max diff %.2g" % diff)
+assert diff < 1e-9, diff
 auc = roc_auc_score(df["target"], X[:, 0])
 print("  breast_cancer test AUC (numpy forward pass): %.4f" % auc)
 assert auc >= 0.98, auc
 PY
+
+# every library fixture through `glassbox predict`
+for f in tests/fixtures/mlp/*_expected.csv; do
+    name=$(basename "$f" _expected.csv)
+    "$bin" predict --model tests/fixtures/mlp/$name.json --data tests/fixtures/mlp/${name}_data.csv \
+        --out "$tmp/$name.csv" 2>/dev/null || fail "predict $name"
+    $py - "$tmp/$name.csv" "$f" <<'PY' || fail "predict $name differs from the library"
+import sys, numpy as np, pandas as pd
+a, b = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2])
+assert list(a.columns) == list(b.columns), (list(a.columns), list(b.columns))
+assert np.max(np.abs(a.to_numpy() - b.to_numpy())) < 1e-9
+PY
+done
+echo "  glassbox predict reproduces scikit-learn / PyTorch fixtures: ok"
 
 # categorical column and missing values
 $py - "$tmp/cat.csv" <<'PY'
@@ -56,6 +78,15 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 assert m["features"] == ["age", "region=east", "region=north", "region=south", "income"], m["features"]
 assert m["classes"] == ["no", "yes"]
+PY
+"$bin" predict --model "$tmp/cat.json" --data "$tmp/cat.csv" --out "$tmp/cat_pred.csv" \
+    2>/dev/null || fail "predict with categorical and missing inputs"
+$py - "$tmp/cat.csv" "$tmp/cat_pred.csv" <<'PY' || fail "categorical model accuracy"
+import sys, pandas as pd
+d, p = pd.read_csv(sys.argv[1]), pd.read_csv(sys.argv[2])
+acc = ((p["p_yes"] > 0.5) == (d["label"] == "yes")).mean()
+print("  categorical/missing training accuracy: %.3f" % acc)
+assert acc > 0.9, acc
 PY
 echo "  one-hot features and missing values: ok"
 

@@ -642,6 +642,49 @@ START_TEST(test_detect_formats)
     ck_assert_int_eq(gb_model_format_detect("{\"a\":1}", 7), GB_FORMAT_UNKNOWN);
     ck_assert_int_eq(gb_model_format_detect("treehouse\n", 10), GB_FORMAT_UNKNOWN);
     ck_assert_str_eq(gb_model_format_name(GB_FORMAT_LIGHTGBM_TEXT), "lightgbm-text");
+    /* XGBoost writes NaN tokens; only top-level keys count; format wins. */
+    const char *nan_json = "{\"learner\":{\"w\":[NaN,1]},\"version\":[1]}";
+    ck_assert_int_eq(gb_model_format_detect(nan_json, strlen(nan_json)),
+                     GB_FORMAT_XGBOOST_JSON);
+    const char *nested = "{\"a\":{\"format\":\"glassbox-mlp\",\"learner\":1}}";
+    ck_assert_int_eq(gb_model_format_detect(nested, strlen(nested)), GB_FORMAT_UNKNOWN);
+    const char *both = "{\"learner\":1, \"format\" : \"glassbox-mlp\"}";
+    ck_assert_int_eq(gb_model_format_detect(both, strlen(both)),
+                     GB_FORMAT_GLASSBOX_MLP);
+    const char *bom = "\xEF\xBB\xBF\r\ntree\r\nversion=v4";
+    ck_assert_int_eq(gb_model_format_detect(bom, strlen(bom)), GB_FORMAT_LIGHTGBM_TEXT);
+}
+END_TEST
+
+START_TEST(test_dispatch_every_format)
+{
+    static const struct {
+        const char *path, *kind;
+        gb_task task;
+    } cases[] = {
+        {"tests/fixtures/xgboost/binary.json", "xgboost", GB_TASK_BINARY},
+        {"tests/fixtures/xgboost/multiclass.ubj", "xgboost", GB_TASK_MULTICLASS},
+        {"tests/fixtures/mlp/binary_relu.json", "mlp", GB_TASK_BINARY},
+        {FIXTURES "regression.txt", "lightgbm", GB_TASK_REGRESSION},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gb_model *m = NULL;
+        gb_error err;
+        gb_error_clear(&err);
+        ck_assert_msg(gb_teacher_load_file(cases[i].path, &m, &err) == GB_OK, "%s: %s",
+                      cases[i].path, err.message);
+        ck_assert_str_eq(m->ops->kind, cases[i].kind);
+        ck_assert_int_eq(m->task, cases[i].task);
+        gb_model_free(m);
+    }
+    /* A broken glassbox-mlp file reaches the MLP loader, which names the problem. */
+    gb_model *m = NULL;
+    gb_error err;
+    gb_error_clear(&err);
+    const char *broken = "{\"format\":\"glassbox-mlp\",\"version\":1,";
+    ck_assert_int_ne(gb_teacher_load(broken, strlen(broken), &m, &err), GB_OK);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_null(strstr(err.message, "unrecognised"));
 }
 END_TEST
 
@@ -732,6 +775,7 @@ static Suite *lightgbm_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("loader");
     tcase_add_test(tc, test_detect_formats);
+    tcase_add_test(tc, test_dispatch_every_format);
     tcase_add_test(tc, test_error_unrecognised_format);
     tcase_add_test(tc, test_error_missing_model_file);
     tcase_add_test(tc, test_error_missing_features_all_listed);

@@ -325,6 +325,12 @@ static const bad_doc bad_docs[] = {
      "version"},
     {"missing version", "{\"format\":\"glassbox-mlp\"}", GB_EUNUSABLE, "version"},
     {"unknown field", "{" HEAD ",\"preprocesss\":{}}", GB_EUNUSABLE, "preprocesss"},
+    {"duplicate member", "{" HEAD ",\"layers\":[" L0 "," L1 "],\"layers\":[]," TAIL "}",
+     GB_EUNUSABLE, "layers"},
+    {"duplicate layer member",
+     "{" HEAD ",\"layers\":[" L0 ",{\"weights\":[[1,-1]],\"bias\":[0.5],\"bias\":[1],"
+     "\"activation\":\"identity\"}]," TAIL "}",
+     GB_EUNUSABLE, "layers[1].bias"},
     {"missing features", "{\"format\":\"glassbox-mlp\",\"version\":1," TAIL "}",
      GB_EUNUSABLE, "features"},
     {"features not an array",
@@ -1002,6 +1008,70 @@ START_TEST(test_train_survives_allocation_failures)
 }
 END_TEST
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(test_train_table_one_hot_and_missing)
+{
+    char csv[8192], *at = csv;
+    at += sprintf(at, "x,colour,label\n");
+    for (int i = 0; i < 120; i++) {
+        const char *colour = i % 3 == 0 ? "red" : i % 3 == 1 ? "green" : "blue";
+        if (i % 11 == 0)
+            at += sprintf(at, ",%s,%s\n", colour, i % 3 == 0 ? "b" : "a");
+        else
+            at += sprintf(at, "%d,%s,%s\n", i % 17, colour,
+                          (i % 3 == 0) != (i % 17 > 8) ? "b" : "a");
+    }
+    write_file("build/check_mlp_table.csv", csv);
+    gb_error err;
+    gb_table *table = NULL;
+    gb_target target;
+    gb_model *m = NULL;
+    ck_assert_int_eq(gb_csv_read_file("build/check_mlp_table.csv", NULL, &table, &err),
+                     GB_OK);
+    ck_assert_int_eq(gb_target_resolve(table, "label", GB_TASK_AUTO, &target, &err),
+                     GB_OK);
+    gb_mlp_train_params p;
+    gb_mlp_train_params_default(&p);
+    p.max_epochs = 5;
+    ck_assert_int_eq(gb_mlp_train_table(table, &target, &p, 4, NULL, &m, &err), GB_OK);
+    ck_assert_uint_eq(m->n_features, 4);
+    ck_assert_str_eq(m->features[0].name, "x");
+    ck_assert_str_eq(m->features[1].name, "colour=blue");
+    ck_assert_str_eq(m->features[3].name, "colour=red");
+    ck_assert_str_eq(m->classes[1], "b");
+    double *out = malloc(table->n_rows * 2 * sizeof *out);
+    ck_assert_int_eq(gb_model_predict_table(m, table, NULL, table->n_rows, out, &err),
+                     GB_OK);
+    for (size_t r = 0; r < table->n_rows; r++)
+        ck_assert(isfinite(out[2 * r]) &&
+                  fabs(out[2 * r] + out[2 * r + 1] - 1) < 1e-12);
+    free(out);
+    gb_model_free(m);
+    gb_target_free(&target);
+    gb_table_free(table);
+
+    /* a table with nothing but the target */
+    write_file("build/check_mlp_table.csv", "label\na\nb\na\n");
+    ck_assert_int_eq(gb_csv_read_file("build/check_mlp_table.csv", NULL, &table, &err),
+                     GB_OK);
+    ck_assert_int_eq(gb_target_resolve(table, "label", GB_TASK_AUTO, &target, &err),
+                     GB_OK);
+    ck_assert_int_eq(gb_mlp_train_table(table, &target, &p, 4, NULL, &m, &err),
+                     GB_EUNUSABLE);
+    ck_assert_ptr_null(m);
+    gb_target_free(&target);
+    gb_table_free(table);
+    remove("build/check_mlp_table.csv");
+}
+END_TEST
+
 START_TEST(test_train_param_parsing)
 {
     gb_mlp_train_params p, before;
@@ -1071,6 +1141,7 @@ static Suite *mlp_suite(void)
     tcase_add_test(train, test_train_regression_and_missing_values);
     tcase_add_test(train, test_train_cancel_and_bad_input);
     tcase_add_test(train, test_train_survives_allocation_failures);
+    tcase_add_test(train, test_train_table_one_hot_and_missing);
     tcase_add_test(train, test_train_param_parsing);
     suite_add_tcase(s, train);
     return s;

@@ -40,34 +40,82 @@ static size_t skip_prefix(const char *bytes, size_t n)
     return i;
 }
 
+/* Walks the top-level object of JSON-like text (tolerating the NaN and
+ * Infinity tokens XGBoost writes) and reports whether it has a "learner"
+ * key and the value of a string "format" key.  Nested values are skipped
+ * without being parsed; nothing is allocated. */
+static void scan_top_level(const char *b, size_t n, int *has_learner, char *format,
+                           size_t format_cap)
+{
+    int depth = 0, expect_key = 0, key = 0, value_next = 0;
+    *has_learner = 0;
+    format[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < n && b[j] != '"')
+                j += b[j] == '\\' ? 2 : 1;
+            if (j >= n)
+                return;
+            const char *str = b + i + 1;
+            size_t len = j - i - 1;
+            if (depth == 1 && expect_key) {
+                key = len == 6 && memcmp(str, "format", 6) == 0    ? 1
+                      : len == 7 && memcmp(str, "learner", 7) == 0 ? 2
+                                                                   : 0;
+                if (key == 2)
+                    *has_learner = 1;
+                expect_key = 0;
+            } else if (depth == 1 && value_next && key == 1 && len < format_cap) {
+                memcpy(format, str, len);
+                format[len] = '\0';
+            }
+            value_next = 0;
+            i = j;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (c == ':' && depth == 1) {
+            value_next = 1;
+            continue;
+        }
+        value_next = 0;
+        if (c == '{' || c == '[') {
+            depth++;
+            if (depth == 1)
+                expect_key = 1;
+        } else if (c == '}' || c == ']') {
+            if (--depth <= 0)
+                return;
+        } else if (c == ',' && depth == 1) {
+            expect_key = 1;
+        }
+    }
+}
+
 gb_model_format gb_model_format_detect(const char *bytes, size_t n)
 {
     if (bytes == NULL || n == 0)
         return GB_FORMAT_UNKNOWN;
     /* UBJSON: no BOM or whitespace skipping; the first byte opens the
      * object and the second is a key-length type or container marker. */
-    if (n >= 2 && bytes[0] == '{' && strchr("iUIlL$#", bytes[1]) != NULL &&
-        bytes[1] != '\0')
+    if (n >= 2 && bytes[0] == '{' && bytes[1] != '\0' &&
+        strchr("iUIlL$#", bytes[1]) != NULL)
         return GB_FORMAT_XGBOOST_UBJSON;
     size_t i = skip_prefix(bytes, n);
     if (i < n && bytes[i] == '{') {
-        gb_error jerr;
-        gb_error_clear(&jerr);
-        cJSON *root = gb_json_parse(bytes + i, n - i, &jerr);
-        if (root == NULL)
-            return GB_FORMAT_UNKNOWN;
-        gb_model_format format = GB_FORMAT_UNKNOWN;
-        const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
-        if (cJSON_IsString(fmt) && strcmp(fmt->valuestring, "glassbox-mlp") == 0)
-            format = GB_FORMAT_GLASSBOX_MLP;
-        else if (cJSON_IsString(fmt) &&
-                 strcmp(fmt->valuestring, "glassbox-student") == 0)
-            format = GB_FORMAT_GLASSBOX_STUDENT;
-        else if (cJSON_IsObject(root) &&
-                 cJSON_GetObjectItemCaseSensitive(root, "learner") != NULL)
-            format = GB_FORMAT_XGBOOST_JSON;
-        cJSON_Delete(root);
-        return format;
+        int has_learner = 0;
+        char format[32];
+        scan_top_level(bytes + i, n - i, &has_learner, format, sizeof format);
+        if (strcmp(format, "glassbox-mlp") == 0)
+            return GB_FORMAT_GLASSBOX_MLP;
+        if (strcmp(format, "glassbox-student") == 0)
+            return GB_FORMAT_GLASSBOX_STUDENT;
+        if (has_learner)
+            return GB_FORMAT_XGBOOST_JSON;
+        return GB_FORMAT_UNKNOWN;
     }
     /* LightGBM: the first line is the submodel type "tree". */
     if (n - i >= 4 && memcmp(bytes + i, "tree", 4) == 0 &&
@@ -76,19 +124,14 @@ gb_model_format gb_model_format_detect(const char *bytes, size_t n)
     return GB_FORMAT_UNKNOWN;
 }
 
-/* A student artifact (any student type) as a model. */
-static gb_status load_student(const char *bytes, size_t n, gb_model **out,
-                              gb_error *err)
+gb_status gb_teacher_load(const char *bytes, size_t n, gb_model **out, gb_error *err)
 {
-    cJSON *root = gb_json_parse(bytes, n, err);
-    if (root == NULL)
-        return err != NULL ? err->code : GB_EINPUT;
-    gb_status rc = gb_student_from_json(root, out, err);
-    cJSON_Delete(root);
-    return rc;
+    return gb_teacher_load_opts(bytes, n, NULL, out, err);
 }
 
-gb_status gb_teacher_load(const char *bytes, size_t n, gb_model **out, gb_error *err)
+gb_status gb_teacher_load_opts(const char *bytes, size_t n,
+                               const gb_teacher_options *opts, gb_model **out,
+                               gb_error *err)
 {
     *out = NULL;
     gb_model_format format = gb_model_format_detect(bytes, n);
@@ -97,22 +140,34 @@ gb_status gb_teacher_load(const char *bytes, size_t n, gb_model **out, gb_error 
     case GB_FORMAT_LIGHTGBM_TEXT: return gb_lightgbm_load(bytes + i, n - i, out, err);
     case GB_FORMAT_GLASSBOX_MLP: return gb_mlp_load(bytes + i, n - i, out, err);
     case GB_FORMAT_XGBOOST_JSON:
-    case GB_FORMAT_XGBOOST_UBJSON: return gb_xgboost_load(bytes + i, n - i, out, err);
-    case GB_FORMAT_GLASSBOX_STUDENT: return load_student(bytes + i, n - i, out, err);
-    case GB_FORMAT_UNKNOWN:
+    case GB_FORMAT_XGBOOST_UBJSON: {
+        gb_xgboost_options xopts = {opts != NULL ? opts->levels_from : NULL};
+        return gb_xgboost_load_opts(bytes + i, n - i, &xopts, out, err);
+    }
+    case GB_FORMAT_GLASSBOX_STUDENT: {
+        cJSON *root = gb_json_parse(bytes + i, n - i, err);
+        if (root == NULL)
+            return err != NULL && err->code != GB_OK ? err->code : GB_EINPUT;
+        gb_status rc = gb_student_from_json(root, out, err);
+        cJSON_Delete(root);
+        return rc;
+    }
+    default:
         return gb_error_set(
             err, GB_EUNUSABLE,
             "unrecognised model format (expected glassbox-mlp JSON, an XGBoost "
             "JSON or UBJSON model, a LightGBM text model or a glassbox student "
             "artifact)");
-    default:
-        return gb_error_set(err, GB_EUNUSABLE,
-                            "%s models cannot be loaded by this build",
-                            gb_model_format_name(format));
     }
 }
 
 gb_status gb_teacher_load_file(const char *path, gb_model **out, gb_error *err)
+{
+    return gb_teacher_load_file_opts(path, NULL, out, err);
+}
+
+gb_status gb_teacher_load_file_opts(const char *path, const gb_teacher_options *opts,
+                                    gb_model **out, gb_error *err)
 {
     gb_status rc = GB_OK;
     char *buf = NULL;
@@ -169,7 +224,7 @@ gb_status gb_teacher_load_file(const char *path, gb_model **out, gb_error *err)
         rc = gb_error_set(err, GB_EUNUSABLE, "model file '%s' is empty", path);
         goto out;
     }
-    rc = gb_teacher_load(buf, n, out, err);
+    rc = gb_teacher_load_opts(buf, n, opts, out, err);
 out:
     fclose(f);
     gb_free(buf);

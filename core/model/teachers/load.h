@@ -37,8 +37,10 @@ typedef enum gb_model_format {
  * "lightgbm-text" or "unknown"; never NULL. */
 const char *gb_model_format_name(gb_model_format format);
 
-/* Detects the format of n bytes (see above) without building anything.
- * JSON that does not parse is GB_FORMAT_UNKNOWN. */
+/* Detects the format of n bytes (see above) without building anything:
+ * JSON is not parsed, only the keys of its top-level object are read
+ * (XGBoost writes NaN tokens plain JSON parsers refuse), so a malformed file
+ * still reaches its format's loader, which names the problem. */
 gb_model_format gb_model_format_detect(const char *bytes, size_t n);
 
 /* Detects the format and builds the model.  *out is owned by the caller
@@ -47,10 +49,27 @@ gb_model_format gb_model_format_detect(const char *bytes, size_t n);
  * format this build cannot load). */
 gb_status gb_teacher_load(const char *bytes, size_t n, gb_model **out, gb_error *err);
 
+/* Options for loading a teacher. */
+typedef struct gb_teacher_options {
+    /* Optional: the dataset the model will score.  Formats whose files do not
+     * name categorical levels (XGBoost) take them from this table's
+     * categorical columns of the same name (see xgboost.h).  May be NULL. */
+    const gb_table *levels_from;
+} gb_teacher_options;
+
+/* As gb_teacher_load with options (opts may be NULL). */
+gb_status gb_teacher_load_opts(const char *bytes, size_t n,
+                               const gb_teacher_options *opts, gb_model **out,
+                               gb_error *err);
+
 /* Reads the file at path (at most GB_TEACHER_MAX_BYTES; larger is
  * GB_ETOOLARGE, a missing file GB_ENOTFOUND, other read failures GB_EIO,
  * each naming the path) and loads it with gb_teacher_load. */
 gb_status gb_teacher_load_file(const char *path, gb_model **out, gb_error *err);
+
+/* As gb_teacher_load_file with options (opts may be NULL). */
+gb_status gb_teacher_load_file_opts(const char *path, const gb_teacher_options *opts,
+                                    gb_model **out, gb_error *err);
 
 /* Checks that `table` provides every feature of m (by name, see
  * core/data/encode.h).  GB_EUNUSABLE listing every missing feature in one

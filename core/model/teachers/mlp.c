@@ -5,6 +5,7 @@
  */
 #include "core/model/teachers/mlp.h"
 
+#include <assert.h>
 #include <cblas.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -329,23 +330,28 @@ static gb_status read_numbers(const cJSON *arr, const char *field, size_t n,
     return GB_OK;
 }
 
-/* Rejects members of obj not in allowed[] (path names obj). */
+/* Rejects members of obj not in allowed[] (at most 8 names), and members
+ * given twice (path names obj). */
 static gb_status check_keys(const cJSON *obj, const char *path,
                             const char *const *allowed, size_t n_allowed, gb_error *err)
 {
+    unsigned char seen[8] = {0};
+    assert(n_allowed <= sizeof seen);
     const cJSON *item;
     cJSON_ArrayForEach(item, obj)
     {
-        int known = 0;
-        for (size_t i = 0; i < n_allowed && !known; i++)
-            known = item->string != NULL && strcmp(item->string, allowed[i]) == 0;
-        if (!known) {
-            char field[200];
-            snprintf(field, sizeof field, "%s%s%s", path, path[0] ? "." : "",
-                     item->string != NULL ? item->string : "?");
+        size_t i = 0;
+        while (i < n_allowed &&
+               (item->string == NULL || strcmp(item->string, allowed[i]) != 0))
+            i++;
+        char field[200];
+        snprintf(field, sizeof field, "%s%s%s", path, path[0] ? "." : "",
+                 item->string != NULL ? item->string : "?");
+        if (i == n_allowed)
             return field_error(err, GB_EUNUSABLE, field,
                                "is not a glassbox-mlp v1 field");
-        }
+        if (seen[i]++)
+            return field_error(err, GB_EUNUSABLE, field, "is given twice");
     }
     return GB_OK;
 }

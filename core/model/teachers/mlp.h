@@ -37,8 +37,10 @@
 #define CORE_MODEL_TEACHERS_MLP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/base.h"
+#include "core/data/table.h"
 #include "core/json.h"
 #include "core/model/model.h"
 #include "core/model/students/student.h"
@@ -131,6 +133,16 @@ gb_status gb_mlp_train_params_check(const gb_mlp_train_params *p, gb_error *err)
  * error. */
 gb_status gb_mlp_train(const gb_train_set *ts, const gb_mlp_train_params *p,
                        const gb_progress *progress, gb_model **out, gb_error *err);
+
+/* Trains on a whole table: every column but the target is an input,
+ * categorical columns one-hot ("col=level", gb_features_from_table), missing
+ * values imputed with the training mean; hard labels from target (resolved
+ * on this table).  The shared path of `glassbox train-teacher` and
+ * POST /api/v1/teachers/train.  *out as gb_mlp_train. */
+gb_status gb_mlp_train_table(const gb_table *table, const gb_target *target,
+                             const gb_mlp_train_params *p, uint64_t seed,
+                             const gb_progress *progress, gb_model **out,
+                             gb_error *err);
 
 /* Epochs actually run by the last gb_mlp_train of this model (0 for a loaded
  * model); for reports. */

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/data/encode.h"
 #include "core/math/adam.h"
 #include "core/math/rng.h"
 #include "core/model/teachers/mlp.h"
@@ -798,5 +799,73 @@ out:
     gb_free(class_seen);
     gb_free(is_val);
     gb_free(order);
+    return rc;
+}
+
+/* ======================================================================
+ * Training on a table
+ * ====================================================================== */
+
+gb_status gb_mlp_train_table(const gb_table *table, const gb_target *target,
+                             const gb_mlp_train_params *params, uint64_t seed,
+                             const gb_progress *progress, gb_model **out, gb_error *err)
+{
+    gb_status rc = GB_OK;
+    unsigned char *exclude = NULL;
+    gb_feature *features = NULL;
+    size_t n_features = 0;
+    gb_design *design = NULL;
+    double *X = NULL;
+
+    *out = NULL;
+    exclude = gb_calloc(table->n_cols, 1);
+    if (exclude == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory");
+        goto done;
+    }
+    exclude[target->col] = 1;
+    if ((rc = gb_features_from_table(table, exclude, 1, &features, &n_features, err)) !=
+        GB_OK)
+        goto done;
+    if (n_features == 0) {
+        rc = gb_error_set(err, GB_EUNUSABLE,
+                          "the dataset has no feature columns besides "
+                          "the target");
+        goto done;
+    }
+    design = gb_design_bind(features, n_features, table, err);
+    if (design == NULL) {
+        rc = err != NULL ? err->code : GB_EUNUSABLE;
+        goto done;
+    }
+    X = gb_malloc_array(table->n_rows, n_features * sizeof *X);
+    if (X == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory for %zu rows x %zu features",
+                          table->n_rows, n_features);
+        goto done;
+    }
+    gb_design_fill(design, NULL, 0, table->n_rows, X);
+
+    gb_train_set ts;
+    memset(&ts, 0, sizeof ts);
+    ts.n_rows = table->n_rows;
+    ts.n_features = n_features;
+    ts.X = X;
+    ts.features = features;
+    ts.task = target->task;
+    ts.n_classes = target->n_classes;
+    ts.classes = target->classes;
+    ts.y_class = target->y_class;
+    ts.y_value = target->y_value;
+    ts.temperature = 1.0;
+    ts.alpha = 1.0;
+    ts.seed = seed;
+    ts.n_threads = 1;
+    rc = gb_mlp_train(&ts, params, progress, out, err);
+done:
+    gb_free(X);
+    gb_design_free(design);
+    gb_features_free(features, n_features);
+    gb_free(exclude);
     return rc;
 }
