@@ -104,6 +104,11 @@ check "health 200" [ "$STATUS" = 200 ]
 check "health body" [ "$(json 'j["status"], j["db"], j["version"]')" = "ok ok 0.1.0" ]
 check "health has X-Request-Id" has_request_id
 
+STATUS=$(curl -s -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$PORT/")
+check "GET / answers without a token" [ "$STATUS" = 200 ]
+STATUS=$(curl -s --path-as-is -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$PORT/../glassbox.db")
+check "static files cannot escape web-dir" [ "$STATUS" = 404 ]
+
 # --- auth ---------------------------------------------------------------------
 req GET /api/v1/datasets ""
 check "no token -> 401" [ "$STATUS" = 401 ]
