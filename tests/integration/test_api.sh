@@ -505,6 +505,28 @@ PY
 req GET /api/v1/audit/verify "$ADMIN"
 check "audit chain intact after concurrent writes" [ "$(json 'j["ok"]')" = True ]
 
+# --- concurrency: 8 clients starting runs at once ------------------------------------------
+PIDS=()
+for i in $(seq 1 8); do
+    curl -s -o "$WORK/r$i.out" -w '%{http_code}' -H "Authorization: Bearer ${TOK[modeler]}" \
+        -H 'Content-Type: application/json' -d "$(train_body "par$i" 3)" \
+        "http://127.0.0.1:$PORT/api/v1/teachers/train" >"$WORK/r$i.code" &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+check "8 concurrent run requests each get 202 or 503" \
+    [ -z "$(cat "$WORK"/r?.code | fold -w3 | grep -v '^202$' | grep -v '^503$')" ]
+ALL_DONE=1
+for i in $(seq 1 8); do
+    if [ "$(cat "$WORK/r$i.code")" = 202 ]; then
+        id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/r$i.out")
+        wait_run "$id" succeeded || ALL_DONE=0
+    fi
+done
+check "every accepted concurrent run succeeds" [ "$ALL_DONE" = 1 ]
+req GET /api/v1/audit/verify "$ADMIN"
+check "audit chain intact after concurrent runs" [ "$(json 'j["ok"]')" = True ]
+
 # --- slow clients are dropped ----------------------------------------------------------------
 stop
 start --connection-timeout 1
