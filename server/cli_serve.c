@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,27 @@ static gb_status write_admin_token(const char *data_dir, const char *secret,
     return status;
 }
 
+/* Holds an exclusive lock on <data-dir>/glassbox.lock for the life of the
+ * process, so a second daemon cannot serve (and "recover" the runs of)
+ * the same data directory.  *fd_out stays open until exit. */
+static gb_status lock_data_dir(const char *data_dir, int *fd_out, gb_error *err)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/glassbox.lock", data_dir) >= (int)sizeof path)
+        return gb_error_set(err, GB_EINPUT, "data-dir path too long");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return gb_error_set(err, GB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return gb_error_set(err, GB_EINPUT,
+                            "another glassbox is already serving data-dir '%s'",
+                            data_dir);
+    }
+    *fd_out = fd;
+    return GB_OK;
+}
+
 static gb_status first_admin_token(st_db *db, const char *data_dir, gb_error *err)
 {
     size_t n = 0;
@@ -154,7 +176,10 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    int lock_fd = -1;
     status = ensure_dir(cfg.data_dir, &err);
+    if (status == GB_OK)
+        status = lock_data_dir(cfg.data_dir, &lock_fd, &err);
     if (status == GB_OK)
         status = st_blobs_init(cfg.data_dir, &err);
     if (status == GB_OK)
@@ -203,6 +228,7 @@ int cli_serve(int argc, char **argv)
     srv_http_stop(http);
     srv_jobs_stop(jobs);
     st_db_close(db);
+    close(lock_fd);
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
     return 0;
 fail:
@@ -210,5 +236,7 @@ fail:
     srv_http_stop(http);
     srv_jobs_stop(jobs);
     st_db_close(db);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return cli_exit_code(status);
 }

@@ -417,6 +417,9 @@ check "oversized uploads stored nothing" [ "$(json 'j["total"]')" = 2 ]
 stop
 check "SIGTERM with a run in progress stops cleanly" [ $? = 0 ]
 start
+"$BIN" serve --data-dir "$DATA" --port "$(free_port)" >/dev/null 2>"$WORK/second.log"
+check "a second daemon on the same data dir is refused (exit 2)" [ $? = 2 ]
+check "refusal names the reason" grep -q "already serving" "$WORK/second.log"
 req GET "/api/v1/runs/$BUSY" "$ADMIN"
 check "run stopped by SIGTERM is interrupted" [ "$(json 'j["status"]')" = interrupted ]
 check "no second admin token on restart" [ "$(grep -c 'created the first admin token' "$WORK/stdout.log")" = 1 ]
