@@ -338,6 +338,18 @@ static size_t utf8_invalid_at(const char *str, size_t n)
     return n;
 }
 
+/* Length of the longest prefix of valid UTF-8 s[0..n) that fits in max bytes
+ * without cutting a character (for quoting values in messages). */
+static size_t utf8_prefix(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
 /* ---- fields ---------------------------------------------------------------- */
 
 static int is_missing_token(const char *s, size_t n)
@@ -468,7 +480,8 @@ static gb_status store_field(gb_csv_parser *p, size_t j, const char *s, size_t n
                 "column '%s' has the non-numeric value '%.*s' after more "
                 "than %d distinct numbers: a categorical column may have "
                 "at most %d levels",
-                p->names[j], (int)(n < 40 ? n : 40), s, GB_MAX_LEVELS, GB_MAX_LEVELS);
+                p->names[j], (int)utf8_prefix(s, n, 40), s, GB_MAX_LEVELS,
+                GB_MAX_LEVELS);
         }
         c->categorical = 1;
         gb_free(c->values);

@@ -322,6 +322,22 @@ START_TEST(test_error_too_many_levels_after_numbers)
     err = parse_fail(s, len, GB_EUNUSABLE, 1002, 2);
     ck_assert_ptr_nonnull(strstr(err.message, "more than 1000 levels"));
     free(s);
+    /* A long non-ASCII value is quoted in the message without cutting a
+     * character: "x" and 19 two-byte characters fit in 40 bytes, the 20th
+     * would be cut. */
+    s = many_values_csv(
+        1001,
+        "x\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+        "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+        "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",
+        &len);
+    err = parse_fail(s, len, GB_EUNUSABLE, 1003, 2);
+    const char *open_quote = strstr(err.message, "value '");
+    ck_assert_ptr_nonnull(open_quote);
+    const char *close_quote = strchr(open_quote + 7, '\'');
+    ck_assert_ptr_nonnull(close_quote);
+    ck_assert_int_eq(close_quote - (open_quote + 7), 39);
+    free(s);
     /* 999 numbers + "oops" = 1000 levels: fine. */
     s = many_values_csv(999, "oops", &len);
     gb_error e2;
