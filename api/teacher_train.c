@@ -19,9 +19,7 @@
 #include <string.h>
 
 #include "core/data/csv.h"
-#include "core/data/encode.h"
 #include "core/data/table.h"
-#include "core/model/students/student.h"
 #include "core/model/teachers/load.h"
 #include "core/model/teachers/mlp.h"
 #include "storage/blobs.h"
@@ -214,59 +212,6 @@ done:
 /* ---- the run
  * ---------------------------------------------------------------------------- */
 
-static gb_status train_on_table(const gb_table *table, const gb_target *target,
-                                const gb_mlp_train_params *params, uint64_t seed,
-                                const gb_progress *progress, gb_model **out,
-                                gb_error *err)
-{
-    gb_status rc = GB_OK;
-    unsigned char *exclude = NULL;
-    gb_feature *features = NULL;
-    size_t n_features = 0;
-    gb_design *design = NULL;
-    double *X = NULL;
-
-    exclude = gb_calloc(table->n_cols, 1);
-    if (exclude == NULL)
-        return gb_error_set(err, GB_ENOMEM, "out of memory");
-    exclude[target->col] = 1;
-    rc = gb_features_from_table(table, exclude, 1, &features, &n_features, err);
-    if (rc == GB_OK && n_features == 0)
-        rc = gb_error_set(err, GB_EUNUSABLE,
-                          "the dataset has no feature columns besides the target");
-    if (rc == GB_OK &&
-        (design = gb_design_bind(features, n_features, table, err)) == NULL)
-        rc = err->code != GB_OK ? err->code : GB_EUNUSABLE;
-    if (rc == GB_OK &&
-        (X = gb_malloc_array(table->n_rows, n_features * sizeof *X)) == NULL)
-        rc = gb_error_set(err, GB_ENOMEM, "out of memory for %zu rows x %zu features",
-                          table->n_rows, n_features);
-    if (rc == GB_OK) {
-        gb_design_fill(design, NULL, 0, table->n_rows, X);
-        gb_train_set ts;
-        memset(&ts, 0, sizeof ts);
-        ts.n_rows = table->n_rows;
-        ts.n_features = n_features;
-        ts.X = X;
-        ts.features = features;
-        ts.task = target->task;
-        ts.n_classes = target->n_classes;
-        ts.classes = target->classes;
-        ts.y_class = target->y_class;
-        ts.y_value = target->y_value;
-        ts.temperature = 1.0;
-        ts.alpha = 1.0;
-        ts.seed = seed;
-        ts.n_threads = 1;
-        rc = gb_mlp_train(&ts, params, progress, out, err);
-    }
-    gb_free(X);
-    gb_design_free(design);
-    gb_features_free(features, n_features);
-    gb_free(exclude);
-    return rc;
-}
-
 gb_status api_run_teacher_train(st_db *db, const char *data_dir, const st_run *run,
                                 const gb_progress *progress, char **report_json,
                                 gb_error *err)
@@ -323,7 +268,7 @@ gb_status api_run_teacher_train(st_db *db, const char *data_dir, const st_run *r
     if (rc == GB_OK && gb_progress_cancelled(progress))
         rc = gb_error_set(err, GB_ECANCELLED, "cancelled");
     if (rc == GB_OK)
-        rc = train_on_table(table, &target, &params,
+        rc = gb_mlp_train_table(table, &target, &params,
                             cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0,
                             progress, &model, err);
     if (rc != GB_OK)
