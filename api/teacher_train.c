@@ -269,8 +269,8 @@ gb_status api_run_teacher_train(st_db *db, const char *data_dir, const st_run *r
         rc = gb_error_set(err, GB_ECANCELLED, "cancelled");
     if (rc == GB_OK)
         rc = gb_mlp_train_table(table, &target, &params,
-                            cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0,
-                            progress, &model, err);
+                                cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0,
+                                progress, &model, err);
     if (rc != GB_OK)
         goto done;
 

@@ -20,11 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/api.h"
 #include "server/cli.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/jobs.h"
+#include "server/runners.h"
 #include "storage/blobs.h"
 #include "storage/db.h"
 #include "storage/tokens.h"
@@ -32,21 +32,6 @@
 static const char *env_lookup(const char *name)
 {
     return getenv(name);
-}
-
-/* Executes one claimed run by kind.  Kinds without an executor fail with
- * a clear error instead of staying queued forever. */
-static gb_status run_dispatch(void *ctx, const srv_job *job,
-                              const gb_progress *progress, srv_job_result *out,
-                              gb_error *err)
-{
-    (void)ctx;
-    if (strcmp(job->run->kind, "teacher_train") == 0)
-        return api_run_teacher_train(job->db, job->data_dir, job->run, progress,
-                                     &out->report_json, err);
-    return gb_error_set(err, GB_EUNUSABLE,
-                        "this glassbox build cannot execute runs of kind '%s'",
-                        job->run->kind);
 }
 
 static gb_status jobs_enqueue_hook(void *ctx, st_db *db, st_run *run,
@@ -195,7 +180,7 @@ int cli_serve(int argc, char **argv)
                             .max_queued = cfg.max_queued,
                             .requeue_interrupted = cfg.requeue_interrupted,
                             .poll_ms = 1000,
-                            .run_cb = run_dispatch,
+                            .run_cb = srv_run_dispatch,
                             .run_ctx = NULL};
     status = srv_jobs_start(&jcfg, &jobs, &err);
     if (status != GB_OK)
