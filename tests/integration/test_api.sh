@@ -144,6 +144,16 @@ req POST /api/v1/tokens "$ADMIN" -H 'Content-Type: text/plain' -d '{"name":"x","
 check "tokens POST wrong type -> 415" [ "$STATUS" = 415 ]
 check "415 error body" is_error unsupported_media_type
 
+# `glassbox token create` from the shell, against the live database.
+CLI_TOKEN=$("$BIN" token create --role viewer --name cli-user --data-dir "$DATA" 2>/dev/null)
+check "token create prints a 64-hex secret" [ "${#CLI_TOKEN}" = 64 ]
+req GET /api/v1/datasets "$CLI_TOKEN"
+check "CLI-created viewer token reads" [ "$STATUS" = 200 ]
+req POST /api/v1/tokens "$CLI_TOKEN" -H 'Content-Type: application/json' -d '{"name":"z","role":"admin"}'
+check "CLI-created viewer token cannot create tokens" [ "$STATUS" = 403 ]
+"$BIN" token create --role wizard --name x --data-dir "$DATA" >/dev/null 2>&1
+check "token create with a bad role exits 2" [ $? = 2 ]
+
 # Roles: 403 for a known token calling a route its role does not allow.
 req GET /api/v1/tokens "${TOK[modeler]}"
 check "modeler lists tokens -> 403" [ "$STATUS" = 403 ]
@@ -376,7 +386,7 @@ check "audit records actions" \
     [ "$(json '",".join(sorted({e["action"] for e in j["items"]}))')" = "dataset.create,dataset.delete,review.create,run.cancel,run.cancelled,run.succeeded,teacher.create,teacher.train,token.create,token.revoke" ]
 check "audit records actor" [ "$(json '[e["actor"] for e in j["items"] if e["action"] == "dataset.delete"][0]')" = modeler-user ]
 req GET /api/v1/audit/verify "${TOK[validator]}"
-check "audit verify ok (17 entries)" [ "$(json 'j["ok"], j["entries"]')" = "True 17" ]
+check "audit verify ok (18 entries)" [ "$(json 'j["ok"], j["entries"]')" = "True 18" ]
 
 # --- 413 -----------------------------------------------------------------------------------
 stop
