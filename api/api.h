@@ -118,7 +118,7 @@ char *api_details_text(const cJSON *details);
 cJSON *api_list(cJSON *items, size_t total, size_t limit, size_t offset);
 
 /* Checks a user-supplied name (token, dataset, teacher): 1..max bytes of
- * UTF-8 without control characters.  Returns -1 after filling a 422
+ * well-formed UTF-8 without control characters.  Returns -1 after filling a 422
  * naming field. */
 int api_check_name(const char *value, const char *field, size_t max,
                    api_response *resp);
