@@ -123,6 +123,10 @@ cJSON *api_list(cJSON *items, size_t total, size_t limit, size_t offset);
 int api_check_name(const char *value, const char *field, size_t max,
                    api_response *resp);
 
+/* 1 when text is well-formed UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF). */
+int api_utf8_valid(const char *text);
+
 /* Appends an audit entry outside any other write (for actions whose
  * storage call takes no audit entry).  Failures are returned. */
 gb_status api_audit(const api_request *req, const char *action, const char *object,

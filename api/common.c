@@ -188,10 +188,9 @@ void api_add_string_or_null(cJSON *obj, const char *key, const char *text)
         cJSON_AddStringToObject(obj, key, text);
 }
 
-/* 1 when s is well-formed UTF-8 (no overlongs, surrogates or values past
- * U+10FFFF). */
-static int valid_utf8(const unsigned char *s)
+int api_utf8_valid(const char *text)
 {
+    const unsigned char *s = (const unsigned char *)text;
     while (*s) {
         unsigned c = *s;
         size_t n;
@@ -233,7 +232,7 @@ int api_check_name(const char *value, const char *field, size_t max, api_respons
         problem = "is required";
     else if (strlen(value) > max)
         problem = "is too long";
-    else if (!valid_utf8((const unsigned char *)value))
+    else if (!api_utf8_valid(value))
         problem = "is not valid UTF-8";
     else
         for (const unsigned char *p = (const unsigned char *)value; *p; p++)
