@@ -555,6 +555,28 @@ PY
 req GET /api/v1/health ""
 check "server still answers after dropping a slow client" [ "$STATUS" = 200 ]
 
+# --- TLS ----------------------------------------------------------------------------------------
+if command -v openssl >/dev/null 2>&1; then
+    stop
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+        -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1
+    PORT=$(free_port)
+    "$BIN" serve --data-dir "$DATA" --port "$PORT" --tls-cert "$WORK/cert.pem" \
+        --tls-key "$WORK/key.pem" >>"$WORK/stdout.log" 2>>"$WORK/stderr.log" &
+    PID=$!
+    TLS_STATUS=000
+    for _ in $(seq 1 100); do
+        TLS_STATUS=$(curl -sk -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
+            "https://127.0.0.1:$PORT/api/v1/audit/verify")
+        [ "$TLS_STATUS" = 200 ] && break
+        sleep 0.05
+    done
+    check "HTTPS with --tls-cert/--tls-key" [ "$TLS_STATUS $(json 'j["ok"]')" = "200 True" ]
+    check "plain HTTP is not served on the TLS port" \
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/health")" != 200 ]
+    check "banner shows the https URL" grep -q "https://127.0.0.1:$PORT/" "$WORK/stdout.log"
+fi
+
 # --- request logs -------------------------------------------------------------------------------
 check "one JSON log line per request" python3 - "$WORK/stderr.log" <<'PY'
 import json, sys
