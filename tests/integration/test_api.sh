@@ -483,6 +483,20 @@ req GET /api/v1/audit/verify "$ADMIN"
 check "audit chain intact after kill -9" [ "$(json 'j["ok"]')" = True ]
 check "integrity_check ok while serving" [ "$(sqlite3 "$DATA/glassbox.db" 'PRAGMA integrity_check')" = ok ]
 
+# --- kill -9 during a run, restart with --requeue-interrupted ------------------------------
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' \
+    -d "$(train_body phoenix 100000 ',"patience":100000,"hidden":[64,64]')"
+PHOENIX=$(json 'j["id"]')
+check "run before second kill -9 starts" wait_run "$PHOENIX" running
+{ kill -9 "$PID"; wait "$PID"; } 2>/dev/null
+PID=""
+start --requeue-interrupted
+check "with --requeue-interrupted the run executes again" wait_run "$PHOENIX" running
+req POST "/api/v1/runs/$PHOENIX/cancel" "$ADMIN"
+check "requeued run cancelled" wait_run "$PHOENIX" cancelled
+req GET "/api/v1/audit?limit=1000" "$ADMIN"
+check "requeue is audited" [ "$(json 'sum(1 for e in j["items"] if e["action"] == "run.requeue" and e["object"] == "'"$PHOENIX"'")')" = 1 ]
+
 # --- concurrency: 8 clients uploading at once ------------------------------------------
 for i in $(seq 1 8); do
     python3 - "$CSV" "$WORK/c$i.csv" "$i" <<'PY'
