@@ -63,6 +63,7 @@ deps:
 # The whole suite, from nothing: dependencies, release build + unit tests,
 # the same tests under ASan+UBSan, the fuzz targets, integration tests.
 test: deps
+	@mkdir -p build && rm -f build/test-results.txt
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
