@@ -26,6 +26,8 @@
 
 /* The daemon state handlers may use.  Hooks into the job pool are
  * callbacks so that api/ does not depend on server/. */
+typedef struct api_student_cache api_student_cache;
+
 typedef struct api_env {
     const char *data_dir;
     const char *db_path;
@@ -38,6 +40,9 @@ typedef struct api_env {
                              gb_error *err);
     /* Raises the in-memory cancel flag of a run being executed. */
     void (*run_cancel)(void *ctx, const char *run_id);
+    /* Parsed students of succeeded runs (predict, export); may be NULL
+     * (then every request loads the student from the database). */
+    api_student_cache *students;
 } api_env;
 
 /* Query-string lookup provided by the HTTP layer; NULL when absent. */
@@ -149,6 +154,26 @@ gb_status api_run_teacher_train(st_db *db, const char *data_dir, const st_run *r
                                 const gb_progress *progress, char **report_json,
                                 gb_error *err);
 
+/* Executes a queued run of kind "distill" (queued by POST /runs): loads the
+ * dataset and teachers, runs the pipeline with progress and cancel, and
+ * returns the report and the student artifact as JSON text (gb_malloc'd,
+ * the student printed exactly as hashed in report.hashes.student).  On
+ * error both are NULL and err says what failed. */
+gb_status api_run_distill(st_db *db, const char *data_dir, const st_run *run,
+                          const gb_progress *progress, char **report_json,
+                          char **student_json, gb_error *err);
+
+/* A bounded, thread-safe cache of parsed students keyed by run id (least
+ * recently used evicted).  NULL on allocation failure; capacity 0 = 64.
+ * Free with api_student_cache_free after the HTTP server stopped. */
+api_student_cache *api_student_cache_create(size_t capacity);
+void api_student_cache_free(api_student_cache *cache);
+
+/* The Content-Security-Policy sent with HTML answers (report.html): no
+ * scripts, nothing external, the report's one <style> element allowed by
+ * its SHA-256.  Writes at most cap bytes (NUL included) into out. */
+void api_report_csp(char *out, size_t cap);
+
 /* ---- resources (one file each) ------------------------------------------------ */
 
 void api_health_get(const api_request *req, api_response *resp);
@@ -172,6 +197,11 @@ void api_runs_list(const api_request *req, api_response *resp);
 void api_runs_get(const api_request *req, api_response *resp);
 void api_runs_cancel(const api_request *req, api_response *resp);
 void api_runs_student(const api_request *req, api_response *resp);
+void api_runs_create(const api_request *req, api_response *resp);
+void api_runs_predict(const api_request *req, api_response *resp);
+void api_runs_export(const api_request *req, api_response *resp);
+void api_runs_report_html(const api_request *req, api_response *resp);
+void api_compare(const api_request *req, api_response *resp);
 
 void api_reviews_create(const api_request *req, api_response *resp);
 void api_reviews_list(const api_request *req, api_response *resp);

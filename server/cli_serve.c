@@ -137,6 +137,7 @@ int cli_serve(int argc, char **argv)
     st_db *db = NULL;
     srv_jobs *jobs = NULL;
     srv_http *http = NULL;
+    api_student_cache *students = NULL;
     char db_path[PATH_MAX + 32];
     gb_status status;
     gb_error_clear(&err);
@@ -186,12 +187,18 @@ int cli_serve(int argc, char **argv)
     if (status != GB_OK)
         goto fail;
 
+    students = api_student_cache_create(0);
+    if (students == NULL) {
+        status = gb_error_set(&err, GB_ENOMEM, "out of memory starting the server");
+        goto fail;
+    }
     api_env env = {.data_dir = cfg.data_dir,
                    .db_path = db_path,
                    .max_upload_bytes = cfg.max_upload_mb * 1024 * 1024,
                    .hooks_ctx = jobs,
                    .run_enqueue = jobs_enqueue_hook,
-                   .run_cancel = jobs_cancel_hook};
+                   .run_cancel = jobs_cancel_hook,
+                   .students = students};
     status = srv_http_start(&cfg, &env, db_path, &http, &err);
     if (status != GB_OK)
         goto fail;
@@ -212,6 +219,7 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", sig);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_student_cache_free(students);
     st_db_close(db);
     close(lock_fd);
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
@@ -220,6 +228,7 @@ fail:
     cli_print_error("serve", &err);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_student_cache_free(students);
     st_db_close(db);
     if (lock_fd >= 0)
         close(lock_fd);

@@ -185,6 +185,11 @@ static enum MHD_Result respond(struct MHD_Connection *conn, req_state *st,
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (status == 401)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (strncmp(content_type, "text/html", 9) == 0) {
+        char csp[256];
+        api_report_csp(csp, sizeof csp);
+        MHD_add_response_header(r, "Content-Security-Policy", csp);
+    }
     if (allow != NULL && allow[0] != '\0')
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
