@@ -540,6 +540,67 @@ static gb_status parse_explain(const cJSON *body, cJSON *norm, api_run_config *c
     return GB_OK;
 }
 
+/* 1 when every member of the normalised form is there (a failed
+ * allocation inside cJSON drops an item silently). */
+static int complete(const api_run_config *c)
+{
+    static const char *const paths[] = {"distill.temperature",
+                                        "distill.alpha",
+                                        "distill.cutoff",
+                                        "distill.bootstrap",
+                                        "distill.augment.method",
+                                        "distill.augment.multiplier",
+                                        "distill.augment.p",
+                                        "distill.augment.s",
+                                        "distill.search.temperatures",
+                                        "distill.search.alphas",
+                                        "distill.search.augment",
+                                        "distill.search.validation_fraction",
+                                        "split.test_fraction",
+                                        "split.seed",
+                                        "explain.level",
+                                        "explain.permutation",
+                                        "explain.shap",
+                                        "explain.pdp_features",
+                                        "explain.frontier",
+                                        "explain.permutations",
+                                        "seed",
+                                        "dataset_id",
+                                        "student.type",
+                                        "student.params"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const cJSON *node = c->json;
+        char key[64];
+        const char *p = paths[i];
+        while (node != NULL && *p != '\0') {
+            size_t len = strcspn(p, ".");
+            snprintf(key, sizeof key, "%.*s", (int)len, p);
+            node = cJSON_GetObjectItemCaseSensitive(node, key);
+            p += len;
+            if (*p == '.')
+                p++;
+        }
+        if (node == NULL)
+            return 0;
+    }
+    const cJSON *teacher = cJSON_GetObjectItemCaseSensitive(c->json, "teacher");
+    const cJSON *student = cJSON_GetObjectItemCaseSensitive(c->json, "student");
+    const cJSON *search = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(c->json, "distill"), "search");
+    return (size_t)cJSON_GetArraySize(
+               cJSON_GetObjectItemCaseSensitive(teacher, "ids")) == c->n_teachers &&
+           (size_t)cJSON_GetArraySize(
+               cJSON_GetObjectItemCaseSensitive(teacher, "scores")) == c->n_scores &&
+           (!c->have_weights || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                                    teacher, "weights")) == (int)c->n_teachers) &&
+           (size_t)cJSON_GetArraySize(
+               cJSON_GetObjectItemCaseSensitive(student, "params")) == c->n_params &&
+           (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+               search, "temperatures")) == c->cfg.n_search_temperatures &&
+           (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+               search, "alphas")) == c->cfg.n_search_alphas;
+}
+
 /* Points the config's strings and parameters into the normalised tree. */
 static void bind_pointers(api_run_config *c)
 {
@@ -641,6 +702,8 @@ gb_status api_run_config_parse(const cJSON *body, gb_task task, api_run_config *
         rc = parse_explain(body, c.json, &c, err);
     if (rc == GB_OK && gb_json_add_number(c.json, "seed", seed) == NULL)
         rc = gb_error_set(err, GB_ENOMEM, "out of memory");
+    if (rc == GB_OK && !complete(&c))
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading the run request");
     if (rc != GB_OK) {
         cJSON_Delete(c.json);
         return rc;
