@@ -439,5 +439,6 @@ assert any(a == "run.cancel" for a, _ in acts)
 PY
 
 stop
+check "no sanitizer report (with an ASan build)" bash -c "! grep -q 'Sanitizer\|runtime error' '$WORK/stderr.log'"
 echo "test_runs: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
