@@ -196,6 +196,12 @@ int cli_serve(int argc, char **argv)
     if (status != GB_OK)
         goto fail;
 
+    int loopback = strncmp(cfg.bind, "127.", 4) == 0 || strcmp(cfg.bind, "::1") == 0;
+    if (!loopback && cfg.tls_cert[0] == '\0')
+        fprintf(stderr,
+                "{\"level\":\"warn\",\"msg\":\"listening beyond loopback without "
+                "TLS: tokens travel in clear text\",\"bind\":\"%s\"}\n",
+                cfg.bind);
     const char *scheme = cfg.tls_cert[0] ? "https" : "http";
     int v6 = strchr(cfg.bind, ':') != NULL;
     printf("glassbox %s listening on %s://%s%s%s:%u/ (dashboard), API at "
