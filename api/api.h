@@ -173,6 +173,8 @@ void api_runs_get(const api_request *req, api_response *resp);
 void api_runs_cancel(const api_request *req, api_response *resp);
 void api_runs_student(const api_request *req, api_response *resp);
 
+void api_compare(const api_request *req, api_response *resp);
+
 void api_reviews_create(const api_request *req, api_response *resp);
 void api_reviews_list(const api_request *req, api_response *resp);
 

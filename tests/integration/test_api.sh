@@ -328,6 +328,10 @@ check "get run 200" [ "$STATUS" = 200 ]
 check "run object" [ "$(json 'j["status"], j["progress"]["fraction"], j["report"]["task"], j["config"]["seed"], j["error"]')" = "succeeded 1 binary 0 None" ]
 req GET "/api/v1/runs?status=succeeded&dataset_id=$DS" "${TOK[viewer]}"
 check "runs filtered (this one and the training run)" [ "$(json 'j["total"], j["items"][0]["id"]')" = "2 $RUN" ]
+req GET "/api/v1/compare?runs=$RUN,$TRAIN_RUN" "${TOK[validator]}"
+check "compare two runs with reports" [ "$STATUS $(json '[r["id"] for r in j["runs"]] == ["'"$RUN"'", "'"$TRAIN_RUN"'"], j["features"]')" = "200 True []" ]
+req GET "/api/v1/compare?runs=$RUN,$LONG" "${TOK[validator]}"
+check "compare with a run without report -> 409" [ "$STATUS" = 409 ]
 req GET "/api/v1/runs?status=bogus" "${TOK[viewer]}"
 check "bad status filter -> 400" [ "$STATUS" = 400 ]
 req POST "/api/v1/runs/$RUN/cancel" "${TOK[modeler]}"

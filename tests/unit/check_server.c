@@ -227,6 +227,7 @@ START_TEST(test_routes_role_matrix)
         {"POST", "/api/v1/runs/r/cancel", 1, 1, 0, 0},
         {"POST", "/api/v1/runs/r/reviews", 1, 0, 1, 0},
         {"GET", "/api/v1/runs/r/reviews", 1, 1, 1, 1},
+        {"GET", "/api/v1/compare", 1, 1, 1, 1},
         {"GET", "/api/v1/audit", 1, 1, 1, 1},
         {"GET", "/api/v1/audit/verify", 1, 1, 1, 1},
     };
