@@ -30,7 +30,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit unit-asan fuzz fuzz-build bench run clean format \
+.PHONY: all deps test unit unit-asan fuzz fuzz-build bench run clean format docker-test \
         format-check fixtures integration
 
 all: $(BUILD)/glassbox
@@ -69,6 +69,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory docker-test
 	@scripts/test-summary
 
 unit:
@@ -92,6 +93,9 @@ fuzz:
 
 bench: all
 	@scripts/run-bench $(BENCH)
+
+docker-test: all
+	@scripts/docker-test
 
 fixtures:
 	$(PYTHON) scripts/fixtures/make_all.py
