@@ -172,6 +172,7 @@ void api_runs_list(const api_request *req, api_response *resp);
 void api_runs_get(const api_request *req, api_response *resp);
 void api_runs_cancel(const api_request *req, api_response *resp);
 void api_runs_student(const api_request *req, api_response *resp);
+void api_runs_export(const api_request *req, api_response *resp);
 
 void api_compare(const api_request *req, api_response *resp);
 

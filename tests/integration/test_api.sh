@@ -363,6 +363,46 @@ check "review of unknown run -> 404" [ "$STATUS" = 404 ]
 req GET "/api/v1/runs/$RUN/reviews" "${TOK[viewer]}"
 check "list reviews" [ "$(json 'j["total"], j["items"][0]["comment"]')" = "1 fidelity adequate" ]
 
+# --- a real distillation result (written by `glassbox distill`) --------------------------
+"$BIN" distill --data "$WORK/lgb.csv" --target y --teacher "$LGB" --student tree \
+    --param max_depth=3 --out "$WORK/report.json" --student-out "$WORK/student.json" 2>/dev/null
+check "glassbox distill wrote a report and a student" [ -s "$WORK/report.json" -a -s "$WORK/student.json" ]
+for rid in run_distilled01 run_distilled02; do
+    sqlite3 "$DATA/glassbox.db" >/dev/null "PRAGMA busy_timeout=5000;
+      INSERT INTO runs (id, kind, status, dataset_id, config, created_at, created_by, phase, fraction)
+      VALUES ('$rid', 'distill', 'succeeded', '$LGB_DS', '{}', '2024-01-01T00:00:00.000Z', 'x', 'done', 1);
+      INSERT INTO reports (run_id, body, created_at) VALUES ('$rid', CAST(readfile('$WORK/report.json') AS TEXT), 'now');
+      INSERT INTO students (run_id, body, sha256, created_at) VALUES ('$rid', CAST(readfile('$WORK/student.json') AS TEXT), 'x', 'now');"
+done
+req GET /api/v1/runs/run_distilled01 "${TOK[viewer]}"
+check "run shows the stored report" [ "$(json 'j["report"] == json.load(open("'"$WORK/report.json"'"))')" = True ]
+req GET /api/v1/runs/run_distilled01/student "${TOK[viewer]}"
+check "student artifact as stored" [ "$(json 'j == json.load(open("'"$WORK/student.json"'"))')" = True ]
+req GET /api/v1/runs/run_distilled01/export "${TOK[viewer]}"
+check "export json (default) is the artifact" [ "$(json 'j == json.load(open("'"$WORK/student.json"'"))')" = True ]
+req GET "/api/v1/runs/run_distilled01/export?format=c" "${TOK[viewer]}"
+cp "$WORK/body" "$WORK/student.c"
+check "export c -> 200 text/x-c" grep -qi '^Content-Type: text/x-c' "$WORK/headers"
+check "exported C compiles cleanly" cc -std=c11 -Wall -Wextra -Werror -fsyntax-only "$WORK/student.c"
+req GET "/api/v1/runs/run_distilled01/export?format=sql" "${TOK[viewer]}"
+check "export sql is a CASE expression" grep -q 'CASE WHEN' "$WORK/body"
+req GET "/api/v1/runs/run_distilled01/export?format=pmml" "${TOK[viewer]}"
+check "unknown export format -> 400" [ "$STATUS" = 400 ]
+req GET "/api/v1/runs/$RUN/export" "${TOK[viewer]}"
+check "export of a run without student -> 404" [ "$STATUS" = 404 ]
+req GET "/api/v1/compare?runs=run_distilled01,run_distilled02" "${TOK[viewer]}"
+check "compare aligns the reports' global explanations" python3 - "$WORK/body" "$WORK/report.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); report = json.load(open(sys.argv[2]))
+glob = report["explanations"]["global"]
+assert [f["feature"] for f in j["features"]] == [g["feature"] for g in glob], j["features"]
+for f, g in zip(j["features"], glob):
+    for role in ("teacher", "student", "baseline"):
+        assert f[role] == [g[role], g[role]], (f, g)
+assert j["runs"][0]["metrics"] == report["metrics"]
+assert j["runs"][1]["fidelity"] == report["fidelity"]
+PY
+
 # --- delete, revoke ------------------------------------------------------------------
 req DELETE "/api/v1/datasets/$DS2" "${TOK[viewer]}"
 check "viewer deletes -> 403" [ "$STATUS" = 403 ]
