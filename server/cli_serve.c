@@ -137,6 +137,7 @@ int cli_serve(int argc, char **argv)
     st_db *db = NULL;
     srv_jobs *jobs = NULL;
     srv_http *http = NULL;
+    api_model_cache *model_cache = NULL;
     char db_path[PATH_MAX + 32];
     gb_status status;
     gb_error_clear(&err);
@@ -186,7 +187,13 @@ int cli_serve(int argc, char **argv)
     if (status != GB_OK)
         goto fail;
 
+    model_cache = api_model_cache_create();
+    if (model_cache == NULL) {
+        status = gb_error_set(&err, GB_ENOMEM, "out of memory");
+        goto fail;
+    }
     api_env env = {.data_dir = cfg.data_dir,
+                   .model_cache = model_cache,
                    .db_path = db_path,
                    .max_upload_bytes = cfg.max_upload_mb * 1024 * 1024,
                    .hooks_ctx = jobs,
@@ -218,6 +225,7 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", sig);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_model_cache_free(model_cache);
     st_db_close(db);
     close(lock_fd);
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
@@ -226,6 +234,7 @@ fail:
     cli_print_error("serve", &err);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_model_cache_free(model_cache);
     st_db_close(db);
     if (lock_fd >= 0)
         close(lock_fd);

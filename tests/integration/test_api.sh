@@ -390,6 +390,51 @@ req GET "/api/v1/runs/run_distilled01/export?format=pmml" "${TOK[viewer]}"
 check "unknown export format -> 400" [ "$STATUS" = 400 ]
 req GET "/api/v1/runs/$RUN/export" "${TOK[viewer]}"
 check "export of a run without student -> 404" [ "$STATUS" = 404 ]
+# predict: the daemon's answers equal `glassbox predict` on the same rows.
+"$BIN" predict --model "$WORK/student.json" --data "$WORK/lgb.csv" --out "$WORK/cli_pred.csv" 2>/dev/null
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: text/csv' \
+    --data-binary "@$WORK/lgb.csv"
+check "predict CSV -> 200" [ "$STATUS" = 200 ]
+check "predict CSV equals glassbox predict" python3 - "$WORK/body" "$WORK/cli_pred.csv" <<'PY'
+import csv, json, sys
+j = json.load(open(sys.argv[1]))
+rows = list(csv.reader(open(sys.argv[2])))
+assert rows[0] == ["p_" + c for c in j["classes"]], rows[0]
+assert len(j["predictions"]) == len(rows) - 1
+for p, r in zip(j["predictions"], rows[1:]):
+    assert all(abs(a - float(b)) <= 1e-15 for a, b in zip(p, r)), (p, r)
+PY
+python3 - "$WORK/lgb.csv" "$WORK/rows.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))[:3]
+def value(v):
+    try:
+        return float(v)
+    except ValueError:
+        return v if v not in ("", "NA") else None
+json.dump({"rows": [{k: value(v) for k, v in r.items()} for r in rows]}, open(sys.argv[2], "w"))
+PY
+req POST "/api/v1/runs/run_distilled01/predict?explain=1" "${TOK[viewer]}" \
+    -H 'Content-Type: application/json' --data-binary "@$WORK/rows.json"
+check "predict JSON rows with explanations -> 200" [ "$STATUS" = 200 ]
+check "JSON rows give the CSV answers; attributions add up to the logit" \
+    python3 - "$WORK/body" "$WORK/cli_pred.csv" <<'PY'
+import csv, json, math, sys
+j = json.load(open(sys.argv[1]))
+rows = list(csv.reader(open(sys.argv[2])))[1:4]
+for p, r, e in zip(j["predictions"], rows, j["explanations"]):
+    assert all(abs(a - float(b)) <= 1e-15 for a, b in zip(p, r)), (p, r)
+    margin = e["bias"] + sum(e["contributions"].values())
+    assert abs(margin - math.log(p[1] / p[0])) < 1e-9, (margin, p)
+PY
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: application/json' \
+    -d '{"rows":[{"age":40}]}'
+check "predict with a missing feature -> 422" [ "$STATUS" = 422 ]
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: application/json' \
+    -d '{"rows":[]}'
+check "predict without rows -> 422" [ "$STATUS" = 422 ]
+req POST "/api/v1/runs/$RUN/predict" "${TOK[viewer]}" -H 'Content-Type: application/json' -d '{"rows":[{"a":1}]}'
+check "predict on a run without student -> 404" [ "$STATUS" = 404 ]
 req GET "/api/v1/compare?runs=run_distilled01,run_distilled02" "${TOK[viewer]}"
 check "compare aligns the reports' global explanations" python3 - "$WORK/body" "$WORK/report.json" <<'PY'
 import json, sys
