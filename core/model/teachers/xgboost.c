@@ -646,19 +646,19 @@ typedef struct model_builder {
     int32_t *max_category; /* per feature: largest category in a split, -1 */
 } model_builder;
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* p grown (capacity doubling) to hold `need` elements: p itself when large
+ * enough, the new block, or NULL on failure (p is then still valid). */
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
-        return 0;
+        return p;
     size_t c = *cap ? *cap : 256;
     while (c < need)
         c *= 2;
-    void *q = gb_realloc_array(*p, c, elem);
-    if (q == NULL)
-        return -1;
-    *p = q;
-    *cap = c;
-    return 0;
+    void *q = gb_realloc_array(p, c, elem);
+    if (q != NULL)
+        *cap = c;
+    return q;
 }
 
 /* Reads categories_* of a tree into s (cat_node map filled). */
@@ -806,8 +806,10 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
     size_t base = m->n_nodes;
     if (base + tail > INT32_MAX / 2)
         return unusable(err, "trees", "the model has too many nodes");
-    if (grow((void **)&m->nodes, &b->cap_nodes, base + tail, sizeof *m->nodes) != 0)
+    xgb_node *nodes = grow(m->nodes, &b->cap_nodes, base + tail, sizeof *m->nodes);
+    if (nodes == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
+    m->nodes = nodes;
     int first_categorical = n_cat_nodes > 0 && !m->has_categorical;
     if (first_categorical)
         m->has_categorical = 1;
@@ -866,9 +868,11 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
                 maxc = v > maxc ? v : maxc;
             }
             size_t words = (size_t)(maxc + 1 + 31) / 32;
-            if (grow((void **)&m->cat_words, &b->cap_words, m->n_cat_words + words + 1,
-                     sizeof *m->cat_words) != 0)
+            uint32_t *cw = grow(m->cat_words, &b->cap_words, m->n_cat_words + words + 1,
+                                sizeof *m->cat_words);
+            if (cw == NULL)
                 return gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
+            m->cat_words = cw;
             uint32_t *bits = m->cat_words + m->n_cat_words;
             memset(bits, 0, words * sizeof *bits);
             for (int64_t c = 0; c < s->cat_size[j]; c++) {
