@@ -37,7 +37,8 @@ all: $(BUILD)/glassbox
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/libglassbox.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -48,7 +49,8 @@ $(BUILD)/glassbox: $(MAIN_OBJ) $(BUILD)/libglassbox.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libglassbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< \
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< \
 	    $(BUILD)/libglassbox.a $(PKG_LIBS) $(CHECK_LIBS)
 
 unit-bins: $(UNIT_BIN) $(BUILD)/glassbox

@@ -10,6 +10,7 @@
 #define SERVER_CLI_H
 
 #include "core/base.h"
+#include "core/data/table.h"
 
 typedef int (*cli_command_fn)(int argc, char **argv);
 
@@ -20,6 +21,20 @@ int cli_exit_code(gb_status code);
  * stderr. */
 void cli_print_error(const char *cmd, const gb_error *err);
 
+/* Streams the CSV at path through the parser and SHA-256 in one pass.  On
+ * success *out owns the table (gb_table_free) and hex holds the digest; on
+ * error *out is NULL and err names the file, line and column. */
+gb_status cli_read_csv(const char *path, gb_table **out, char hex[65], gb_error *err);
+
+/* Writes text plus a newline to path through a temporary file in the same
+ * directory, fsynced and renamed: the file is whole or untouched. */
+gb_status cli_write_file(const char *path, const char *text, gb_error *err);
+
 int cli_inspect(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_distill(int argc, char **argv);
+int cli_train_teacher(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif /* SERVER_CLI_H */

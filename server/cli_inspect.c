@@ -9,12 +9,9 @@
 #include <string.h>
 
 #include "api/dataset_json.h"
-#include "core/data/csv.h"
 #include "core/json.h"
 #include "core/sha256.h"
 #include "server/cli.h"
-
-#define INSPECT_CHUNK (1u << 20)
 
 static void inspect_usage(FILE *out)
 {
@@ -23,56 +20,6 @@ static void inspect_usage(FILE *out)
             "[--task binary|multiclass|regression]\n"
             "Parses the CSV and prints the dataset JSON (schema, summary statistics,\n"
             "target, task, classes).\n");
-}
-
-/* Streams the file through the parser and SHA-256 in one pass.  On success
- * *out owns the table and hex holds the digest. */
-static gb_status read_and_hash(const char *path, gb_table **out,
-                               char hex[GB_SHA256_HEX_BYTES], gb_error *err)
-{
-    gb_status rc = GB_OK;
-    char *chunk = NULL;
-    gb_csv_parser *p = NULL;
-    gb_sha256 h;
-    uint8_t digest[GB_SHA256_DIGEST_BYTES];
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        rc = gb_error_set(err, e == ENOENT ? GB_ENOTFOUND : GB_EIO,
-                          "cannot open '%s': %s", path, strerror(e));
-        gb_error_field(err, "data");
-        return rc;
-    }
-    chunk = gb_malloc(INSPECT_CHUNK);
-    p = gb_csv_parser_create(NULL, err);
-    if (chunk == NULL || p == NULL) {
-        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading '%s'", path);
-        goto done;
-    }
-    gb_sha256_init(&h);
-    for (;;) {
-        size_t got = fread(chunk, 1, INSPECT_CHUNK, f);
-        gb_sha256_update(&h, chunk, got);
-        if (got > 0 && (rc = gb_csv_parser_feed(p, chunk, got, err)) != GB_OK)
-            goto done;
-        if (got < INSPECT_CHUNK) {
-            if (ferror(f)) {
-                rc = gb_error_set(err, GB_EIO, "error reading '%s'", path);
-                goto done;
-            }
-            break;
-        }
-    }
-    if ((rc = gb_csv_parser_finish(p, out, err)) != GB_OK)
-        goto done;
-    gb_sha256_final(&h, digest);
-    gb_sha256_hex(digest, hex);
-done:
-    gb_csv_parser_free(p);
-    gb_free(chunk);
-    fclose(f);
-    return rc;
 }
 
 int cli_inspect(int argc, char **argv)
@@ -118,7 +65,7 @@ int cli_inspect(int argc, char **argv)
     cJSON *json = NULL;
     char *text = NULL;
     char hex[GB_SHA256_HEX_BYTES];
-    gb_status rc = read_and_hash(data, &table, hex, &err);
+    gb_status rc = cli_read_csv(data, &table, hex, &err);
     if (rc == GB_OK)
         rc = gb_target_resolve(table, target_name, task, &target, &err);
     if (rc == GB_OK) {

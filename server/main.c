@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "server/cli.h"
 
 typedef struct command {
@@ -15,6 +17,12 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cli_inspect, "parse a CSV and print the dataset JSON"},
+    {"distill", cli_distill, "distill a teacher into a student; write the report"},
+    {"predict", cli_predict, "score a teacher or student on a CSV"},
+    {"train-teacher", cli_train_teacher,
+     "train an MLP teacher, write glassbox-mlp JSON"},
+    {"serve", cli_serve, "run the HTTP daemon (API, dashboard, job queue)"},
+    {"token", cli_token, "create an API token: token create --role R --name N"},
 };
 
 static void usage(FILE *out)
@@ -28,6 +36,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* OpenBLAS runs single-threaded: glassbox's own pool owns parallelism
+     * (core/parallel.h), so thread pools never multiply and BLAS results do
+     * not depend on the thread count. */
+    openblas_set_num_threads(1);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -59,7 +59,9 @@ typedef struct gb_param {
 /* Student type names: "tree", "sbdt", "logistic", "linear", "gam". */
 
 /* Checks type and parameters without training (for validation before a run
- * is queued).  GB_EUNUSABLE naming the type or the parameter on error. */
+ * is queued).  task may be GB_TASK_AUTO when it is not known yet: then only
+ * the task-independent checks run.  GB_EUNUSABLE naming the type or the
+ * parameter on error. */
 gb_status gb_student_check(const char *type, const gb_param *params, size_t n_params,
                            gb_task task, gb_error *err);
 

@@ -1,0 +1,131 @@
+/*
+ * student.c - the student dispatcher: a table of student types, each with
+ * its parameter check, fit, artifact reader and code exports.
+ * Layer: core/model/students.
+ */
+#include "core/model/students/student.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/model/students/tree.h"
+#include "core/model/students/linear.h"
+
+typedef struct student_type {
+    const char *name;
+    int wants_one_hot;
+    gb_status (*check)(const gb_param *params, size_t n_params, gb_task task,
+                       gb_error *err);
+    gb_status (*fit)(const gb_param *params, size_t n_params, const gb_train_set *ts,
+                     const gb_progress *progress, gb_model **out, gb_error *err);
+    gb_status (*from_json)(const cJSON *artifact, gb_model **out, gb_error *err);
+    gb_status (*export_sql)(const gb_model *m, char **out, gb_error *err);
+    gb_status (*export_c)(const gb_model *m, char **out, gb_error *err);
+} student_type;
+
+static gb_status tree_check(const gb_param *params, size_t n_params, gb_task task,
+                            gb_error *err)
+{
+    (void)task;
+    gb_tree_params p;
+    return gb_tree_params_parse(params, n_params, &p, err);
+}
+
+static const student_type student_types[] = {
+    {"tree", 0, tree_check, gb_tree_fit, gb_tree_from_json, gb_tree_export_sql,
+     gb_tree_export_c},
+    {"logistic", 1, gb_logistic_check, gb_logistic_fit, gb_linear_from_json,
+     gb_linear_export_sql, gb_linear_export_c},
+    {"linear", 1, gb_linreg_check, gb_linreg_fit, gb_linear_from_json,
+     gb_linear_export_sql, gb_linear_export_c},
+};
+#define N_STUDENT_TYPES (sizeof student_types / sizeof student_types[0])
+
+static const student_type *student_type_find(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < N_STUDENT_TYPES; i++)
+        if (strcmp(student_types[i].name, name) == 0)
+            return &student_types[i];
+    return NULL;
+}
+
+static gb_status unknown_type(const char *name, gb_error *err)
+{
+    char known[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < N_STUDENT_TYPES; i++) {
+        int n = snprintf(known + len, sizeof known - len, "%s%s", i ? ", " : "",
+                         student_types[i].name);
+        if (n < 0 || (size_t)n >= sizeof known - len)
+            break;
+        len += (size_t)n;
+    }
+    gb_error_set(err, GB_EUNUSABLE, "unknown student type '%s' (known: %s)",
+                 name != NULL ? name : "", known);
+    gb_error_field(err, "student.type");
+    return GB_EUNUSABLE;
+}
+
+gb_status gb_student_check(const char *type, const gb_param *params, size_t n_params,
+                           gb_task task, gb_error *err)
+{
+    const student_type *st = student_type_find(type);
+    if (st == NULL)
+        return unknown_type(type, err);
+    return st->check(params, n_params, task, err);
+}
+
+gb_status gb_student_fit(const char *type, const gb_param *params, size_t n_params,
+                         const gb_train_set *ts, const gb_progress *progress,
+                         gb_model **out, gb_error *err)
+{
+    const student_type *st = student_type_find(type);
+    if (st == NULL)
+        return unknown_type(type, err);
+    return st->fit(params, n_params, ts, progress, out, err);
+}
+
+int gb_student_wants_one_hot(const char *type)
+{
+    const student_type *st = student_type_find(type);
+    return st != NULL && st->wants_one_hot;
+}
+
+gb_status gb_student_from_json(const cJSON *artifact, gb_model **out, gb_error *err)
+{
+    const char *format = NULL, *type = NULL;
+    gb_status rc;
+    if ((rc = gb_json_get_string(artifact, "", "format", &format, err)) != GB_OK)
+        return rc;
+    if (strcmp(format, "glassbox-student") != 0) {
+        gb_error_set(err, GB_EUNUSABLE, "field 'format' must be \"glassbox-student\"");
+        gb_error_field(err, "format");
+        return GB_EUNUSABLE;
+    }
+    if ((rc = gb_json_get_string(artifact, "", "type", &type, err)) != GB_OK)
+        return rc;
+    const student_type *st = student_type_find(type);
+    if (st == NULL)
+        return unknown_type(type, err);
+    return st->from_json(artifact, out, err);
+}
+
+gb_status gb_student_export(const gb_model *student, const char *format, char **out,
+                            gb_error *err)
+{
+    const char *kind =
+        student != NULL && student->ops != NULL ? student->ops->kind : "";
+    const student_type *st = student_type_find(kind);
+    if (st == NULL)
+        return gb_error_set(err, GB_EUNUSABLE,
+                            "a '%s' model is not an exportable student", kind);
+    if (format != NULL && strcmp(format, "sql") == 0 && st->export_sql != NULL)
+        return st->export_sql(student, out, err);
+    if (format != NULL && strcmp(format, "c") == 0 && st->export_c != NULL)
+        return st->export_c(student, out, err);
+    gb_error_set(err, GB_EUNUSABLE,
+                 "unknown export format '%s' for a %s student (known: sql, c)",
+                 format != NULL ? format : "", kind);
+    gb_error_field(err, "format");
+    return GB_EUNUSABLE;
+}

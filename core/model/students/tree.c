@@ -1,0 +1,2076 @@
+/*
+ * tree.c - the decision-tree student: parameters, binning, histogram CART
+ * growth, prediction, and the JSON artifact (to_json / from_json).
+ * Layer: core/model/students.  Exports (SQL, C) live in tree_export.c.
+ */
+#include "core/model/students/tree.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/model/students/tree_impl.h"
+#include "core/parallel.h"
+
+/* Values sampled per numeric feature to place quantile bin edges. */
+#define BIN_SAMPLE 200000
+/* Below this many (rows x features) a histogram is built on one thread. */
+#define PARALLEL_MIN_WORK 65536
+/* Cells of the per-feature table that starts the search for a value's bin. */
+#define BIN_CELLS 1024
+
+/* ------------------------------------------------------------------------ */
+/* Parameters                                                               */
+/* ------------------------------------------------------------------------ */
+
+static const char *const param_names[] = {"max_depth", "min_samples_leaf", "max_leaves",
+                                          "max_bins"};
+#define N_PARAM_NAMES (sizeof param_names / sizeof param_names[0])
+
+static gb_status param_error(gb_error *err, const char *key, const char *value,
+                             const char *what)
+{
+    gb_error_set(err, GB_EUNUSABLE, "tree parameter '%s' %s (got '%s')", key, what,
+                 value);
+    gb_error_field(err, key);
+    return GB_EUNUSABLE;
+}
+
+/* Parses a whole decimal integer in [lo, hi]; nonzero on success. */
+static int parse_uint(const char *text, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
+{
+    if (text == NULL || *text < '0' || *text > '9')
+        return 0;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+gb_status gb_tree_params_parse(const gb_param *params, size_t n_params,
+                               gb_tree_params *out, gb_error *err)
+{
+    out->max_depth = 6;
+    out->min_samples_leaf = 1;
+    out->max_leaves = 0;
+    out->max_bins = 255;
+    unsigned seen = 0;
+    for (size_t i = 0; i < n_params; i++) {
+        const char *key = params[i].key != NULL ? params[i].key : "";
+        const char *value = params[i].value != NULL ? params[i].value : "";
+        size_t which = N_PARAM_NAMES;
+        for (size_t j = 0; j < N_PARAM_NAMES; j++)
+            if (strcmp(key, param_names[j]) == 0)
+                which = j;
+        if (which == N_PARAM_NAMES) {
+            gb_error_set(err, GB_EUNUSABLE,
+                         "unknown tree parameter '%s' (known: max_depth, "
+                         "min_samples_leaf, max_leaves, max_bins)",
+                         key);
+            gb_error_field(err, key);
+            return GB_EUNUSABLE;
+        }
+        if (seen & (1u << which))
+            return param_error(err, key, value, "is given twice");
+        seen |= 1u << which;
+        unsigned long long v = 0;
+        switch (which) {
+        case 0:
+            if (!parse_uint(value, 1, 32, &v))
+                return param_error(err, key, value, "must be an integer in 1..32");
+            out->max_depth = (unsigned)v;
+            break;
+        case 1:
+            if (!parse_uint(value, 1, (unsigned long long)UINT32_MAX, &v))
+                return param_error(err, key, value, "must be an integer >= 1");
+            out->min_samples_leaf = (size_t)v;
+            break;
+        case 2:
+            if (!parse_uint(value, 0, (unsigned long long)UINT32_MAX, &v) || v == 1)
+                return param_error(err, key, value,
+                                   "must be 0 (unlimited) or an integer >= 2");
+            out->max_leaves = (size_t)v;
+            break;
+        default:
+            if (!parse_uint(value, 2, 255, &v))
+                return param_error(err, key, value, "must be an integer in 2..255");
+            out->max_bins = (unsigned)v;
+            break;
+        }
+    }
+    return GB_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Model operations                                                         */
+/* ------------------------------------------------------------------------ */
+
+static void tree_impl_free(void *p)
+{
+    tree_impl *t = p;
+    if (t == NULL)
+        return;
+    gb_free(t->nodes);
+    gb_free(t->left_levels);
+    gb_free(t->values);
+    gb_free(t);
+}
+
+int gb_tree_node_goes_left(const tree_impl *t, const tree_node *node, double x)
+{
+    if (isnan(x))
+        return node->missing_left;
+    if (node->n_levels == 0)
+        return x <= node->threshold;
+    if (!(x >= 0.0) || x >= (double)node->n_levels || x != floor(x))
+        return 0;
+    return t->left_levels[node->levels_at + (size_t)x] != 0;
+}
+
+const tree_node *gb_tree_leaf_of(const tree_impl *t, const double *x)
+{
+    const tree_node *node = &t->nodes[0];
+    while (node->feature >= 0)
+        node =
+            &t->nodes[gb_tree_node_goes_left(t, node, x[node->feature]) ? node->left
+                                                                        : node->right];
+    return node;
+}
+
+static gb_status tree_predict(const gb_model *m, const double *X, size_t n_rows,
+                              double *out, gb_error *err)
+{
+    (void)err;
+    const tree_impl *t = m->impl;
+    size_t n_out = m->n_outputs;
+    for (size_t i = 0; i < n_rows; i++) {
+        const tree_node *leaf = gb_tree_leaf_of(t, X + i * m->n_features);
+        memcpy(out + i * n_out, t->values + leaf->value_at, n_out * sizeof *out);
+    }
+    return GB_OK;
+}
+
+static double clamp_prob(double p)
+{
+    if (!(p >= 1e-15))
+        return 1e-15;
+    if (p > 1.0 - 1e-15)
+        return 1.0 - 1e-15;
+    return p;
+}
+
+static gb_status tree_predict_margin(const gb_model *m, const double *X, size_t n_rows,
+                                     double *out, gb_error *err)
+{
+    (void)err;
+    const tree_impl *t = m->impl;
+    for (size_t i = 0; i < n_rows; i++) {
+        const tree_node *leaf = gb_tree_leaf_of(t, X + i * m->n_features);
+        const double *v = t->values + leaf->value_at;
+        if (m->task == GB_TASK_REGRESSION) {
+            out[i] = v[0];
+        } else if (m->task == GB_TASK_BINARY) {
+            double p = clamp_prob(v[1]);
+            out[i] = log(p) - log1p(-p);
+        } else {
+            for (size_t k = 0; k < m->n_classes; k++)
+                out[i * m->n_classes + k] = log(clamp_prob(v[k]));
+        }
+    }
+    return GB_OK;
+}
+
+static cJSON *tree_to_json(const gb_model *m);
+
+static const gb_model_ops tree_ops = {
+    "tree", tree_predict, tree_predict_margin, NULL, tree_to_json, tree_impl_free,
+};
+
+int gb_tree_is(const gb_model *m)
+{
+    return m != NULL && m->ops == &tree_ops;
+}
+
+void gb_tree_complexity(const gb_model *m, unsigned *depth, size_t *n_leaves)
+{
+    const tree_impl *t = m->impl;
+    *depth = t->depth;
+    *n_leaves = t->n_leaves;
+}
+
+/* Depth and leaf count of the pre-order node array (children after
+ * parents).  Returns 0 when the tree is deeper than 32 levels. */
+static int tree_measure(tree_impl *t)
+{
+    unsigned stack_depth[40];
+    size_t stack_node[40];
+    size_t top = 0;
+    t->depth = 0;
+    t->n_leaves = 0;
+    stack_node[top] = 0;
+    stack_depth[top++] = 0;
+    while (top > 0) {
+        top--;
+        size_t id = stack_node[top];
+        unsigned d = stack_depth[top];
+        if (d > t->depth)
+            t->depth = d;
+        const tree_node *node = &t->nodes[id];
+        if (node->feature < 0) {
+            t->n_leaves++;
+            continue;
+        }
+        if (d >= 32)
+            return 0;
+        stack_node[top] = (size_t)node->right;
+        stack_depth[top++] = d + 1;
+        stack_node[top] = (size_t)node->left;
+        stack_depth[top++] = d + 1;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fitting: binning                                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef struct feat_bins {
+    size_t n_bins;  /* non-missing bins; the missing bin is n_bins */
+    double *edges;  /* numeric: n_bins - 1 increasing upper edges */
+    uint16_t *cell; /* numeric: BIN_CELLS + 1 search starts (see bin_of) */
+    double cell_lo, cell_scale;
+    size_t hist_at; /* first bin of this feature in a node histogram */
+    int categorical;
+    /* split-search scratch owned by this feature's task */
+    double *scan;        /* 3 * K doubles (+ categorical extras) */
+    size_t *level_order; /* categorical: n_bins */
+    double *level_key;   /* categorical: n_bins */
+} feat_bins;
+
+typedef struct split_info {
+    double gain;
+    int feature; /* -1: no split */
+    size_t cut;  /* numeric: bins <= cut go left; categorical: prefix length */
+    int missing_left;
+    size_t n_left;
+} split_info;
+
+typedef struct grow_node {
+    int feature; /* -1 leaf */
+    size_t cut;
+    int missing_left;
+    size_t left, right;
+    size_t n, n_missing;
+    size_t cat_at; /* categorical split: offset of its left set in cat_sets */
+} grow_node;
+
+typedef struct work_leaf {
+    size_t node;
+    size_t begin, end;
+    unsigned depth;
+    double *hist;
+    split_info best;
+} work_leaf;
+
+typedef struct fit_ctx {
+    const gb_train_set *ts;
+    gb_tree_params p;
+    size_t n_rows, n_feat;
+    size_t K; /* target components: 1 for binary and regression */
+    size_t S; /* histogram stride: count + K sums */
+    feat_bins *fb;
+    size_t total_bins;
+    /* bins, row-major n_rows x n_feat: bytes, or 16-bit when a categorical
+     * feature has more than 255 levels */
+    unsigned char *bins8;
+    uint16_t *bins16;
+    double **hist_ptr; /* per feature: its block in the histogram being built */
+    size_t n_groups;   /* feature groups (tasks) per histogram build */
+    uint32_t *order, *order_tmp;
+    double *tgt, *tgt_tmp; /* n_rows x K, in `order` order */
+    /* growth */
+    grow_node *nodes;
+    size_t n_nodes, cap_nodes;
+    double *node_sum; /* K per node */
+    double *node_sse;
+    size_t cap_sum;
+    double **free_hists;
+    size_t n_free_hists, n_hists_alloc, cap_hists;
+    double **all_hists;
+    unsigned char *cat_sets; /* left sets of categorical splits */
+    size_t cat_sets_len, cat_sets_cap;
+    work_leaf *frontier;
+    size_t n_frontier, cap_frontier;
+    split_info *feat_split; /* n_feat per-feature results */
+    /* the job of the current parallel call */
+    const double *parent_sum;
+    size_t job_begin, job_end, job_n;
+    double *job_hist;
+    double job_sse;
+} fit_ctx;
+
+/* Order-preserving map of a non-NaN double to an unsigned key. */
+static uint64_t double_key(double x)
+{
+    uint64_t u;
+    if (x == 0.0)
+        x = 0.0; /* -0.0 sorts with +0.0 */
+    memcpy(&u, &x, sizeof u);
+    return (u & 0x8000000000000000ULL) ? ~u : u | 0x8000000000000000ULL;
+}
+
+static double key_double(uint64_t k)
+{
+    uint64_t u = (k & 0x8000000000000000ULL) ? k & ~0x8000000000000000ULL : ~k;
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Sorts m keys with an LSD radix sort on bytes (tmp has m slots); passes
+ * whose byte is the same for every key are skipped.  Returns the buffer
+ * holding the sorted keys. */
+static uint64_t *radix_sort(uint64_t *keys, uint64_t *tmp, size_t m)
+{
+    size_t count[256];
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < m; i++)
+            count[(keys[i] >> shift) & 0xff]++;
+        if (m == 0 || count[(keys[0] >> shift) & 0xff] == m)
+            continue;
+        size_t at = 0;
+        for (size_t b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < m; i++)
+            tmp[count[(keys[i] >> shift) & 0xff]++] = keys[i];
+        uint64_t *swap = keys;
+        keys = tmp;
+        tmp = swap;
+    }
+    return keys;
+}
+
+/* Upper edge between neighbouring training values a < b (scikit-learn's
+ * midpoint rule: the midpoint, or a when it rounds up to b). */
+static double edge_between(double a, double b)
+{
+    double mid = a * 0.5 + b * 0.5;
+    if (!(mid >= a && mid < b))
+        mid = a;
+    return mid;
+}
+
+typedef struct bin_job {
+    fit_ctx *c;
+    gb_status *status; /* per feature */
+} bin_job;
+
+/* Places the edges of numeric feature f from a strided sample of its values
+ * and bins every row.  Runs as one parallel task per feature. */
+static void bin_feature_cb(void *vctx, size_t f)
+{
+    bin_job *job = vctx;
+    fit_ctx *c = job->c;
+    feat_bins *fb = &c->fb[f];
+    const double *X = c->ts->X;
+    size_t n = c->n_rows, F = c->n_feat;
+    if (fb->categorical)
+        return;
+    size_t stride = n > BIN_SAMPLE ? (n + BIN_SAMPLE - 1) / BIN_SAMPLE : 1;
+    size_t cap = n / stride + 1;
+    uint64_t *keys = gb_malloc_array(2 * cap, sizeof *keys);
+    double *sample = gb_malloc_array(cap, sizeof *sample);
+    if (keys == NULL || sample == NULL) {
+        gb_free(keys);
+        gb_free(sample);
+        job->status[f] = GB_ENOMEM;
+        return;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i += stride) {
+        double x = X[i * F + f];
+        if (!isnan(x))
+            keys[m++] = double_key(x);
+    }
+    const uint64_t *sorted = radix_sort(keys, keys + cap, m);
+    for (size_t i = 0; i < m; i++)
+        sample[i] = key_double(sorted[i]);
+    gb_free(keys);
+    size_t n_distinct = 0;
+    for (size_t i = 0; i < m; i++)
+        if (i == 0 || sample[i] != sample[i - 1])
+            n_distinct++;
+    size_t max_bins = c->p.max_bins;
+    size_t n_edges = 0;
+    /* edges are written into fb->edges (allocated with max_bins - 1 slots) */
+    if (n_distinct <= max_bins) {
+        for (size_t i = 1; i < m; i++)
+            if (sample[i] != sample[i - 1])
+                fb->edges[n_edges++] = edge_between(sample[i - 1], sample[i]);
+    } else {
+        /* cut after a distinct value when the running count crosses the next
+         * multiple of m / max_bins */
+        size_t next = 1;
+        for (size_t i = 0; i < m;) {
+            size_t j = i;
+            while (j < m && sample[j] == sample[i])
+                j++;
+            if (j >= m)
+                break;
+            if ((double)j * (double)max_bins >= (double)next * (double)m &&
+                n_edges + 1 < max_bins) {
+                fb->edges[n_edges++] = edge_between(sample[i], sample[j]);
+                while ((double)next * (double)m <= (double)j * (double)max_bins)
+                    next++;
+            }
+            i = j;
+        }
+    }
+    gb_free(sample);
+    fb->n_bins = n_edges + 1;
+    /* search starts: cell j of BIN_CELLS equal cells over [first, last edge]
+     * starts at the number of edges below its left end */
+    if (n_edges >= 2 && fb->edges[n_edges - 1] > fb->edges[0]) {
+        double lo = fb->edges[0], hi = fb->edges[n_edges - 1];
+        fb->cell_lo = lo;
+        fb->cell_scale = (double)BIN_CELLS / (hi - lo);
+        if (!isfinite(fb->cell_scale))
+            return;
+        size_t b = 0;
+        for (size_t j = 0; j <= BIN_CELLS; j++) {
+            double left = lo + (double)j * ((hi - lo) / (double)BIN_CELLS);
+            while (b < n_edges && fb->edges[b] < left)
+                b++;
+            fb->cell[j] = (uint16_t)b;
+        }
+    }
+}
+
+/* Bin of a non-missing numeric value: the number of edges < x.  The cell
+ * table gives a starting guess; the scans make the answer exact whatever the
+ * rounding of the guess. */
+static size_t bin_of(const feat_bins *fb, double x)
+{
+    const double *edges = fb->edges;
+    size_t n_edges = fb->n_bins - 1, b;
+    if (fb->cell_scale > 0.0) {
+        double pos = (x - fb->cell_lo) * fb->cell_scale;
+        if (!(pos >= 0.0))
+            pos = 0.0;
+        if (pos > (double)BIN_CELLS)
+            pos = (double)BIN_CELLS;
+        b = fb->cell[(size_t)pos];
+    } else {
+        b = 0;
+    }
+    while (b > 0 && edges[b - 1] >= x)
+        b--;
+    while (b < n_edges && edges[b] < x)
+        b++;
+    return b;
+}
+
+/* Rows per task when binning rows. */
+#define BIN_BLOCK 8192
+
+/* Bins rows [task * BIN_BLOCK, ...) of every feature (row-major reads). */
+static void bin_rows_cb(void *vctx, size_t task)
+{
+    bin_job *job = vctx;
+    fit_ctx *c = job->c;
+    const double *X = c->ts->X;
+    size_t F = c->n_feat;
+    size_t begin = task * BIN_BLOCK, end = begin + BIN_BLOCK;
+    if (end > c->n_rows)
+        end = c->n_rows;
+    for (size_t i = begin; i < end; i++) {
+        const double *row = X + i * F;
+        for (size_t f = 0; f < F; f++) {
+            feat_bins *fb = &c->fb[f];
+            double x = row[f];
+            size_t b;
+            if (isnan(x)) {
+                b = fb->n_bins;
+            } else if (fb->categorical) {
+                b = (size_t)x;
+            } else {
+                b = bin_of(fb, x);
+            }
+            if (c->bins8 != NULL)
+                c->bins8[i * F + f] = (unsigned char)b;
+            else
+                c->bins16[i * F + f] = (uint16_t)b;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fitting: histograms and split search                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Builds the histograms of feature group `group` over the job's rows: each
+ * feature's histogram is summed by this one task in row order. */
+static void hist_group_cb(void *vctx, size_t group)
+{
+    fit_ctx *c = vctx;
+    size_t F = c->n_feat, S = c->S, K = c->K;
+    size_t f0 = group * F / c->n_groups, f1 = (group + 1) * F / c->n_groups;
+    double **hp = c->hist_ptr;
+    for (size_t f = f0; f < f1; f++) {
+        hp[f] = c->job_hist + c->fb[f].hist_at * S;
+        memset(hp[f], 0, (c->fb[f].n_bins + 1) * S * sizeof *hp[f]);
+    }
+    const uint32_t *order = c->order;
+    const double *tgt = c->tgt;
+    size_t begin = c->job_begin, end = c->job_end;
+    if (c->bins8 != NULL && K == 1) {
+        for (size_t i = begin; i < end; i++) {
+            const unsigned char *rb = c->bins8 + (size_t)order[i] * F;
+            double t = tgt[i];
+            for (size_t f = f0; f < f1; f++) {
+                double *hb = hp[f] + 2 * (size_t)rb[f];
+                hb[0] += 1.0;
+                hb[1] += t;
+            }
+        }
+    } else if (c->bins8 != NULL) {
+        for (size_t i = begin; i < end; i++) {
+            const unsigned char *rb = c->bins8 + (size_t)order[i] * F;
+            const double *t = tgt + i * K;
+            for (size_t f = f0; f < f1; f++) {
+                double *hb = hp[f] + S * (size_t)rb[f];
+                hb[0] += 1.0;
+                for (size_t k = 0; k < K; k++)
+                    hb[1 + k] += t[k];
+            }
+        }
+    } else {
+        for (size_t i = begin; i < end; i++) {
+            const uint16_t *rb = c->bins16 + (size_t)order[i] * F;
+            const double *t = tgt + i * K;
+            for (size_t f = f0; f < f1; f++) {
+                double *hb = hp[f] + S * (size_t)rb[f];
+                hb[0] += 1.0;
+                for (size_t k = 0; k < K; k++)
+                    hb[1 + k] += t[k];
+            }
+        }
+    }
+}
+
+/* sum_k L_k^2 / nl + sum_k (P_k - L_k)^2 / nr */
+static double split_score(const double *left, double nl, const double *parent, double n,
+                          size_t K)
+{
+    double nr = n - nl, sl = 0.0, sr = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        double r = parent[k] - left[k];
+        sl += left[k] * left[k];
+        sr += r * r;
+    }
+    return sl / nl + sr / nr;
+}
+
+/* Tries cut with left = acc (+ missing when tried) and keeps it when
+ * strictly better. */
+static void consider(fit_ctx *c, split_info *best, int f, size_t cut, const double *acc,
+                     double n_acc, const double *miss, double n_miss, double base)
+{
+    size_t K = c->K;
+    double n = (double)c->job_n;
+    double msl = (double)c->p.min_samples_leaf;
+    double *with_miss = c->fb[f].scan + 2 * K;
+    for (int side = 0; side < 2; side++) {
+        /* side 0: missing right; side 1: missing left */
+        if (side == 1 && n_miss == 0.0)
+            break;
+        double nl = n_acc;
+        const double *left = acc;
+        if (side == 1) {
+            for (size_t k = 0; k < K; k++)
+                with_miss[k] = acc[k] + miss[k];
+            nl += n_miss;
+            left = with_miss;
+        }
+        if (nl < msl || n - nl < msl)
+            continue;
+        double gain = split_score(left, nl, c->parent_sum, n, K) - base;
+        int missing_left = side == 1 ? 1 : (n_miss == 0.0 && nl > n - nl);
+        if (gain > best->gain) {
+            best->gain = gain;
+            best->feature = f;
+            best->cut = cut;
+            best->missing_left = missing_left;
+            best->n_left = (size_t)nl;
+        }
+    }
+}
+
+/* Orders the levels present in the histogram by the mean of the target
+ * component whose level means vary most (count-weighted), ties by code.
+ * Returns the number of present levels. */
+static size_t cat_order(fit_ctx *c, const feat_bins *fb, const double *h)
+{
+    size_t K = c->K, S = c->S;
+    size_t n_present = 0;
+    for (size_t b = 0; b < fb->n_bins; b++)
+        if (h[b * S] > 0.0)
+            fb->level_order[n_present++] = b;
+    size_t comp = 0;
+    if (K > 1) {
+        double best_var = -1.0;
+        double n = 0.0;
+        for (size_t j = 0; j < n_present; j++)
+            n += h[fb->level_order[j] * S];
+        for (size_t k = 0; k < K; k++) {
+            double s = 0.0, ss = 0.0;
+            for (size_t j = 0; j < n_present; j++) {
+                const double *hb = h + fb->level_order[j] * S;
+                s += hb[1 + k];
+                ss += hb[1 + k] * hb[1 + k] / hb[0];
+            }
+            double var = ss - (n > 0.0 ? s * s / n : 0.0);
+            if (var > best_var) {
+                best_var = var;
+                comp = k;
+            }
+        }
+    }
+    for (size_t j = 0; j < n_present; j++) {
+        const double *hb = h + fb->level_order[j] * S;
+        fb->level_key[j] = hb[1 + comp] / hb[0];
+    }
+    /* insertion sort (stable: equal keys keep code order) */
+    for (size_t j = 1; j < n_present; j++) {
+        size_t lv = fb->level_order[j];
+        double key = fb->level_key[j];
+        size_t i = j;
+        while (i > 0 && fb->level_key[i - 1] > key) {
+            fb->level_order[i] = fb->level_order[i - 1];
+            fb->level_key[i] = fb->level_key[i - 1];
+            i--;
+        }
+        fb->level_order[i] = lv;
+        fb->level_key[i] = key;
+    }
+    return n_present;
+}
+
+static void split_feature_cb(void *vctx, size_t fi)
+{
+    fit_ctx *c = vctx;
+    int f = (int)fi;
+    const feat_bins *fb = &c->fb[fi];
+    size_t K = c->K, S = c->S;
+    const double *h = c->job_hist + fb->hist_at * S;
+    split_info *best = &c->feat_split[fi];
+    best->gain = 0.0;
+    best->feature = -1;
+    double *acc = fb->scan, *miss = fb->scan + K;
+    const double *hm = h + fb->n_bins * S;
+    double n_miss = hm[0];
+    for (size_t k = 0; k < K; k++) {
+        miss[k] = hm[1 + k];
+        acc[k] = 0.0;
+    }
+    double base = 0.0;
+    for (size_t k = 0; k < K; k++)
+        base += c->parent_sum[k] * c->parent_sum[k];
+    base /= (double)c->job_n;
+    double n_acc = 0.0;
+    if (!fb->categorical) {
+        for (size_t b = 0; b + 1 < fb->n_bins; b++) {
+            const double *hb = h + b * S;
+            if (hb[0] == 0.0)
+                continue;
+            n_acc += hb[0];
+            for (size_t k = 0; k < K; k++)
+                acc[k] += hb[1 + k];
+            consider(c, best, f, b, acc, n_acc, miss, n_miss, base);
+        }
+        /* Cuts between two bins that hold this node's rows make the same
+         * partition: take the middle one, so the threshold sits midway in
+         * the gap between the node's values (as CART's midpoint rule). */
+        if (best->feature == f) {
+            size_t next = best->cut + 1;
+            while (next < fb->n_bins && h[next * S] == 0.0)
+                next++;
+            if (next < fb->n_bins)
+                best->cut += (next - 1 - best->cut) / 2;
+        }
+    } else {
+        size_t n_present = cat_order(c, fb, h);
+        for (size_t j = 0; j + 1 < n_present; j++) {
+            const double *hb = h + fb->level_order[j] * S;
+            n_acc += hb[0];
+            for (size_t k = 0; k < K; k++)
+                acc[k] += hb[1 + k];
+            consider(c, best, f, j + 1, acc, n_acc, miss, n_miss, base);
+        }
+    }
+}
+
+static unsigned job_threads(const fit_ctx *c, size_t n)
+{
+    unsigned t = c->ts->n_threads;
+    if (t <= 1 || n * c->n_feat < PARALLEL_MIN_WORK)
+        return 1;
+    return t;
+}
+
+static void build_hist(fit_ctx *c, double *hist, size_t begin, size_t end)
+{
+    c->job_hist = hist;
+    c->job_begin = begin;
+    c->job_end = end;
+    unsigned threads = job_threads(c, end - begin);
+    c->n_groups = threads <= 1 ? 1 : (threads < c->n_feat ? threads : c->n_feat);
+    gb_parallel_for(c->n_groups, threads, hist_group_cb, c);
+}
+
+/* Best split of a leaf from its histogram; best->feature = -1 when none
+ * gains more than 1e-12 of the node's squared error. */
+static void find_split(fit_ctx *c, work_leaf *w)
+{
+    size_t n = w->end - w->begin;
+    c->parent_sum = c->node_sum + w->node * c->K;
+    c->job_hist = w->hist;
+    c->job_n = n;
+    unsigned threads = c->total_bins * c->K >= PARALLEL_MIN_WORK ? c->ts->n_threads : 1;
+    gb_parallel_for(c->n_feat, threads, split_feature_cb, c);
+    split_info best = {0.0, -1, 0, 0, 0};
+    for (size_t f = 0; f < c->n_feat; f++)
+        if (c->feat_split[f].feature >= 0 && c->feat_split[f].gain > best.gain)
+            best = c->feat_split[f];
+    double sse = c->node_sse[w->node];
+    if (best.feature >= 0 && !(best.gain > 1e-12 * sse))
+        best.feature = -1;
+    w->best = best;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fitting: growth                                                          */
+/* ------------------------------------------------------------------------ */
+
+static double *hist_take(fit_ctx *c)
+{
+    if (c->n_free_hists > 0)
+        return c->free_hists[--c->n_free_hists];
+    if (c->n_hists_alloc == c->cap_hists) {
+        size_t cap = c->cap_hists ? 2 * c->cap_hists : 16;
+        double **all = gb_realloc_array(c->all_hists, cap, sizeof *all);
+        if (all == NULL)
+            return NULL;
+        c->all_hists = all;
+        double **fr = gb_realloc_array(c->free_hists, cap, sizeof *fr);
+        if (fr == NULL)
+            return NULL;
+        c->free_hists = fr;
+        c->cap_hists = cap;
+    }
+    double *h = gb_malloc_array(c->total_bins * c->S, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    c->all_hists[c->n_hists_alloc++] = h;
+    return h;
+}
+
+static void hist_give(fit_ctx *c, double *h)
+{
+    if (h != NULL)
+        c->free_hists[c->n_free_hists++] = h;
+}
+
+static gb_status node_add(fit_ctx *c, size_t n, size_t *id)
+{
+    if (c->n_nodes == c->cap_nodes) {
+        size_t cap = c->cap_nodes ? 2 * c->cap_nodes : 64;
+        grow_node *nodes = gb_realloc_array(c->nodes, cap, sizeof *nodes);
+        if (nodes == NULL)
+            return GB_ENOMEM;
+        c->nodes = nodes;
+        double *sums = gb_realloc_array(c->node_sum, cap * c->K, sizeof *sums);
+        if (sums == NULL)
+            return GB_ENOMEM;
+        c->node_sum = sums;
+        double *sse = gb_realloc_array(c->node_sse, cap, sizeof *sse);
+        if (sse == NULL)
+            return GB_ENOMEM;
+        c->node_sse = sse;
+        c->cap_nodes = cap;
+    }
+    grow_node *node = &c->nodes[c->n_nodes];
+    memset(node, 0, sizeof *node);
+    node->feature = -1;
+    node->n = n;
+    *id = c->n_nodes++;
+    return GB_OK;
+}
+
+static int bin_goes_left(const fit_ctx *c, const grow_node *node,
+                         const unsigned char *cat_left, size_t b)
+{
+    const feat_bins *fb = &c->fb[node->feature];
+    if (b == fb->n_bins)
+        return node->missing_left;
+    if (fb->categorical)
+        return cat_left[b];
+    return b <= node->cut;
+}
+
+/* Squared error of a node from its sum of squares ss and sum of squared
+ * component sums p over n rows; values within rounding noise of ss (1e-12
+ * relative) count as 0, so constant targets never split. */
+static double node_sse_of(double ss, double p, double n)
+{
+    if (n <= 0.0)
+        return 0.0;
+    double sse = ss - p / n;
+    return sse > 1e-12 * ss ? sse : 0.0;
+}
+
+/* Stable partition of [begin, end) by the node's split; fills the children's
+ * sums and squared errors. */
+static void partition(fit_ctx *c, const grow_node *node, const unsigned char *cat_left,
+                      size_t begin, size_t end, size_t left_id, size_t right_id,
+                      size_t *n_missing)
+{
+    const feat_bins *fb = &c->fb[node->feature];
+    size_t K = c->K;
+    double *sl = c->node_sum + left_id * K, *sr = c->node_sum + right_id * K;
+    double ssl = 0.0, ssr = 0.0;
+    memset(sl, 0, K * sizeof *sl);
+    memset(sr, 0, K * sizeof *sr);
+    size_t nl = begin, nr = 0, miss = 0;
+    for (size_t i = begin; i < end; i++) {
+        uint32_t row = c->order[i];
+        size_t at = (size_t)row * c->n_feat + (size_t)node->feature;
+        size_t b = c->bins8 != NULL ? c->bins8[at] : c->bins16[at];
+        if (b == fb->n_bins)
+            miss++;
+        const double *t = c->tgt + i * K;
+        double ss = 0.0;
+        for (size_t k = 0; k < K; k++)
+            ss += t[k] * t[k];
+        if (bin_goes_left(c, node, cat_left, b)) {
+            for (size_t k = 0; k < K; k++)
+                sl[k] += t[k];
+            ssl += ss;
+            c->order[nl] = row;
+            memmove(c->tgt + nl * K, t, K * sizeof *t);
+            nl++;
+        } else {
+            for (size_t k = 0; k < K; k++)
+                sr[k] += t[k];
+            ssr += ss;
+            c->order_tmp[nr] = row;
+            memcpy(c->tgt_tmp + nr * K, t, K * sizeof *t);
+            nr++;
+        }
+    }
+    memcpy(c->order + nl, c->order_tmp, nr * sizeof *c->order);
+    memcpy(c->tgt + nl * K, c->tgt_tmp, nr * K * sizeof *c->tgt);
+    double n_l = (double)(nl - begin), n_r = (double)nr;
+    double pl = 0.0, pr = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        pl += sl[k] * sl[k];
+        pr += sr[k] * sr[k];
+    }
+    c->node_sse[left_id] = node_sse_of(ssl, pl, n_l);
+    c->node_sse[right_id] = node_sse_of(ssr, pr, n_r);
+    *n_missing = miss;
+}
+
+static int splittable(const fit_ctx *c, size_t node, unsigned depth)
+{
+    return c->n_feat > 0 && depth < c->p.max_depth &&
+           c->nodes[node].n >= 2 * c->p.min_samples_leaf && c->node_sse[node] > 0.0;
+}
+
+static gb_status frontier_push(fit_ctx *c, const work_leaf *w)
+{
+    if (c->n_frontier == c->cap_frontier) {
+        size_t cap = c->cap_frontier ? 2 * c->cap_frontier : 64;
+        work_leaf *fr = gb_realloc_array(c->frontier, cap, sizeof *fr);
+        if (fr == NULL)
+            return GB_ENOMEM;
+        c->frontier = fr;
+        c->cap_frontier = cap;
+    }
+    c->frontier[c->n_frontier++] = *w;
+    return GB_OK;
+}
+
+/* Splits the frontier leaf w; pushes its children that can split further. */
+static gb_status split_leaf(fit_ctx *c, work_leaf *w, unsigned char *cat_left)
+{
+    gb_status rc;
+    size_t left_id = 0, right_id = 0;
+    grow_node *node = &c->nodes[w->node];
+    const feat_bins *fb = &c->fb[w->best.feature];
+    node->feature = w->best.feature;
+    node->cut = w->best.cut;
+    node->missing_left = w->best.missing_left;
+    if (fb->categorical) {
+        c->job_hist = w->hist;
+        size_t n_present = cat_order(c, fb, w->hist + fb->hist_at * c->S);
+        (void)n_present;
+        memset(cat_left, 0, fb->n_bins);
+        for (size_t j = 0; j < node->cut; j++)
+            cat_left[fb->level_order[j]] = 1;
+        /* keep the left set: the level order came from this node's
+         * histogram, which is gone after the split */
+        if (c->cat_sets_len + fb->n_bins > c->cat_sets_cap) {
+            size_t cap = 2 * (c->cat_sets_len + fb->n_bins) + 64;
+            unsigned char *sets = gb_realloc(c->cat_sets, cap);
+            if (sets == NULL)
+                return GB_ENOMEM;
+            c->cat_sets = sets;
+            c->cat_sets_cap = cap;
+        }
+        node->cat_at = c->cat_sets_len;
+        memcpy(c->cat_sets + c->cat_sets_len, cat_left, fb->n_bins);
+        c->cat_sets_len += fb->n_bins;
+    }
+    size_t n_left = w->best.n_left, n_right = node->n - n_left;
+    if ((rc = node_add(c, n_left, &left_id)) != GB_OK ||
+        (rc = node_add(c, n_right, &right_id)) != GB_OK)
+        return rc;
+    node = &c->nodes[w->node];
+    node->left = left_id;
+    node->right = right_id;
+    size_t n_missing = 0;
+    partition(c, node, cat_left, w->begin, w->end, left_id, right_id, &n_missing);
+    node->n_missing = n_missing;
+    if (c->nodes[left_id].n + c->nodes[right_id].n != node->n ||
+        c->nodes[left_id].n != n_left)
+        return GB_EINTERNAL;
+
+    work_leaf child[2];
+    memset(child, 0, sizeof child);
+    child[0].node = left_id;
+    child[0].begin = w->begin;
+    child[0].end = w->begin + n_left;
+    child[1].node = right_id;
+    child[1].begin = w->begin + n_left;
+    child[1].end = w->end;
+    child[0].depth = child[1].depth = w->depth + 1;
+    int want[2] = {splittable(c, left_id, w->depth + 1),
+                   splittable(c, right_id, w->depth + 1)};
+    double *parent_hist = w->hist;
+    w->hist = NULL;
+    if (want[0] || want[1]) {
+        int small = n_left <= n_right ? 0 : 1, large = 1 - small;
+        double *h = hist_take(c);
+        if (h == NULL) {
+            hist_give(c, parent_hist);
+            return GB_ENOMEM;
+        }
+        build_hist(c, h, child[small].begin, child[small].end);
+        child[small].hist = h;
+        if (want[large]) {
+            size_t total = c->total_bins * c->S;
+            for (size_t i = 0; i < total; i++)
+                parent_hist[i] -= h[i];
+            child[large].hist = parent_hist;
+            parent_hist = NULL;
+        }
+    }
+    hist_give(c, parent_hist);
+    for (int s = 0; s < 2; s++) {
+        if (child[s].hist == NULL)
+            continue;
+        if (want[s])
+            find_split(c, &child[s]);
+        if (!want[s] || child[s].best.feature < 0) {
+            hist_give(c, child[s].hist);
+            continue;
+        }
+        if ((rc = frontier_push(c, &child[s])) != GB_OK) {
+            hist_give(c, child[s].hist);
+            return rc;
+        }
+    }
+    return GB_OK;
+}
+
+/* Builds q_i (K components) for every row; validates targets. */
+static gb_status build_targets(fit_ctx *c, gb_error *err)
+{
+    const gb_train_set *ts = c->ts;
+    size_t K = c->K;
+    double alpha = ts->alpha;
+    for (size_t i = 0; i < c->n_rows; i++) {
+        double *t = c->tgt + i * K;
+        if (ts->task == GB_TASK_REGRESSION) {
+            double y = alpha > 0.0 ? ts->y_value[i] : 0.0;
+            double s = alpha < 1.0 ? ts->soft[i] : 0.0;
+            if (!isfinite(y) || !isfinite(s))
+                return gb_error_set(err, GB_EUNUSABLE,
+                                    "tree: target of training row %zu is not a finite "
+                                    "number",
+                                    i + 1);
+            t[0] = alpha * y + (1.0 - alpha) * s;
+            if (alpha == 1.0)
+                t[0] = y;
+            else if (alpha == 0.0)
+                t[0] = s;
+            continue;
+        }
+        size_t nc = ts->n_classes;
+        long y = -1;
+        if (alpha > 0.0) {
+            y = ts->y_class[i];
+            if (y < 0 || (size_t)y >= nc)
+                return gb_error_set(
+                    err, GB_EUNUSABLE,
+                    "tree: class label %ld of training row %zu is outside "
+                    "0..%zu",
+                    y, i + 1, nc - 1);
+        }
+        for (size_t k = (K == 1 ? 1 : 0); k < nc; k++) {
+            double s = 0.0;
+            if (alpha < 1.0) {
+                s = ts->soft[i * nc + k];
+                if (!(s >= 0.0 && s <= 1.0))
+                    return gb_error_set(
+                        err, GB_EUNUSABLE,
+                        "tree: soft target %zu of training row %zu is not "
+                        "a probability",
+                        k + 1, i + 1);
+            }
+            double hard = y == (long)k ? 1.0 : 0.0;
+            double v = alpha * hard + (1.0 - alpha) * s;
+            if (alpha == 1.0)
+                v = hard;
+            else if (alpha == 0.0)
+                v = s;
+            t[K == 1 ? 0 : k] = v;
+        }
+    }
+    return GB_OK;
+}
+
+static gb_status check_train_set(const gb_train_set *ts, gb_error *err)
+{
+    if (ts == NULL || (ts->n_features > 0 && (ts->X == NULL || ts->features == NULL)))
+        return gb_error_set(err, GB_EUNUSABLE,
+                            "tree: training set has no design matrix");
+    if (ts->n_rows == 0)
+        return gb_error_set(err, GB_EUNUSABLE, "tree: training set has no rows");
+    if (ts->n_rows >= (size_t)UINT32_MAX)
+        return gb_error_set(err, GB_ETOOLARGE,
+                            "tree: %zu training rows exceed the limit of %u",
+                            ts->n_rows, UINT32_MAX - 1);
+    if (ts->n_features > (size_t)INT32_MAX)
+        return gb_error_set(err, GB_ETOOLARGE, "tree: too many features");
+    if (!(ts->alpha >= 0.0 && ts->alpha <= 1.0))
+        return gb_error_set(err, GB_EUNUSABLE, "tree: alpha must be in [0, 1]");
+    if (ts->task == GB_TASK_REGRESSION) {
+        if (ts->alpha > 0.0 && ts->y_value == NULL)
+            return gb_error_set(err, GB_EUNUSABLE,
+                                "tree: alpha > 0 needs hard targets");
+    } else if (ts->task == GB_TASK_BINARY || ts->task == GB_TASK_MULTICLASS) {
+        if (ts->n_classes < 2 || ts->classes == NULL ||
+            (ts->task == GB_TASK_BINARY && ts->n_classes != 2))
+            return gb_error_set(err, GB_EUNUSABLE, "tree: bad number of classes (%zu)",
+                                ts->n_classes);
+        if (ts->alpha > 0.0 && ts->y_class == NULL)
+            return gb_error_set(err, GB_EUNUSABLE, "tree: alpha > 0 needs hard labels");
+    } else {
+        return gb_error_set(err, GB_EUNUSABLE, "tree: the task must be resolved");
+    }
+    if (ts->alpha < 1.0 && ts->soft == NULL)
+        return gb_error_set(err, GB_EUNUSABLE, "tree: alpha < 1 needs soft targets");
+    for (size_t f = 0; f < ts->n_features; f++) {
+        const gb_feature *feat = &ts->features[f];
+        if (feat->kind == GB_FEAT_CATEGORICAL && feat->n_levels > 65535) {
+            gb_error_set(err, GB_EUNUSABLE, "tree: feature '%s' has too many levels",
+                         feat->name);
+            gb_error_field(err, feat->name);
+            return GB_EUNUSABLE;
+        }
+    }
+    size_t F = ts->n_features;
+    for (size_t i = 0; i < ts->n_rows; i++) {
+        const double *row = ts->X + i * F;
+        for (size_t f = 0; f < F; f++) {
+            double x = row[f];
+            if (isnan(x))
+                continue;
+            const gb_feature *feat = &ts->features[f];
+            int cat = feat->kind == GB_FEAT_CATEGORICAL;
+            int bad = cat ? !(x >= 0.0 && x < (double)feat->n_levels && x == floor(x))
+                          : !isfinite(x);
+            if (bad) {
+                gb_error_set(err, GB_EUNUSABLE,
+                             cat ? "tree: feature '%s' of training row %zu is not a "
+                                   "level code"
+                                 : "tree: feature '%s' of training row %zu is infinite",
+                             feat->name, i + 1);
+                gb_error_field(err, feat->name);
+                return GB_EUNUSABLE;
+            }
+        }
+    }
+    return GB_OK;
+}
+
+static void fit_ctx_free(fit_ctx *c)
+{
+    if (c->fb != NULL) {
+        for (size_t f = 0; f < c->n_feat; f++) {
+            gb_free(c->fb[f].edges);
+            gb_free(c->fb[f].cell);
+            gb_free(c->fb[f].scan);
+            gb_free(c->fb[f].level_order);
+            gb_free(c->fb[f].level_key);
+        }
+    }
+    gb_free(c->fb);
+    gb_free(c->bins8);
+    gb_free(c->bins16);
+    gb_free(c->hist_ptr);
+    gb_free(c->order);
+    gb_free(c->order_tmp);
+    gb_free(c->tgt);
+    gb_free(c->tgt_tmp);
+    gb_free(c->nodes);
+    gb_free(c->node_sum);
+    gb_free(c->node_sse);
+    for (size_t i = 0; i < c->n_hists_alloc; i++)
+        gb_free(c->all_hists[i]);
+    gb_free(c->all_hists);
+    gb_free(c->free_hists);
+    gb_free(c->frontier);
+    gb_free(c->feat_split);
+    gb_free(c->cat_sets);
+}
+
+/* Turns the grown nodes (creation order) into the pre-order tree_impl. */
+static gb_status assemble(fit_ctx *c, tree_impl **out)
+{
+    const gb_train_set *ts = c->ts;
+    size_t n_out = ts->task == GB_TASK_REGRESSION ? 1 : ts->n_classes;
+    tree_impl *t = gb_calloc(1, sizeof *t);
+    size_t *stack = gb_malloc_array(c->n_nodes + 1, sizeof *stack);
+    size_t *new_id = gb_malloc_array(c->n_nodes, sizeof *new_id);
+    size_t n_levels_total = 0, n_leaves = 0;
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        if (c->nodes[i].feature < 0)
+            n_leaves++;
+        else if (c->fb[c->nodes[i].feature].categorical)
+            n_levels_total += c->fb[c->nodes[i].feature].n_bins;
+    }
+    if (t == NULL || stack == NULL || new_id == NULL)
+        goto nomem;
+    t->params = c->p;
+    t->nodes = gb_calloc(c->n_nodes, sizeof *t->nodes);
+    t->values = gb_malloc_array(n_leaves * n_out, sizeof *t->values);
+    t->left_levels = gb_calloc(n_levels_total + 1, 1);
+    if (t->nodes == NULL || t->values == NULL || t->left_levels == NULL)
+        goto nomem;
+    t->n_nodes = c->n_nodes;
+    /* pre-order numbering */
+    size_t top = 0, next = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+        size_t g = stack[--top];
+        new_id[g] = next++;
+        if (c->nodes[g].feature >= 0) {
+            stack[top++] = c->nodes[g].right;
+            stack[top++] = c->nodes[g].left;
+        }
+    }
+    size_t levels_at = 0, value_at = 0;
+    for (size_t g = 0; g < c->n_nodes; g++) {
+        const grow_node *gn = &c->nodes[g];
+        tree_node *node = &t->nodes[new_id[g]];
+        node->feature = gn->feature;
+        node->n = gn->n;
+        node->n_missing = gn->n_missing;
+        node->missing_left = gn->missing_left;
+        if (gn->feature < 0) {
+            node->left = node->right = -1;
+            node->value_at = value_at;
+            double *v = t->values + value_at;
+            const double *s = c->node_sum + g * c->K;
+            double n = (double)gn->n;
+            if (ts->task == GB_TASK_BINARY) {
+                v[1] = s[0] / n;
+                v[0] = 1.0 - v[1];
+            } else {
+                for (size_t k = 0; k < n_out; k++)
+                    v[k] = s[k] / n;
+            }
+            value_at += n_out;
+            continue;
+        }
+        node->left = (int32_t)new_id[gn->left];
+        node->right = (int32_t)new_id[gn->right];
+        const feat_bins *fb = &c->fb[gn->feature];
+        if (fb->categorical) {
+            node->n_levels = fb->n_bins;
+            node->levels_at = levels_at;
+            memcpy(t->left_levels + levels_at, c->cat_sets + gn->cat_at, fb->n_bins);
+            levels_at += fb->n_bins;
+        } else {
+            node->threshold = fb->edges[gn->cut];
+        }
+    }
+    t->n_left_levels = levels_at;
+    gb_free(stack);
+    gb_free(new_id);
+    *out = t;
+    return GB_OK;
+nomem:
+    gb_free(stack);
+    gb_free(new_id);
+    tree_impl_free(t);
+    return GB_ENOMEM;
+}
+
+gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_set *ts,
+                      const gb_progress *progress, gb_model **out, gb_error *err)
+{
+    gb_status rc = GB_OK;
+    fit_ctx c;
+    memset(&c, 0, sizeof c);
+    tree_impl *t = NULL;
+    unsigned char *cat_left = NULL;
+    gb_status *bin_status = NULL;
+
+    if ((rc = gb_tree_params_parse(params, n_params, &c.p, err)) != GB_OK)
+        return rc;
+    if ((rc = check_train_set(ts, err)) != GB_OK)
+        return rc;
+    c.ts = ts;
+    c.n_rows = ts->n_rows;
+    c.n_feat = ts->n_features;
+    c.K = ts->task == GB_TASK_MULTICLASS ? ts->n_classes : 1;
+    c.S = c.K + 1;
+    gb_progress_report(progress, "tree: binning", 0.0);
+
+    size_t max_levels = 1;
+    c.fb = gb_calloc(c.n_feat ? c.n_feat : 1, sizeof *c.fb);
+    c.feat_split = gb_calloc(c.n_feat ? c.n_feat : 1, sizeof *c.feat_split);
+    bin_status = gb_calloc(c.n_feat ? c.n_feat : 1, sizeof *bin_status);
+    if (c.fb == NULL || c.feat_split == NULL || bin_status == NULL)
+        goto nomem;
+    for (size_t f = 0; f < c.n_feat; f++) {
+        feat_bins *fb = &c.fb[f];
+        const gb_feature *feat = &ts->features[f];
+        fb->categorical = feat->kind == GB_FEAT_CATEGORICAL;
+        fb->scan = gb_malloc_array(3 * c.K, sizeof *fb->scan);
+        if (fb->scan == NULL)
+            goto nomem;
+        if (fb->categorical) {
+            fb->n_bins = feat->n_levels;
+            if (fb->n_bins + 1 > max_levels)
+                max_levels = fb->n_bins + 1;
+            fb->level_order = gb_malloc_array(fb->n_bins + 1, sizeof *fb->level_order);
+            fb->level_key = gb_malloc_array(fb->n_bins + 1, sizeof *fb->level_key);
+            if (fb->level_order == NULL || fb->level_key == NULL)
+                goto nomem;
+        } else {
+            fb->edges = gb_malloc_array(c.p.max_bins, sizeof *fb->edges);
+            fb->cell = gb_malloc_array(BIN_CELLS + 1, sizeof *fb->cell);
+            if (fb->edges == NULL || fb->cell == NULL)
+                goto nomem;
+        }
+    }
+    c.hist_ptr = gb_calloc(c.n_feat ? c.n_feat : 1, sizeof *c.hist_ptr);
+    if (c.hist_ptr == NULL)
+        goto nomem;
+    if (max_levels > 256)
+        c.bins16 =
+            gb_malloc_array(c.n_rows * (c.n_feat ? c.n_feat : 1), sizeof *c.bins16);
+    else
+        c.bins8 = gb_malloc_array(c.n_rows, c.n_feat ? c.n_feat : 1);
+    if (c.bins8 == NULL && c.bins16 == NULL)
+        goto nomem;
+    bin_job bj = {&c, bin_status};
+    gb_parallel_for(c.n_feat, ts->n_threads, bin_feature_cb, &bj);
+    for (size_t f = 0; f < c.n_feat; f++)
+        if (bin_status[f] != GB_OK)
+            goto nomem;
+    gb_parallel_for((c.n_rows + BIN_BLOCK - 1) / BIN_BLOCK, ts->n_threads, bin_rows_cb,
+                    &bj);
+    for (size_t f = 0; f < c.n_feat; f++) {
+        c.fb[f].hist_at = c.total_bins;
+        c.total_bins += c.fb[f].n_bins + 1;
+    }
+    if (gb_progress_cancelled(progress)) {
+        rc = gb_error_set(err, GB_ECANCELLED, "tree: fit cancelled");
+        goto out;
+    }
+
+    c.order = gb_malloc_array(c.n_rows, sizeof *c.order);
+    c.order_tmp = gb_malloc_array(c.n_rows, sizeof *c.order_tmp);
+    c.tgt = gb_malloc_array(c.n_rows * c.K, sizeof *c.tgt);
+    c.tgt_tmp = gb_malloc_array(c.n_rows * c.K, sizeof *c.tgt_tmp);
+    cat_left = gb_calloc(max_levels, 1);
+    if (c.order == NULL || c.order_tmp == NULL || c.tgt == NULL || c.tgt_tmp == NULL ||
+        cat_left == NULL)
+        goto nomem;
+    for (size_t i = 0; i < c.n_rows; i++)
+        c.order[i] = (uint32_t)i;
+    if ((rc = build_targets(&c, err)) != GB_OK)
+        goto out;
+    size_t root = 0;
+    if (node_add(&c, c.n_rows, &root) != GB_OK)
+        goto nomem;
+    {
+        double ss = 0.0;
+        double *s = c.node_sum;
+        memset(s, 0, c.K * sizeof *s);
+        for (size_t i = 0; i < c.n_rows; i++)
+            for (size_t k = 0; k < c.K; k++) {
+                double v = c.tgt[i * c.K + k];
+                s[k] += v;
+                ss += v * v;
+            }
+        double p = 0.0;
+        for (size_t k = 0; k < c.K; k++)
+            p += s[k] * s[k];
+        c.node_sse[0] = node_sse_of(ss, p, (double)c.n_rows);
+    }
+    gb_progress_report(progress, "tree: growing", 0.05);
+    if (splittable(&c, 0, 0)) {
+        work_leaf w;
+        memset(&w, 0, sizeof w);
+        w.node = 0;
+        w.begin = 0;
+        w.end = c.n_rows;
+        w.hist = hist_take(&c);
+        if (w.hist == NULL)
+            goto nomem;
+        build_hist(&c, w.hist, 0, c.n_rows);
+        find_split(&c, &w);
+        if (w.best.feature >= 0) {
+            if (frontier_push(&c, &w) != GB_OK) {
+                hist_give(&c, w.hist);
+                goto nomem;
+            }
+        } else {
+            hist_give(&c, w.hist);
+        }
+    }
+    size_t n_leaves = 1;
+    double expect_leaves = c.p.max_leaves
+                               ? (double)c.p.max_leaves
+                               : fmin(ldexp(1.0, (int)c.p.max_depth), (double)c.n_rows);
+    while (c.n_frontier > 0 && (c.p.max_leaves == 0 || n_leaves < c.p.max_leaves)) {
+        if (gb_progress_cancelled(progress)) {
+            rc = gb_error_set(err, GB_ECANCELLED, "tree: fit cancelled");
+            goto out;
+        }
+        size_t pick = c.n_frontier - 1;
+        if (c.p.max_leaves) {
+            pick = 0;
+            for (size_t i = 1; i < c.n_frontier; i++)
+                if (c.frontier[i].best.gain > c.frontier[pick].best.gain)
+                    pick = i;
+        }
+        work_leaf w = c.frontier[pick];
+        memmove(c.frontier + pick, c.frontier + pick + 1,
+                (c.n_frontier - pick - 1) * sizeof *c.frontier);
+        c.n_frontier--;
+        rc = split_leaf(&c, &w, cat_left);
+        if (rc == GB_ENOMEM)
+            goto nomem;
+        if (rc != GB_OK) {
+            rc = gb_error_set(err, rc, "tree: internal error while splitting");
+            goto out;
+        }
+        n_leaves++;
+        gb_progress_report(progress, "tree: growing",
+                           0.05 + 0.95 * fmin(1.0, (double)n_leaves / expect_leaves));
+    }
+    for (size_t i = 0; i < c.n_frontier; i++)
+        hist_give(&c, c.frontier[i].hist);
+    c.n_frontier = 0;
+
+    if (assemble(&c, &t) != GB_OK)
+        goto nomem;
+    tree_measure(t);
+    gb_model *m = gb_model_create(
+        &tree_ops, t, ts->task, ts->features, ts->n_features, ts->classes,
+        ts->task == GB_TASK_REGRESSION ? 0 : ts->n_classes, err);
+    t = NULL; /* owned (or freed) by gb_model_create */
+    if (m == NULL) {
+        rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
+        goto out;
+    }
+    gb_progress_report(progress, "tree: done", 1.0);
+    *out = m;
+    rc = GB_OK;
+    goto out;
+
+nomem:
+    rc = gb_error_set(err, GB_ENOMEM,
+                      "tree: out of memory fitting %zu rows x %zu features", ts->n_rows,
+                      ts->n_features);
+out:
+    tree_impl_free(t);
+    gb_free(cat_left);
+    gb_free(bin_status);
+    fit_ctx_free(&c);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Artifact                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static const char *task_text(gb_task task)
+{
+    switch (task) {
+    case GB_TASK_BINARY: return "binary";
+    case GB_TASK_MULTICLASS: return "multiclass";
+    case GB_TASK_REGRESSION: return "regression";
+    default: return "auto";
+    }
+}
+
+/* Growable text buffer for rules and exports. */
+gb_status gb_tree_buf_printf(gb_tree_buf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return GB_ENOMEM;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->cap ? b->text + b->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = 1;
+            return GB_ENOMEM;
+        }
+        if ((size_t)n < room) {
+            b->len += (size_t)n;
+            return GB_OK;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 256) + (size_t)n;
+        char *text = gb_realloc(b->text, cap);
+        if (text == NULL) {
+            b->failed = 1;
+            return GB_ENOMEM;
+        }
+        b->text = text;
+        b->cap = cap;
+    }
+}
+
+/* Short human-readable number for rules. */
+static void rule_number(double v, char buf[32])
+{
+    snprintf(buf, 32, "%.6g", v);
+}
+
+typedef struct rule_walk {
+    const gb_model *m;
+    const tree_impl *t;
+    cJSON *rules;
+    char *conds[64];
+    size_t n_conds;
+} rule_walk;
+
+static char *level_list(const gb_feature *feat, const unsigned char *set, int want)
+{
+    gb_tree_buf b = {0};
+    size_t written = 0;
+    gb_tree_buf_printf(&b, "{");
+    for (size_t l = 0; l < feat->n_levels; l++) {
+        if ((set[l] != 0) != want)
+            continue;
+        gb_tree_buf_printf(&b, "%s%s", written ? ", " : "", feat->levels[l]);
+        written++;
+    }
+    gb_tree_buf_printf(&b, "}");
+    if (b.failed) {
+        gb_free(b.text);
+        return NULL;
+    }
+    return b.text;
+}
+
+static char *condition_text(const gb_model *m, const tree_impl *t,
+                            const tree_node *node, int left)
+{
+    const gb_feature *feat = &m->features[node->feature];
+    gb_tree_buf b = {0};
+    int with_missing = node->n_missing > 0 && node->missing_left == left;
+    if (node->n_levels == 0) {
+        char num[32];
+        rule_number(node->threshold, num);
+        gb_tree_buf_printf(&b, "%s %s %s", feat->name, left ? "<=" : ">", num);
+    } else {
+        char *list = level_list(feat, t->left_levels + node->levels_at, 1);
+        if (list == NULL) {
+            gb_free(b.text);
+            return NULL;
+        }
+        gb_tree_buf_printf(&b, "%s %s %s", feat->name, left ? "in" : "not in", list);
+        gb_free(list);
+    }
+    if (with_missing)
+        gb_tree_buf_printf(&b, " (or missing)");
+    if (b.failed) {
+        gb_free(b.text);
+        return NULL;
+    }
+    return b.text;
+}
+
+static int add_rule(rule_walk *rw, const tree_node *leaf)
+{
+    const gb_model *m = rw->m;
+    const double *v = rw->t->values + leaf->value_at;
+    gb_tree_buf b = {0};
+    if (rw->n_conds == 0)
+        gb_tree_buf_printf(&b, "all rows");
+    for (size_t i = 0; i < rw->n_conds; i++)
+        gb_tree_buf_printf(&b, "%s%s", i ? " and " : "", rw->conds[i]);
+    char num[32];
+    if (m->task == GB_TASK_REGRESSION) {
+        snprintf(num, sizeof num, "%.4g", v[0]);
+        gb_tree_buf_printf(&b, " -> value = %s", num);
+    } else if (m->task == GB_TASK_BINARY) {
+        snprintf(num, sizeof num, "%.3g", v[1]);
+        gb_tree_buf_printf(&b, " -> P(%s) = %s", m->classes[1], num);
+    } else {
+        size_t best = 0;
+        for (size_t k = 1; k < m->n_classes; k++)
+            if (v[k] > v[best])
+                best = k;
+        snprintf(num, sizeof num, "%.3g", v[best]);
+        gb_tree_buf_printf(&b, " -> class %s (P = %s)", m->classes[best], num);
+    }
+    gb_tree_buf_printf(&b, ", n = %zu", leaf->n);
+    if (b.failed) {
+        gb_free(b.text);
+        return 0;
+    }
+    cJSON *s = cJSON_CreateString(b.text);
+    gb_free(b.text);
+    return s != NULL && cJSON_AddItemToArray(rw->rules, s);
+}
+
+static int walk_rules(rule_walk *rw, size_t id)
+{
+    const tree_node *node = &rw->t->nodes[id];
+    if (node->feature < 0)
+        return add_rule(rw, node);
+    for (int side = 1; side >= 0; side--) {
+        char *cond = condition_text(rw->m, rw->t, node, side);
+        if (cond == NULL)
+            return 0;
+        rw->conds[rw->n_conds++] = cond;
+        int ok = walk_rules(rw, (size_t)(side ? node->left : node->right));
+        gb_free(rw->conds[--rw->n_conds]);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* cJSON prints numbers through a tolerant 15-digit check that can lose the
+ * last bit; artifact numbers are written as raw shortest round-trip text so
+ * a rebuilt tree predicts identical doubles. */
+static cJSON *exact_number(double v)
+{
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    char buf[40];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
+static int add_exact(cJSON *obj, const char *key, double v)
+{
+    cJSON *item = exact_number(v);
+    if (item == NULL)
+        return 0;
+    if (!cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        return 0;
+    }
+    return 1;
+}
+
+static cJSON *exact_array(const double *v, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        cJSON *item = exact_number(v[i]);
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static cJSON *features_json(const gb_model *m)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    for (size_t f = 0; f < m->n_features; f++) {
+        const gb_feature *feat = &m->features[f];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+            cJSON_AddStringToObject(o, "name", feat->name) == NULL ||
+            cJSON_AddStringToObject(
+                o, "kind",
+                feat->kind == GB_FEAT_CATEGORICAL ? "categorical" : "numeric") == NULL)
+            goto fail;
+        if (feat->kind == GB_FEAT_CATEGORICAL) {
+            cJSON *lv = gb_json_string_array_create(feat->levels, feat->n_levels);
+            if (lv == NULL || !cJSON_AddItemToObject(o, "levels", lv)) {
+                cJSON_Delete(lv);
+                goto fail;
+            }
+        }
+    }
+    return arr;
+fail:
+    cJSON_Delete(arr);
+    return NULL;
+}
+
+static cJSON *node_json(const gb_model *m, const tree_impl *t, size_t id)
+{
+    const tree_node *node = &t->nodes[id];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || gb_json_add_number(o, "id", (double)id) == NULL)
+        goto fail;
+    if (node->feature < 0) {
+        cJSON *v = exact_array(t->values + node->value_at, m->n_outputs);
+        if (v == NULL || !cJSON_AddItemToObject(o, "value", v)) {
+            cJSON_Delete(v);
+            goto fail;
+        }
+        if (gb_json_add_number(o, "n", (double)node->n) == NULL)
+            goto fail;
+        return o;
+    }
+    const gb_feature *feat = &m->features[node->feature];
+    if (gb_json_add_number(o, "feature", node->feature) == NULL ||
+        cJSON_AddStringToObject(o, "feature_name", feat->name) == NULL)
+        goto fail;
+    if (node->n_levels == 0) {
+        if (!add_exact(o, "threshold", node->threshold))
+            goto fail;
+    } else {
+        cJSON *lv = cJSON_CreateArray();
+        if (lv == NULL || !cJSON_AddItemToObject(o, "left_levels", lv)) {
+            cJSON_Delete(lv);
+            goto fail;
+        }
+        for (size_t l = 0; l < node->n_levels; l++) {
+            if (!t->left_levels[node->levels_at + l])
+                continue;
+            cJSON *s = cJSON_CreateString(feat->levels[l]);
+            if (s == NULL || !cJSON_AddItemToArray(lv, s)) {
+                cJSON_Delete(s);
+                goto fail;
+            }
+        }
+    }
+    if (cJSON_AddStringToObject(o, "missing", node->missing_left ? "left" : "right") ==
+            NULL ||
+        gb_json_add_number(o, "left", node->left) == NULL ||
+        gb_json_add_number(o, "right", node->right) == NULL ||
+        gb_json_add_number(o, "n", (double)node->n) == NULL ||
+        gb_json_add_number(o, "n_missing", (double)node->n_missing) == NULL)
+        goto fail;
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static cJSON *tree_to_json(const gb_model *m)
+{
+    const tree_impl *t = m->impl;
+    cJSON *root = cJSON_CreateObject();
+    if (root == NULL)
+        return NULL;
+    if (cJSON_AddStringToObject(root, "format", "glassbox-student") == NULL ||
+        gb_json_add_number(root, "version", 1) == NULL ||
+        cJSON_AddStringToObject(root, "type", "tree") == NULL ||
+        cJSON_AddStringToObject(root, "task", task_text(m->task)) == NULL)
+        goto fail;
+    if (m->task == GB_TASK_REGRESSION) {
+        if (cJSON_AddNullToObject(root, "classes") == NULL)
+            goto fail;
+    } else {
+        cJSON *cl = gb_json_string_array_create(m->classes, m->n_classes);
+        if (cl == NULL || !cJSON_AddItemToObject(root, "classes", cl)) {
+            cJSON_Delete(cl);
+            goto fail;
+        }
+    }
+    cJSON *feats = features_json(m);
+    if (feats == NULL || !cJSON_AddItemToObject(root, "features", feats)) {
+        cJSON_Delete(feats);
+        goto fail;
+    }
+    cJSON *params = cJSON_AddObjectToObject(root, "params");
+    if (params == NULL ||
+        gb_json_add_number(params, "max_depth", t->params.max_depth) == NULL ||
+        gb_json_add_number(params, "min_samples_leaf",
+                           (double)t->params.min_samples_leaf) == NULL ||
+        gb_json_add_number(params, "max_leaves", (double)t->params.max_leaves) ==
+            NULL ||
+        gb_json_add_number(params, "max_bins", t->params.max_bins) == NULL)
+        goto fail;
+    cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
+    if (nodes == NULL)
+        goto fail;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        cJSON *o = node_json(m, t, i);
+        if (o == NULL || !cJSON_AddItemToArray(nodes, o)) {
+            cJSON_Delete(o);
+            goto fail;
+        }
+    }
+    rule_walk rw;
+    memset(&rw, 0, sizeof rw);
+    rw.m = m;
+    rw.t = t;
+    rw.rules = cJSON_AddArrayToObject(root, "rules");
+    if (rw.rules == NULL || !walk_rules(&rw, 0))
+        goto fail;
+    cJSON *cx = cJSON_AddObjectToObject(root, "complexity");
+    if (cx == NULL || gb_json_add_number(cx, "depth", t->depth) == NULL ||
+        gb_json_add_number(cx, "leaves", (double)t->n_leaves) == NULL)
+        goto fail;
+    return root;
+fail:
+    cJSON_Delete(root);
+    return NULL;
+}
+
+/* ---- from_json ----------------------------------------------------------- */
+
+static gb_status bad_field(gb_error *err, const char *field, const char *what)
+{
+    gb_error_set(err, GB_EUNUSABLE, "tree artifact: field '%s' %s", field, what);
+    gb_error_field(err, field);
+    return GB_EUNUSABLE;
+}
+
+static gb_status get_index(const cJSON *obj, const char *path, const char *key,
+                           double max, size_t *out, gb_error *err)
+{
+    double v = 0.0;
+    gb_status rc = gb_json_get_number(obj, path, key, &v, err);
+    if (rc != GB_OK)
+        return rc;
+    if (!(v >= 0.0 && v <= max && v == floor(v))) {
+        char field[160];
+        snprintf(field, sizeof field, "%s.%s", path, key);
+        return bad_field(err, field, "is not a valid index or count");
+    }
+    *out = (size_t)v;
+    return GB_OK;
+}
+
+static gb_status features_from_json(const cJSON *arr, gb_feature **out, size_t *n_out,
+                                    gb_error *err)
+{
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    gb_feature *feats = gb_calloc(n ? n : 1, sizeof *feats);
+    if (feats == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
+    gb_status rc = GB_OK;
+    for (size_t f = 0; f < n; f++) {
+        const cJSON *o = cJSON_GetArrayItem(arr, (int)f);
+        char path[64];
+        snprintf(path, sizeof path, "features[%zu]", f);
+        const char *name = NULL, *kind = NULL;
+        if ((rc = gb_json_get_string(o, path, "name", &name, err)) != GB_OK ||
+            (rc = gb_json_get_string(o, path, "kind", &kind, err)) != GB_OK)
+            goto fail;
+        feats[f].name = gb_strdup(name);
+        if (feats[f].name == NULL)
+            goto nomem;
+        if (strcmp(kind, "categorical") == 0) {
+            const cJSON *lv = NULL;
+            feats[f].kind = GB_FEAT_CATEGORICAL;
+            if ((rc = gb_json_get_array(o, path, "levels", &lv, err)) != GB_OK ||
+                (rc = gb_json_string_array(lv, path, 65535, &feats[f].levels,
+                                           &feats[f].n_levels, err)) != GB_OK)
+                goto fail;
+        } else if (strcmp(kind, "numeric") == 0) {
+            feats[f].kind = GB_FEAT_NUMERIC;
+        } else {
+            char field[96];
+            snprintf(field, sizeof field, "%s.kind", path);
+            rc = bad_field(err, field, "must be \"numeric\" or \"categorical\"");
+            goto fail;
+        }
+    }
+    *out = feats;
+    *n_out = n;
+    return GB_OK;
+nomem:
+    rc = gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
+fail:
+    for (size_t f = 0; f < n; f++) {
+        gb_free(feats[f].name);
+        gb_free_strings(feats[f].levels, feats[f].n_levels);
+    }
+    gb_free(feats);
+    return rc;
+}
+
+static gb_status params_from_json(const cJSON *o, gb_tree_params *p, gb_error *err)
+{
+    size_t v[4];
+    gb_status rc;
+    for (size_t i = 0; i < 4; i++)
+        if ((rc = get_index(o, "params", param_names[i], 4294967295.0, &v[i], err)) !=
+            GB_OK)
+            return rc;
+    p->max_depth = (unsigned)v[0];
+    p->min_samples_leaf = v[1];
+    p->max_leaves = v[2];
+    p->max_bins = (unsigned)v[3];
+    if (p->max_depth < 1 || p->max_depth > 32)
+        return bad_field(err, "params.max_depth", "must be in 1..32");
+    return GB_OK;
+}
+
+static gb_status nodes_from_json(const cJSON *arr, const gb_feature *feats,
+                                 size_t n_feat, size_t n_out, tree_impl *t,
+                                 gb_error *err)
+{
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n == 0 || n > (size_t)INT32_MAX)
+        return bad_field(err, "nodes", "must hold at least one node");
+    size_t n_leaves = 0, n_levels = 0;
+    t->nodes = gb_calloc(n, sizeof *t->nodes);
+    if (t->nodes == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
+    t->n_nodes = n;
+    gb_status rc;
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *o = cJSON_GetArrayItem(arr, (int)i);
+        char path[64];
+        snprintf(path, sizeof path, "nodes[%zu]", i);
+        size_t id = 0;
+        if ((rc = get_index(o, path, "id", (double)(n - 1), &id, err)) != GB_OK)
+            return rc;
+        if (id != i)
+            return bad_field(err, path, "is out of order (ids must be 0, 1, 2, ...)");
+        if (cJSON_GetObjectItemCaseSensitive(o, "value") != NULL) {
+            n_leaves++;
+            continue;
+        }
+        size_t f = 0;
+        if ((rc = get_index(o, path, "feature", (double)n_feat - 1, &f, err)) != GB_OK)
+            return rc;
+        if (feats[f].kind == GB_FEAT_CATEGORICAL)
+            n_levels += feats[f].n_levels;
+    }
+    t->values = gb_malloc_array(n_leaves * n_out + 1, sizeof *t->values);
+    t->left_levels = gb_calloc(n_levels + 1, 1);
+    if (t->values == NULL || t->left_levels == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
+    size_t value_at = 0, levels_at = 0;
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *o = cJSON_GetArrayItem(arr, (int)i);
+        tree_node *node = &t->nodes[i];
+        char path[64];
+        snprintf(path, sizeof path, "nodes[%zu]", i);
+        size_t count = 0;
+        if ((rc = get_index(o, path, "n", 4294967295.0, &count, err)) != GB_OK)
+            return rc;
+        node->n = count;
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(o, "value");
+        if (value != NULL) {
+            double *v = NULL;
+            size_t nv = 0;
+            if ((rc = gb_json_number_array(value, path, n_out, &v, &nv, err)) != GB_OK)
+                return rc;
+            if (nv != n_out) {
+                gb_free(v);
+                return bad_field(err, path, "has a value of the wrong length");
+            }
+            memcpy(t->values + value_at, v, n_out * sizeof *v);
+            gb_free(v);
+            node->feature = -1;
+            node->left = node->right = -1;
+            node->value_at = value_at;
+            value_at += n_out;
+            continue;
+        }
+        size_t f = 0, left = 0, right = 0, n_missing = 0;
+        const char *missing = NULL;
+        if ((rc = get_index(o, path, "feature", (double)n_feat - 1, &f, err)) !=
+                GB_OK ||
+            (rc = get_index(o, path, "left", (double)(n - 1), &left, err)) != GB_OK ||
+            (rc = get_index(o, path, "right", (double)(n - 1), &right, err)) != GB_OK ||
+            (rc = gb_json_get_string(o, path, "missing", &missing, err)) != GB_OK)
+            return rc;
+        if (cJSON_GetObjectItemCaseSensitive(o, "n_missing") != NULL &&
+            (rc = get_index(o, path, "n_missing", 4294967295.0, &n_missing, err)) !=
+                GB_OK)
+            return rc;
+        /* pre-order: children come after their parent, the left one first */
+        if (left != i + 1 || right <= left)
+            return bad_field(err, path, "has children that are not in pre-order");
+        if (strcmp(missing, "left") != 0 && strcmp(missing, "right") != 0)
+            return bad_field(err, path,
+                             "has 'missing' other than \"left\" or \"right\"");
+        node->feature = (int32_t)f;
+        node->left = (int32_t)left;
+        node->right = (int32_t)right;
+        node->missing_left = strcmp(missing, "left") == 0;
+        node->n_missing = n_missing;
+        if (feats[f].kind == GB_FEAT_NUMERIC) {
+            if ((rc = gb_json_get_number(o, path, "threshold", &node->threshold,
+                                         err)) != GB_OK)
+                return rc;
+            continue;
+        }
+        const cJSON *lv = NULL;
+        if ((rc = gb_json_get_array(o, path, "left_levels", &lv, err)) != GB_OK)
+            return rc;
+        node->n_levels = feats[f].n_levels;
+        node->levels_at = levels_at;
+        levels_at += node->n_levels;
+        const cJSON *item = NULL;
+        cJSON_ArrayForEach(item, lv)
+        {
+            size_t l = 0;
+            while (l < node->n_levels &&
+                   !(cJSON_IsString(item) &&
+                     strcmp(item->valuestring, feats[f].levels[l]) == 0))
+                l++;
+            if (l == node->n_levels)
+                return bad_field(err, path,
+                                 "names a left level the feature does not have");
+            t->left_levels[node->levels_at + l] = 1;
+        }
+        if (node->n_levels == 0)
+            return bad_field(err, path, "splits a categorical feature without levels");
+    }
+    t->n_left_levels = levels_at;
+    /* every node but the root must be the child of exactly one node */
+    unsigned char *seen = gb_calloc(n, 1);
+    if (seen == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) {
+        const tree_node *node = &t->nodes[i];
+        if (node->feature < 0)
+            continue;
+        ok = !seen[node->left] && !seen[node->right];
+        seen[node->left] = seen[node->right] = 1;
+    }
+    for (size_t i = 1; i < n && ok; i++)
+        ok = seen[i];
+    gb_free(seen);
+    if (!ok)
+        return bad_field(err, "nodes", "do not form one binary tree");
+    return GB_OK;
+}
+
+gb_status gb_tree_from_json(const cJSON *artifact, gb_model **out, gb_error *err)
+{
+    gb_status rc = GB_OK;
+    gb_feature *feats = NULL;
+    size_t n_feat = 0;
+    char **classes = NULL;
+    size_t n_classes = 0;
+    tree_impl *t = NULL;
+    const char *format = NULL, *type = NULL, *task_name = NULL;
+    const cJSON *arr = NULL;
+    double version = 0;
+
+    if ((rc = gb_json_get_string(artifact, "", "format", &format, err)) != GB_OK ||
+        (rc = gb_json_get_number(artifact, "", "version", &version, err)) != GB_OK ||
+        (rc = gb_json_get_string(artifact, "", "type", &type, err)) != GB_OK ||
+        (rc = gb_json_get_string(artifact, "", "task", &task_name, err)) != GB_OK)
+        return rc;
+    if (strcmp(format, "glassbox-student") != 0)
+        return bad_field(err, "format", "must be \"glassbox-student\"");
+    if (version != 1)
+        return bad_field(err, "version", "must be 1");
+    if (strcmp(type, "tree") != 0)
+        return bad_field(err, "type", "must be \"tree\"");
+    gb_task task = GB_TASK_AUTO;
+    if (strcmp(task_name, "binary") == 0)
+        task = GB_TASK_BINARY;
+    else if (strcmp(task_name, "multiclass") == 0)
+        task = GB_TASK_MULTICLASS;
+    else if (strcmp(task_name, "regression") == 0)
+        task = GB_TASK_REGRESSION;
+    else
+        return bad_field(err, "task", "must be binary, multiclass or regression");
+    if (task != GB_TASK_REGRESSION) {
+        if ((rc = gb_json_get_array(artifact, "", "classes", &arr, err)) != GB_OK ||
+            (rc = gb_json_string_array(arr, "classes", 100000, &classes, &n_classes,
+                                       err)) != GB_OK)
+            return rc;
+        if (n_classes < 2 || (task == GB_TASK_BINARY && n_classes != 2)) {
+            rc = bad_field(err, "classes", "has the wrong number of classes");
+            goto out;
+        }
+    }
+    if ((rc = gb_json_get_array(artifact, "", "features", &arr, err)) != GB_OK ||
+        (rc = features_from_json(arr, &feats, &n_feat, err)) != GB_OK)
+        goto out;
+    t = gb_calloc(1, sizeof *t);
+    if (t == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
+        goto out;
+    }
+    const cJSON *params = NULL;
+    if ((rc = gb_json_get_object(artifact, "", "params", &params, err)) != GB_OK ||
+        (rc = params_from_json(params, &t->params, err)) != GB_OK ||
+        (rc = gb_json_get_array(artifact, "", "nodes", &arr, err)) != GB_OK ||
+        (rc = nodes_from_json(arr, feats, n_feat,
+                              task == GB_TASK_REGRESSION ? 1 : n_classes, t, err)) !=
+            GB_OK)
+        goto out;
+    if (!tree_measure(t)) {
+        rc = bad_field(err, "nodes", "are deeper than 32 levels");
+        goto out;
+    }
+    gb_model *m =
+        gb_model_create(&tree_ops, t, task, feats, n_feat, classes, n_classes, err);
+    t = NULL;
+    if (m == NULL) {
+        rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
+        goto out;
+    }
+    *out = m;
+out:
+    tree_impl_free(t);
+    gb_features_free(feats, n_feat);
+    gb_free_strings(classes, n_classes);
+    return rc;
+}

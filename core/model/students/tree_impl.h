@@ -1,0 +1,61 @@
+/*
+ * tree_impl.h - the tree student's in-memory layout, shared by tree.c (fit,
+ * predict, artifact) and tree_export.c (SQL and C code generation).
+ * Layer: core/model/students (private to the tree student).
+ *
+ * Nodes are stored in pre-order: node 0 is the root, an inner node's left
+ * child directly follows it, so every child has a larger index than its
+ * parent.  Leaves hold n_outputs values at values[value_at ..]; categorical
+ * splits hold n_levels flags at left_levels[levels_at ..] (1 = level goes
+ * left).
+ */
+#ifndef CORE_MODEL_STUDENTS_TREE_IMPL_H
+#define CORE_MODEL_STUDENTS_TREE_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/base.h"
+#include "core/model/students/tree.h"
+
+typedef struct tree_node {
+    int32_t feature;     /* -1 for a leaf */
+    int32_t left, right; /* children (-1 for a leaf) */
+    int missing_left;    /* NaN goes left when nonzero */
+    double threshold;    /* numeric split: x <= threshold goes left */
+    size_t n_levels;     /* categorical split: levels of the feature; 0 = numeric */
+    size_t levels_at;    /* categorical split: offset into left_levels */
+    size_t n;            /* training rows reaching the node */
+    size_t n_missing;    /* training rows with the split feature missing */
+    size_t value_at;     /* leaf: offset into values */
+} tree_node;
+
+typedef struct tree_impl {
+    size_t n_nodes;
+    tree_node *nodes;
+    unsigned char *left_levels;
+    size_t n_left_levels;
+    double *values;
+    gb_tree_params params;
+    unsigned depth;
+    size_t n_leaves;
+} tree_impl;
+
+/* Nonzero when a row whose split feature is x goes to the node's left child. */
+int gb_tree_node_goes_left(const tree_impl *t, const tree_node *node, double x);
+
+/* The leaf reached by the row x (n_features values). */
+const tree_node *gb_tree_leaf_of(const tree_impl *t, const double *x);
+
+/* Growable NUL-terminated text; on allocation failure `failed` is set and
+ * later appends are ignored.  The owner frees text with gb_free. */
+typedef struct gb_tree_buf {
+    char *text;
+    size_t len, cap;
+    int failed;
+} gb_tree_buf;
+
+gb_status gb_tree_buf_printf(gb_tree_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif /* CORE_MODEL_STUDENTS_TREE_IMPL_H */

@@ -1,0 +1,259 @@
+/*
+ * datasets.c - dataset rows.
+ * Layer: storage.
+ */
+#include "storage/datasets.h"
+
+#include <string.h>
+
+#include "storage/internal.h"
+
+#define DATASET_COLUMNS                                                                \
+    "id, name, sha256, target, task, n_rows, n_columns, size_bytes, created_at, "      \
+    "created_by, summary"
+
+void st_dataset_clear(st_dataset *ds)
+{
+    if (ds == NULL)
+        return;
+    gb_free(ds->summary_json);
+    memset(ds, 0, sizeof *ds);
+}
+
+void st_dataset_list_free(st_dataset *items, size_t n)
+{
+    if (items == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        st_dataset_clear(&items[i]);
+    gb_free(items);
+}
+
+static gb_status read_dataset(sqlite3_stmt *stmt, st_dataset *out, gb_error *err)
+{
+    int oom = 0;
+    memset(out, 0, sizeof *out);
+    st_column_copy(stmt, 0, out->id, sizeof out->id);
+    st_column_copy(stmt, 1, out->name, sizeof out->name);
+    st_column_copy(stmt, 2, out->sha256, sizeof out->sha256);
+    st_column_copy(stmt, 3, out->target, sizeof out->target);
+    st_column_copy(stmt, 4, out->task, sizeof out->task);
+    out->n_rows = sqlite3_column_int64(stmt, 5);
+    out->n_columns = sqlite3_column_int64(stmt, 6);
+    out->size_bytes = sqlite3_column_int64(stmt, 7);
+    st_column_copy(stmt, 8, out->created_at, sizeof out->created_at);
+    st_column_copy(stmt, 9, out->created_by, sizeof out->created_by);
+    out->summary_json = st_column_dup(stmt, 10, &oom);
+    if (oom)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading a dataset");
+    return GB_OK;
+}
+
+gb_status st_dataset_insert(st_db *db, st_dataset *ds, const st_audit_entry *audit,
+                            gb_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int owned = 0;
+    char id[ST_ID_LEN], now[ST_TIME_LEN];
+    gb_status status = st_new_id("ds_", id, err);
+    if (status != GB_OK)
+        return status;
+    st_now(now);
+    status = st_tx_enter(db, &owned, err);
+    if (status != GB_OK)
+        return status;
+    stmt = st_prepare(db,
+                      "INSERT INTO datasets (" DATASET_COLUMNS
+                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      err);
+    if (stmt == NULL) {
+        status = GB_EIO;
+    } else {
+        st_bind_text(stmt, 1, id);
+        st_bind_text(stmt, 2, ds->name);
+        st_bind_text(stmt, 3, ds->sha256);
+        st_bind_text(stmt, 4, ds->target);
+        st_bind_text(stmt, 5, ds->task);
+        sqlite3_bind_int64(stmt, 6, ds->n_rows);
+        sqlite3_bind_int64(stmt, 7, ds->n_columns);
+        sqlite3_bind_int64(stmt, 8, ds->size_bytes);
+        st_bind_text(stmt, 9, now);
+        st_bind_text(stmt, 10, ds->created_by);
+        st_bind_text(stmt, 11, ds->summary_json != NULL ? ds->summary_json : "{}");
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            status = st_sql_error(db, "inserting a dataset", err);
+    }
+    if (status == GB_OK && audit != NULL)
+        status = st_audit_append_in_tx(db, audit, id, err);
+    sqlite3_finalize(stmt);
+    status = st_tx_leave(db, owned, status, err);
+    if (status == GB_OK) {
+        memcpy(ds->id, id, sizeof id);
+        memcpy(ds->created_at, now, sizeof now);
+    }
+    return status;
+}
+
+static gb_status get_one(st_db *db, sqlite3_stmt *stmt, const char *what,
+                         st_dataset *out, gb_error *err)
+{
+    gb_status status = GB_OK;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        status = read_dataset(stmt, out, err);
+    else if (rc == SQLITE_DONE)
+        status = gb_error_set(err, GB_ENOTFOUND, "no dataset %s", what);
+    else
+        status = st_sql_error(db, "reading a dataset", err);
+    if (status != GB_OK)
+        st_dataset_clear(out);
+    return status;
+}
+
+gb_status st_dataset_find(st_db *db, const char *sha256, const char *target,
+                          const char *task, st_dataset *out, gb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *stmt =
+        st_prepare(db,
+                   "SELECT " DATASET_COLUMNS " FROM datasets "
+                   "WHERE sha256 = ? AND target = ? "
+                   "AND (? = '' OR task = ?) ORDER BY rowid DESC LIMIT 1",
+                   err);
+    if (stmt == NULL)
+        return GB_EIO;
+    st_bind_text(stmt, 1, sha256);
+    st_bind_text(stmt, 2, target);
+    st_bind_text(stmt, 3, task);
+    st_bind_text(stmt, 4, task);
+    gb_status status = get_one(db, stmt, "with these bytes", out, err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+gb_status st_dataset_get(st_db *db, const char *id, st_dataset *out, gb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *stmt =
+        st_prepare(db, "SELECT " DATASET_COLUMNS " FROM datasets WHERE id = ?", err);
+    if (stmt == NULL)
+        return GB_EIO;
+    st_bind_text(stmt, 1, id);
+    gb_status status = get_one(db, stmt, "with this id", out, err);
+    if (status == GB_ENOTFOUND)
+        gb_error_set(err, GB_ENOTFOUND, "no dataset with id '%s'", id);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+static gb_status count_query(st_db *db, const char *sql, const char *bind, size_t *out,
+                             gb_error *err)
+{
+    sqlite3_stmt *stmt = st_prepare(db, sql, err);
+    if (stmt == NULL)
+        return GB_EIO;
+    if (bind != NULL)
+        st_bind_text(stmt, 1, bind);
+    gb_status status = GB_OK;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        *out = (size_t)sqlite3_column_int64(stmt, 0);
+    else
+        status = st_sql_error(db, "counting", err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+gb_status st_dataset_list(st_db *db, size_t limit, size_t offset, st_dataset **items,
+                          size_t *n, size_t *total, gb_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    st_dataset *rows = NULL;
+    size_t count = 0;
+    *items = NULL;
+    *n = 0;
+    st_page_clamp(&limit);
+    gb_status status =
+        count_query(db, "SELECT count(*) FROM datasets", NULL, total, err);
+    if (status != GB_OK)
+        return status;
+    rows = gb_calloc(limit, sizeof *rows);
+    if (rows == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory listing datasets");
+    stmt = st_prepare(db,
+                      "SELECT " DATASET_COLUMNS
+                      " FROM datasets ORDER BY rowid DESC LIMIT ? OFFSET ?",
+                      err);
+    if (stmt == NULL) {
+        status = GB_EIO;
+        goto done;
+    }
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)limit);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)offset);
+    int rc = SQLITE_DONE;
+    while (status == GB_OK && count < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        status = read_dataset(stmt, &rows[count++], err);
+    if (status == GB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        status = st_sql_error(db, "listing datasets", err);
+done:
+    sqlite3_finalize(stmt);
+    if (status != GB_OK) {
+        st_dataset_list_free(rows, count);
+        return status;
+    }
+    *items = rows;
+    *n = count;
+    return GB_OK;
+}
+
+gb_status st_dataset_delete(st_db *db, const char *id, const st_audit_entry *audit,
+                            st_dataset *deleted, int *blob_orphaned, gb_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int owned = 0;
+    size_t n_runs = 0, n_same = 0;
+    st_dataset ds;
+    memset(&ds, 0, sizeof ds);
+    *blob_orphaned = 0;
+    gb_status status = st_tx_enter(db, &owned, err);
+    if (status != GB_OK)
+        return status;
+    status = st_dataset_get(db, id, &ds, err);
+    if (status == GB_OK)
+        status = count_query(db, "SELECT count(*) FROM runs WHERE dataset_id = ?", id,
+                             &n_runs, err);
+    if (status == GB_OK && n_runs > 0) {
+        status = gb_error_set(err, GB_ECONFLICT,
+                              "dataset '%s' is used by %zu run(s); delete is refused",
+                              id, n_runs);
+    }
+    if (status == GB_OK) {
+        stmt = st_prepare(db, "DELETE FROM datasets WHERE id = ?", err);
+        if (stmt == NULL) {
+            status = GB_EIO;
+        } else {
+            st_bind_text(stmt, 1, id);
+            if (sqlite3_step(stmt) != SQLITE_DONE)
+                status = st_sql_error(db, "deleting a dataset", err);
+        }
+    }
+    if (status == GB_OK)
+        status =
+            count_query(db,
+                        "SELECT (SELECT count(*) FROM datasets WHERE sha256 = ?1) + "
+                        "(SELECT count(*) FROM teachers WHERE sha256 = ?1)",
+                        ds.sha256, &n_same, err);
+    if (status == GB_OK && audit != NULL)
+        status = st_audit_append_in_tx(db, audit, id, err);
+    sqlite3_finalize(stmt);
+    status = st_tx_leave(db, owned, status, err);
+    if (status != GB_OK) {
+        st_dataset_clear(&ds);
+        return status;
+    }
+    *blob_orphaned = n_same == 0;
+    if (deleted != NULL)
+        *deleted = ds;
+    else
+        st_dataset_clear(&ds);
+    return GB_OK;
+}
