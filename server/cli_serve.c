@@ -163,6 +163,7 @@ int cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int lock_fd = -1;
+    umask(077); /* the database, blobs and token file are private to the daemon */
     status = ensure_dir(cfg.data_dir, &err);
     if (status == GB_OK)
         status = lock_data_dir(cfg.data_dir, &lock_fd, &err);
