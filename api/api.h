@@ -142,6 +142,11 @@ void api_datasets_list(const api_request *req, api_response *resp);
 void api_datasets_get(const api_request *req, api_response *resp);
 void api_datasets_delete(const api_request *req, api_response *resp);
 
+extern const api_stream_ops api_teachers_upload_ops;
+void api_teachers_list(const api_request *req, api_response *resp);
+void api_teachers_get(const api_request *req, api_response *resp);
+void api_teachers_delete(const api_request *req, api_response *resp);
+
 void api_runs_list(const api_request *req, api_response *resp);
 void api_runs_get(const api_request *req, api_response *resp);
 void api_runs_cancel(const api_request *req, api_response *resp);

@@ -37,24 +37,35 @@ typedef struct upload {
 
 /* ---- rendering ------------------------------------------------------------------ */
 
+/* Sets key to value, in place when the key exists (keeps member order). */
 static void set_string(cJSON *obj, const char *key, const char *value)
 {
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    cJSON_AddStringToObject(obj, key, value);
+    if (cJSON_GetObjectItemCaseSensitive(obj, key) == NULL) {
+        cJSON_AddStringToObject(obj, key, value);
+        return;
+    }
+    cJSON *item = cJSON_CreateString(value);
+    if (item != NULL && !cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item))
+        cJSON_Delete(item);
 }
 
-/* The stored summary completed with the row's identity and provenance. */
+/* The stored summary completed with the row's identity and provenance;
+ * "id" comes first. */
 static cJSON *dataset_json(const st_dataset *ds)
 {
     const char *text = ds->summary_json != NULL ? ds->summary_json : "{}";
-    cJSON *obj = gb_json_parse(text, strlen(text), NULL);
-    if (obj == NULL || !cJSON_IsObject(obj)) {
-        cJSON_Delete(obj);
-        obj = cJSON_CreateObject();
-        if (obj == NULL)
-            return NULL;
+    cJSON *summary = gb_json_parse(text, strlen(text), NULL);
+    cJSON *obj = cJSON_CreateObject();
+    if (obj == NULL) {
+        cJSON_Delete(summary);
+        return NULL;
     }
-    set_string(obj, "id", ds->id);
+    cJSON_AddStringToObject(obj, "id", ds->id);
+    while (summary != NULL && cJSON_IsObject(summary) && summary->child != NULL) {
+        cJSON *item = cJSON_DetachItemViaPointer(summary, summary->child);
+        cJSON_AddItemToObject(obj, item->string, item);
+    }
+    cJSON_Delete(summary);
     set_string(obj, "name", ds->name);
     set_string(obj, "sha256", ds->sha256);
     set_string(obj, "target", ds->target);

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Nesting depth of the text, counted before cJSON sees it (cJSON's own
@@ -245,9 +246,52 @@ cJSON *gb_json_string_array_create(char *const *s, size_t n)
     return arr;
 }
 
+/* Shortest "%.Ng" text (N = 15..17) that strtod reads back as exactly v. */
+static void format_exact(double v, char buf[32])
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* cJSON prints numbers with 15 digits whenever they compare equal within
+ * DBL_EPSILON, which can lose the last bit.  Finite numbers of a copy of
+ * the tree are turned into raw text that reads back exactly. */
+static int numbers_to_exact_raw(cJSON *node)
+{
+    for (; node != NULL; node = node->next) {
+        if (cJSON_IsNumber(node) && isfinite(node->valuedouble)) {
+            char buf[32];
+            format_exact(node->valuedouble, buf);
+            char *text = cJSON_malloc(strlen(buf) + 1);
+            if (text == NULL)
+                return 0;
+            memcpy(text, buf, strlen(buf) + 1);
+            node->type = cJSON_Raw | (node->type & cJSON_StringIsConst);
+            node->valuestring = text;
+        } else if (node->child != NULL && !numbers_to_exact_raw(node->child)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 char *gb_json_print(const cJSON *item, int pretty)
 {
-    char *text = pretty ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
+    cJSON *copy_tree = cJSON_Duplicate(item, 1);
+    if (copy_tree == NULL)
+        return NULL;
+    /* The root itself may be a number: handle it without its siblings. */
+    cJSON *next = copy_tree->next;
+    copy_tree->next = NULL;
+    int ok = numbers_to_exact_raw(copy_tree);
+    copy_tree->next = next;
+    char *text =
+        ok ? (pretty ? cJSON_Print(copy_tree) : cJSON_PrintUnformatted(copy_tree))
+           : NULL;
+    cJSON_Delete(copy_tree);
     if (text == NULL)
         return NULL;
     char *copy = gb_strdup(text);

@@ -1,10 +1,18 @@
 /*
- * sha256.c - SHA-256 per FIPS 180-4, streaming.
+ * sha256.c - SHA-256 per FIPS 180-4, streaming.  Portable C, plus the x86
+ * SHA extensions (SHA-NI) when the CPU has them (several times faster),
+ * chosen at gb_sha256_init by CPUID.
  * Layer: core.
  */
 #include "core/sha256.h"
 
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GB_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -60,6 +68,74 @@ static void compress(uint32_t state[8], const uint8_t block[64])
     state[7] += h;
 }
 
+#ifdef GB_SHA_NI
+/* Compresses n_blocks 64-byte blocks with the SHA-NI instructions; the
+ * message schedule is kept in four vectors of four words, rotating. */
+__attribute__((target("sha,sse4.1"))) static void
+compress_sha_ni(uint32_t state[8], const uint8_t *data, size_t n_blocks)
+{
+    const __m128i byte_swap =
+        _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)(const void *)&state[0]);
+    __m128i state1 = _mm_loadu_si128((const __m128i *)(const void *)&state[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);               /* CDAB */
+    state1 = _mm_shuffle_epi32(state1, 0x1B);         /* EFGH */
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8); /* ABEF */
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);      /* CDGH */
+    for (; n_blocks > 0; n_blocks--, data += 64) {
+        __m128i abef = state0, cdgh = state1, m[4];
+        for (int g = 0; g < 16; g++) {
+            if (g < 4)
+                m[g] = _mm_shuffle_epi8(
+                    _mm_loadu_si128((const __m128i *)(const void *)(data + 16 * g)),
+                    byte_swap);
+            __m128i msg = _mm_add_epi32(
+                m[g & 3], _mm_loadu_si128((const __m128i *)(const void *)&K[4 * g]));
+            state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+            if (g >= 3 && g < 15) {
+                __m128i t = _mm_alignr_epi8(m[g & 3], m[(g + 3) & 3], 4);
+                m[(g + 1) & 3] =
+                    _mm_sha256msg2_epu32(_mm_add_epi32(m[(g + 1) & 3], t), m[g & 3]);
+            }
+            msg = _mm_shuffle_epi32(msg, 0x0E);
+            state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+            if (g >= 1 && g < 13)
+                m[(g - 1) & 3] = _mm_sha256msg1_epu32(m[(g - 1) & 3], m[g & 3]);
+        }
+        state0 = _mm_add_epi32(state0, abef);
+        state1 = _mm_add_epi32(state1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(state0, 0x1B);       /* FEBA */
+    state1 = _mm_shuffle_epi32(state1, 0xB1);    /* DCHG */
+    state0 = _mm_blend_epi16(tmp, state1, 0xF0); /* DCBA */
+    state1 = _mm_alignr_epi8(state1, tmp, 8);    /* ABEF */
+    _mm_storeu_si128((__m128i *)(void *)&state[0], state0);
+    _mm_storeu_si128((__m128i *)(void *)&state[4], state1);
+}
+
+static int cpu_has_sha_ni(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 19))) /* SSE4.1 */
+        return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    return (int)((b >> 29) & 1u); /* SHA */
+}
+#endif
+
+static void compress_blocks(gb_sha256 *h, const uint8_t *data, size_t n_blocks)
+{
+#ifdef GB_SHA_NI
+    if (h->use_sha_ni) {
+        compress_sha_ni(h->state, data, n_blocks);
+        return;
+    }
+#endif
+    for (; n_blocks > 0; n_blocks--, data += 64)
+        compress(h->state, data);
+}
+
 void gb_sha256_init(gb_sha256 *h)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -67,6 +143,11 @@ void gb_sha256_init(gb_sha256 *h)
     memcpy(h->state, iv, sizeof iv);
     h->n_bytes = 0;
     h->block_len = 0;
+#ifdef GB_SHA_NI
+    h->use_sha_ni = cpu_has_sha_ni();
+#else
+    h->use_sha_ni = 0;
+#endif
 }
 
 void gb_sha256_update(gb_sha256 *h, const void *bytes, size_t n)
@@ -81,11 +162,14 @@ void gb_sha256_update(gb_sha256 *h, const void *bytes, size_t n)
         n -= take;
         if (h->block_len < 64)
             return;
-        compress(h->state, h->block);
+        compress_blocks(h, h->block, 1);
         h->block_len = 0;
     }
-    for (; n >= 64; s += 64, n -= 64)
-        compress(h->state, s);
+    if (n >= 64) {
+        compress_blocks(h, s, n / 64);
+        s += n / 64 * 64;
+        n %= 64;
+    }
     memcpy(h->block, s, n);
     h->block_len = n;
 }
@@ -96,13 +180,13 @@ void gb_sha256_final(gb_sha256 *h, uint8_t digest[GB_SHA256_DIGEST_BYTES])
     h->block[h->block_len++] = 0x80;
     if (h->block_len > 56) {
         memset(h->block + h->block_len, 0, 64 - h->block_len);
-        compress(h->state, h->block);
+        compress_blocks(h, h->block, 1);
         h->block_len = 0;
     }
     memset(h->block + h->block_len, 0, 56 - h->block_len);
     for (int i = 0; i < 8; i++)
         h->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(h->state, h->block);
+    compress_blocks(h, h->block, 1);
     for (int i = 0; i < 8; i++) {
         digest[4 * i] = (uint8_t)(h->state[i] >> 24);
         digest[4 * i + 1] = (uint8_t)(h->state[i] >> 16);

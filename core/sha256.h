@@ -24,6 +24,8 @@ typedef struct gb_sha256 {
     uint64_t n_bytes;  /* total bytes hashed */
     uint8_t block[64]; /* pending partial block */
     size_t block_len;
+    int use_sha_ni; /* set by init when the CPU has the x86 SHA extensions;
+                       clearing it selects the portable code (tests) */
 } gb_sha256;
 
 void gb_sha256_init(gb_sha256 *h);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/explain_hook.h"
 #include "core/distill/pipeline.h"
 #include "core/json.h"
 #include "core/model/teachers/ensemble.h"
@@ -100,6 +101,32 @@ static int parse_augment(char *v, gb_distill_config *cfg)
         return 0;
     if (n >= 3 && !parse_double(items[2], &cfg->augment_s))
         return 0;
+    return 1;
+}
+
+/* yes|no|true|false|1|0 */
+static int parse_bool(const char *v, int *out)
+{
+    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        *out = 0;
+    else
+        return 0;
+    return 1;
+}
+
+/* A comma list of at most GB_SEARCH_MAX numbers. */
+static int parse_list(char *v, double *out, size_t *n_out)
+{
+    char *items[GB_SEARCH_MAX + 1];
+    size_t n = split_commas(v, items, GB_SEARCH_MAX);
+    if (n == 0 || n > GB_SEARCH_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!parse_double(items[i], &out[i]))
+            return 0;
+    *n_out = n;
     return 1;
 }
 
@@ -203,7 +230,7 @@ int cli_distill(int argc, char **argv)
 {
     const char *data = NULL, *test_path = NULL, *target = NULL, *task_name = NULL;
     const char *student_type = NULL, *out_path = NULL, *student_out = NULL;
-    const char *mean_arg = NULL;
+    const char *mean_arg = NULL, *explain_arg = "fast";
     char *weights_arg = NULL, *scores_arg = NULL;
     char *teacher_paths[MAX_TEACHERS];
     size_t n_teachers = 0;
@@ -268,6 +295,16 @@ int cli_distill(int argc, char **argv)
             ok = parse_double(v, &cfg.alpha);
         else if (strcmp(a, "--test-fraction") == 0)
             ok = parse_double(v, &cfg.test_fraction);
+        else if (strcmp(a, "--explain") == 0)
+            explain_arg = v;
+        else if (strcmp(a, "--frontier") == 0)
+            ok = parse_bool(v, &cfg.frontier);
+        else if (strcmp(a, "--search-temperatures") == 0)
+            ok = parse_list(v, cfg.search_temperatures, &cfg.n_search_temperatures);
+        else if (strcmp(a, "--search-alphas") == 0)
+            ok = parse_list(v, cfg.search_alphas, &cfg.n_search_alphas);
+        else if (strcmp(a, "--search-augment") == 0)
+            ok = parse_bool(v, &cfg.search_augment);
         else if (strcmp(a, "--augment") == 0)
             ok = parse_augment(v, &cfg);
         else if (strcmp(a, "--cutoff") == 0)
@@ -341,6 +378,14 @@ int cli_distill(int argc, char **argv)
     char teacher_hex[GB_SHA256_HEX_BYTES];
 
     /* Validate settings before reading anything large. */
+    ex_params explain;
+    ex_params_default(&explain);
+    if ((rc = ex_level_parse(explain_arg, &explain.level, &err)) != GB_OK)
+        goto done;
+    if (explain.level != EX_LEVEL_NONE) {
+        cfg.explain_cb = api_explain_cb;
+        cfg.explain_ctx = &explain;
+    }
     rc = gb_distill_check(&cfg, &err);
     if (rc != GB_OK)
         goto done;

@@ -19,6 +19,11 @@ static const srv_route routes[] = {
     {"GET", "/api/v1/datasets/{id}", SRV_ROLES_READ, api_datasets_get, NULL},
     {"DELETE", "/api/v1/datasets/{id}", SRV_ROLES_MODEL, api_datasets_delete, NULL},
 
+    {"POST", "/api/v1/teachers", SRV_ROLES_MODEL, NULL, &api_teachers_upload_ops},
+    {"GET", "/api/v1/teachers", SRV_ROLES_READ, api_teachers_list, NULL},
+    {"GET", "/api/v1/teachers/{id}", SRV_ROLES_READ, api_teachers_get, NULL},
+    {"DELETE", "/api/v1/teachers/{id}", SRV_ROLES_MODEL, api_teachers_delete, NULL},
+
     {"GET", "/api/v1/runs", SRV_ROLES_READ, api_runs_list, NULL},
     {"GET", "/api/v1/runs/{id}", SRV_ROLES_READ, api_runs_get, NULL},
     {"POST", "/api/v1/runs/{id}/cancel", SRV_ROLES_MODEL, api_runs_cancel, NULL},

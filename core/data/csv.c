@@ -38,6 +38,7 @@
 
 typedef struct dict_entry {
     size_t offset; /* into text */
+    uint64_t word; /* tokens of <= 8 bytes: the bytes packed, else 0 */
     uint32_t len;
     uint32_t hash;
 } dict_entry;
@@ -59,8 +60,25 @@ static void dict_free(token_dict *d)
     memset(d, 0, sizeof *d);
 }
 
-static uint32_t hash_bytes(const char *s, size_t n)
+/* Packs a token of at most 8 bytes into a word (bytes shifted in: a
+ * variable-length memcpy would stall store forwarding). */
+static uint64_t pack_short(const char *s, size_t n)
 {
+    uint64_t word = 0;
+    for (size_t i = 0; i < n; i++)
+        word |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    return word;
+}
+
+static uint32_t hash_bytes(const char *s, size_t n, uint64_t word)
+{
+    if (n <= 8) {
+        /* Short tokens (most numbers and codes): mix the packed bytes. */
+        uint64_t h = (word ^ ((uint64_t)n << 59)) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+        h *= 0xBF58476D1CE4E5B9ULL;
+        return (uint32_t)(h ^ (h >> 32));
+    }
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
@@ -97,11 +115,13 @@ static int dict_intern(token_dict *d, const char *s, size_t n, uint16_t *code,
     *is_new = 0;
     if (d->slots == NULL && dict_rehash(d, INITIAL_DICT_SLOTS) != INTERN_OK)
         return INTERN_NOMEM;
-    uint32_t h = hash_bytes(s, n);
+    uint64_t word = n <= 8 ? pack_short(s, n) : 0;
+    uint32_t h = hash_bytes(s, n, word);
     size_t mask = d->n_slots - 1, slot = h & mask;
     while (d->slots[slot] != 0) {
         const dict_entry *e = &d->entries[d->slots[slot] - 1];
-        if (e->hash == h && e->len == n && memcmp(d->text + e->offset, s, n) == 0) {
+        if (e->hash == h && e->len == n &&
+            (n <= 8 ? e->word == word : memcmp(d->text + e->offset, s, n) == 0)) {
             *code = (uint16_t)(d->slots[slot] - 1);
             return INTERN_OK;
         }
@@ -130,6 +150,7 @@ static int dict_intern(token_dict *d, const char *s, size_t n, uint16_t *code,
     memcpy(d->text + d->text_len, s, n);
     dict_entry *e = &d->entries[d->n_entries];
     e->offset = d->text_len;
+    e->word = word;
     e->len = (uint32_t)n;
     e->hash = h;
     d->text_len += n;
@@ -168,6 +189,7 @@ struct gb_csv_parser {
     size_t max_rows;
     gb_status failed;
     gb_error saved;
+    int finished; /* gb_csv_parser_finish was called */
 
     /* Byte-order mark matching at the very start. */
     unsigned bom_matched;
@@ -316,6 +338,18 @@ static size_t utf8_invalid_at(const char *str, size_t n)
     return n;
 }
 
+/* Length of the longest prefix of valid UTF-8 s[0..n) that fits in max bytes
+ * without cutting a character (for quoting values in messages). */
+static size_t utf8_prefix(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
 /* ---- fields ---------------------------------------------------------------- */
 
 static int is_missing_token(const char *s, size_t n)
@@ -446,7 +480,8 @@ static gb_status store_field(gb_csv_parser *p, size_t j, const char *s, size_t n
                 "column '%s' has the non-numeric value '%.*s' after more "
                 "than %d distinct numbers: a categorical column may have "
                 "at most %d levels",
-                p->names[j], (int)(n < 40 ? n : 40), s, GB_MAX_LEVELS, GB_MAX_LEVELS);
+                p->names[j], (int)utf8_prefix(s, n, 40), s, GB_MAX_LEVELS,
+                GB_MAX_LEVELS);
         }
         c->categorical = 1;
         gb_free(c->values);
@@ -634,6 +669,37 @@ static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CSV_SWAR 1
+static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+
+/* Counts the leading ASCII digits of s[0..8) (all 8 bytes readable) and, when
+ * there are fewer than 8, sets *value to their decimal value (SWAR: eight
+ * digits combined in three multiplications). */
+static unsigned swar_digits(const char *s, uint64_t *value)
+{
+    uint64_t bytes;
+    memcpy(&bytes, s, sizeof bytes);
+    uint64_t x = bytes ^ 0x3030303030303030ULL; /* digit bytes become 0..9 */
+    /* High bit set in every byte that is not 0..9; a carry only runs upwards
+     * from such a byte, so the lowest flagged byte is the first non-digit. */
+    uint64_t non_digit = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+    unsigned n = non_digit ? (unsigned)__builtin_ctzll(non_digit) >> 3 : 8;
+    if (n == 0 || n == 8) {
+        *value = 0;
+        return n;
+    }
+    x <<= 8 * (8 - n); /* drop the bytes after the digits; zeros lead */
+    x = (x * 10) + (x >> 8);
+    x = (((x & 0x000000FF000000FFULL) * 0x000F424000000064ULL) +
+         (((x >> 16) & 0x000000FF000000FFULL) * 0x0000271000000001ULL)) >>
+        32;
+    *value = (uint32_t)x;
+    return n;
+}
+#endif
+
 /* The common field in one pass: a plain decimal [-]digits[.digits] of at most
  * 19 digits whose integer mantissa w <= 2^53, ending inside s[0..avail) at a
  * comma or line end.  Then w / 10^frac is one correctly rounded IEEE division
@@ -648,6 +714,34 @@ static size_t fast_number(const char *s, size_t avail, double *out)
         neg = 1;
         k = 1;
     }
+#ifdef CSV_SWAR
+    if (avail >= k + 18) {
+        /* Up to 7 integer and 7 fraction digits, 8 bytes at a time. */
+        uint64_t int_part, frac_part;
+        unsigned n_int = swar_digits(s + k, &int_part);
+        if (n_int < 8) {
+            k += n_int;
+            w = int_part;
+            n_digits = n_int;
+            if (s[k] == '.') {
+                unsigned n_frac = swar_digits(s + k + 1, &frac_part);
+                if (n_frac < 8) {
+                    k += 1 + n_frac;
+                    w = w * pow10_u64[n_frac] + frac_part;
+                    frac = n_frac;
+                    n_digits += n_frac;
+                    goto done;
+                }
+            } else {
+                goto done;
+            }
+        }
+        /* 8 or more digits in a row: restart the scalar scan after the sign. */
+        k = (size_t)neg;
+        w = 0;
+        n_digits = 0;
+    }
+#endif
     while (k < avail && (unsigned)(s[k] - '0') < 10u) {
         w = w * 10 + (unsigned)(s[k] - '0');
         k++;
@@ -662,6 +756,9 @@ static size_t fast_number(const char *s, size_t avail, double *out)
         frac = k - start;
         n_digits += frac;
     }
+#ifdef CSV_SWAR
+done:
+#endif
     if (n_digits == 0 || n_digits > 19 || k >= avail || w > (UINT64_C(1) << 53))
         return 0;
     if (s[k] != ',' && s[k] != '\n' && s[k] != '\r')
@@ -704,13 +801,12 @@ static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error
                 break;
             }
             if (p->header_done && p->col < p->n_names) {
-                /* Hot path: a plain number in a numeric column whose token
-                 * dictionary has been dropped. */
+                /* Hot path: a plain number in a numeric column (interned
+                 * too while the column keeps its token dictionary). */
                 col_build *cb = &p->cols[p->col];
                 double v;
                 size_t len;
-                if (cb->codes == NULL && !cb->categorical &&
-                    (len = fast_number(s + i, n - i, &v)) > 0) {
+                if (!cb->categorical && (len = fast_number(s + i, n - i, &v)) > 0) {
                     if (p->col == 0 && (rc = ensure_row(p, err)) != GB_OK)
                         return rc;
                     p->record_bytes += len + 1;
@@ -719,6 +815,9 @@ static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error
                                            "record longer than %d bytes",
                                            GB_MAX_LINE_BYTES);
                     cb->values[p->n_rows] = v;
+                    if (cb->codes != NULL &&
+                        (rc = column_intern(p, cb, p->col, s + i, len, err)) != GB_OK)
+                        return rc;
                     p->record_empty = 0;
                     if ((rc = after_field(p, s[i + len], err)) != GB_OK)
                         return rc;
@@ -824,6 +923,8 @@ static gb_status parse_bytes(gb_csv_parser *p, const char *s, size_t n, gb_error
 gb_status gb_csv_parser_feed(gb_csv_parser *p, const char *bytes, size_t n,
                              gb_error *err)
 {
+    if (p->finished && p->failed == GB_OK)
+        parser_fail(p, NULL, GB_EINTERNAL, 0, 0, "CSV parser used after finish");
     if (p->failed != GB_OK) {
         if (err != NULL)
             *err = p->saved;
@@ -871,6 +972,9 @@ static gb_status column_finish(gb_csv_parser *p, size_t j, gb_column *out,
         out->values = v;
         out->n_missing = c->n_missing;
         c->values = NULL;
+        gb_free(c->codes);
+        c->codes = NULL;
+        dict_free(&c->dict);
         return GB_OK;
     }
     size_t k = c->dict.n_entries;
@@ -909,6 +1013,9 @@ gb_status gb_csv_parser_finish(gb_csv_parser *p, gb_table **out, gb_error *err)
 {
     *out = NULL;
     gb_status rc = GB_OK;
+    if (p->finished && p->failed == GB_OK)
+        parser_fail(p, NULL, GB_EINTERNAL, 0, 0, "CSV parser used after finish");
+    p->finished = 1;
     if (p->failed != GB_OK) {
         if (err != NULL)
             *err = p->saved;

@@ -496,6 +496,11 @@ gb_status gb_table_add_categorical(gb_table *table, const char *name,
     }
     if (gb_levels_sort(c.levels, c.n_levels, remap) != GB_OK)
         goto nomem;
+    if (c.n_levels > 0) {
+        char **fit = gb_realloc_array(c.levels, c.n_levels, sizeof *fit);
+        if (fit != NULL)
+            c.levels = fit;
+    }
     for (size_t i = 0; i < n; i++)
         if (c.codes[i] >= 0)
             c.codes[i] = remap[c.codes[i]];

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +31,7 @@ void gb_distill_config_default(gb_distill_config *c)
     c->temperature = 1.0;
     c->alpha = 0.0;
     c->test_fraction = 0.25;
+    c->search_validation_fraction = 0.2;
     c->augment_p = 0.5;
     c->augment_s = 10.0;
     c->cutoff = GB_FIDELITY_DEFAULT_CUTOFF;
@@ -67,6 +69,17 @@ gb_status gb_distill_check(const gb_distill_config *c, gb_error *err)
         if (rc != GB_OK)
             return rc;
     }
+    if (c->n_search_temperatures > GB_SEARCH_MAX || c->n_search_alphas > GB_SEARCH_MAX)
+        return bad_setting(err, "search", "lists at most 8 values per setting");
+    for (size_t i = 0; i < c->n_search_temperatures; i++)
+        if (!(c->search_temperatures[i] > 0.0) || !isfinite(c->search_temperatures[i]))
+            return bad_setting(err, "search.temperatures",
+                               "must be finite numbers > 0");
+    for (size_t i = 0; i < c->n_search_alphas; i++)
+        if (!(c->search_alphas[i] >= 0.0 && c->search_alphas[i] <= 1.0))
+            return bad_setting(err, "search.alphas", "must be in [0, 1]");
+    if (!(c->search_validation_fraction > 0.0 && c->search_validation_fraction < 1.0))
+        return bad_setting(err, "search.validation_fraction", "must be in (0, 1)");
     if (c->n_threads == 0 || c->n_threads > 256)
         return bad_setting(err, "threads", "must be in 1..256");
     /* With the task still unknown (AUTO) only task-independent checks run;
@@ -313,6 +326,18 @@ static cJSON *config_json(const gb_distill_config *c, gb_task task)
         gb_json_add_number(augment, "p", c->augment_p);
         gb_json_add_number(augment, "s", c->augment_s);
     }
+    if (c->n_search_temperatures > 0 || c->n_search_alphas > 0 || c->search_augment) {
+        cJSON *search = cJSON_AddObjectToObject(distill, "search");
+        cJSON_AddItemToObject(search, "temperatures",
+                              gb_json_number_array_create(c->search_temperatures,
+                                                          c->n_search_temperatures));
+        cJSON_AddItemToObject(
+            search, "alphas",
+            gb_json_number_array_create(c->search_alphas, c->n_search_alphas));
+        cJSON_AddBoolToObject(search, "augment", c->search_augment);
+        gb_json_add_number(search, "validation_fraction",
+                           c->search_validation_fraction);
+    }
     cJSON *split = cJSON_AddObjectToObject(root, "split");
     if (c->test_sha256 == NULL)
         gb_json_add_number(split, "test_fraction", c->test_fraction);
@@ -320,6 +345,7 @@ static cJSON *config_json(const gb_distill_config *c, gb_task task)
     cJSON *fid = cJSON_AddObjectToObject(root, "fidelity");
     gb_json_add_number(fid, "cutoff", c->cutoff);
     gb_json_add_number(fid, "bootstrap", (double)c->n_bootstrap);
+    cJSON_AddBoolToObject(root, "frontier", c->frontier);
     gb_json_add_number(root, "seed", (double)c->seed);
     return root;
 }
@@ -433,262 +459,603 @@ done:
 
 /* ---- the run ---------------------------------------------------------------- */
 
+/* ---- the run context ------------------------------------------------------- */
+
+/* Everything prepared once per run and shared by every fit of it. */
+typedef struct run {
+    const gb_distill_config *c;
+    const gb_table *train, *test_table;
+    gb_target target, test_target;
+    int classify;
+    size_t n_classes, n_out;
+    gb_split split;
+    size_t *train_rows, *test_rows; /* table row indices */
+    size_t n_train, n_test;
+    int32_t *y_train, *y_test;
+    double *y_train_value, *y_test_value;
+    double *teacher_train, *teacher_test; /* n x n_out */
+    unsigned char *exclude;               /* target and score columns */
+    gb_feature *features;
+    size_t n_features;
+    double *X_train; /* n_train x n_features */
+    int by_position;
+} run;
+
+static void run_free(run *r, int own_rows)
+{
+    gb_free(r->X_train);
+    gb_features_free(r->features, r->n_features);
+    gb_free(r->exclude);
+    gb_free(r->teacher_train);
+    gb_free(r->teacher_test);
+    gb_free(r->y_train);
+    gb_free(r->y_test);
+    gb_free(r->y_train_value);
+    gb_free(r->y_test_value);
+    if (own_rows) {
+        gb_free(r->train_rows);
+        gb_free(r->test_rows);
+    } else {
+        gb_split_free(&r->split);
+    }
+    gb_target_free(&r->target);
+    gb_target_free(&r->test_target);
+}
+
+/* Target, rows, labels, teacher outputs, the students' design matrix. */
+static gb_status run_prepare(run *r, const gb_table *train, const gb_table *test,
+                             const gb_progress *progress, double *t_teacher,
+                             gb_error *err)
+{
+    const gb_distill_config *c = r->c;
+    gb_status rc;
+    gb_design *design = NULL;
+    r->train = train;
+    r->test_table = test != NULL ? test : train;
+
+    gb_progress_report(progress, "split", 0.0);
+    rc = gb_target_resolve(train, c->target, c->task, &r->target, err);
+    if (rc != GB_OK)
+        return rc;
+    rc = gb_student_check(c->student_type, c->params, c->n_params, r->target.task, err);
+    if (rc != GB_OK)
+        return rc;
+    r->classify = r->target.task != GB_TASK_REGRESSION;
+    r->n_classes = r->classify ? r->target.n_classes : 0;
+    r->n_out = r->classify ? r->n_classes : 1;
+    if (test == NULL) {
+        rc = gb_split_train_test(r->classify ? r->target.y_class : NULL, r->n_classes,
+                                 train->n_rows, c->test_fraction, c->split_seed,
+                                 &r->split, err);
+        if (rc != GB_OK)
+            return rc;
+        r->train_rows = r->split.train;
+        r->test_rows = r->split.test;
+        r->n_train = r->split.n_train;
+        r->n_test = r->split.n_test;
+    } else {
+        rc = gb_target_resolve(test, c->target, r->target.task, &r->test_target, err);
+        if (rc != GB_OK)
+            return rc;
+        r->n_train = train->n_rows;
+        r->n_test = test->n_rows;
+        r->train_rows = gb_malloc_array(r->n_train + 1, sizeof *r->train_rows);
+        r->test_rows = gb_malloc_array(r->n_test + 1, sizeof *r->test_rows);
+        if (r->train_rows == NULL || r->test_rows == NULL)
+            goto nomem;
+        for (size_t i = 0; i < r->n_train; i++)
+            r->train_rows[i] = i;
+        for (size_t i = 0; i < r->n_test; i++)
+            r->test_rows[i] = i;
+    }
+    if (r->n_train == 0 || r->n_test == 0)
+        return gb_error_set(err, GB_EUNUSABLE,
+                            "need at least one training and one test row (have %zu "
+                            "and %zu)",
+                            r->n_train, r->n_test);
+
+    /* Labels in the training target's class order. */
+    if (r->classify) {
+        r->y_train = gb_malloc_array(r->n_train, sizeof *r->y_train);
+        r->y_test = gb_malloc_array(r->n_test, sizeof *r->y_test);
+        if (r->y_train == NULL || r->y_test == NULL)
+            goto nomem;
+        for (size_t i = 0; i < r->n_train; i++)
+            r->y_train[i] = r->target.y_class[r->train_rows[i]];
+        if (test == NULL) {
+            for (size_t i = 0; i < r->n_test; i++)
+                r->y_test[i] = r->target.y_class[r->test_rows[i]];
+        } else {
+            int32_t map[GB_MAX_CLASSES];
+            for (size_t k = 0; k < r->test_target.n_classes; k++) {
+                map[k] = -1;
+                for (size_t j = 0; j < r->n_classes; j++)
+                    if (strcmp(r->test_target.classes[k], r->target.classes[j]) == 0)
+                        map[k] = (int32_t)j;
+                if (map[k] < 0) {
+                    gb_error_set(err, GB_EUNUSABLE,
+                                 "test class '%s' does not occur in the training data",
+                                 r->test_target.classes[k]);
+                    gb_error_field(err, c->target);
+                    return GB_EUNUSABLE;
+                }
+            }
+            for (size_t i = 0; i < r->n_test; i++)
+                r->y_test[i] = map[r->test_target.y_class[i]];
+        }
+    } else {
+        r->y_train_value = gb_malloc_array(r->n_train, sizeof *r->y_train_value);
+        r->y_test_value = gb_malloc_array(r->n_test, sizeof *r->y_test_value);
+        if (r->y_train_value == NULL || r->y_test_value == NULL)
+            goto nomem;
+        for (size_t i = 0; i < r->n_train; i++)
+            r->y_train_value[i] = r->target.y_value[r->train_rows[i]];
+        const gb_target *tt = test != NULL ? &r->test_target : &r->target;
+        for (size_t i = 0; i < r->n_test; i++)
+            r->y_test_value[i] = tt->y_value[r->test_rows[i]];
+    }
+    if (gb_progress_cancelled(progress))
+        return gb_error_set(err, GB_ECANCELLED, "the run was cancelled");
+
+    /* Teacher outputs on train and test rows. */
+    gb_progress_report(progress, "teacher", 0.02);
+    double t0 = now_s();
+    r->teacher_train = gb_malloc_array(r->n_train * r->n_out, sizeof *r->teacher_train);
+    r->teacher_test = gb_malloc_array(r->n_test * r->n_out, sizeof *r->teacher_test);
+    if (r->teacher_train == NULL || r->teacher_test == NULL)
+        goto nomem;
+    rc = teacher_outputs(c, train, &r->target, r->train_rows, r->n_train, r->n_out,
+                         r->teacher_train, &r->by_position, err);
+    if (rc != GB_OK)
+        return rc;
+    gb_target scores_target = r->target;
+    if (test != NULL)
+        scores_target.col = r->test_target.col;
+    rc = teacher_outputs(c, r->test_table, &scores_target, r->test_rows, r->n_test,
+                         r->n_out, r->teacher_test, &r->by_position, err);
+    if (rc != GB_OK)
+        return rc;
+    *t_teacher = now_s() - t0;
+    if (gb_progress_cancelled(progress))
+        return gb_error_set(err, GB_ECANCELLED, "the run was cancelled");
+
+    /* The students' design matrix: every column but the target and scores.
+     * Only training rows are materialised; test rows are scored from the
+     * table in blocks. */
+    r->exclude = gb_calloc(train->n_cols, 1);
+    if (r->exclude == NULL)
+        goto nomem;
+    r->exclude[r->target.col] = 1;
+    for (size_t s = 0; s < c->n_score_columns; s++) {
+        long col = gb_table_find(train, c->score_columns[s]);
+        if (col >= 0)
+            r->exclude[col] = 1;
+    }
+    rc = gb_features_from_table(train, r->exclude,
+                                gb_student_wants_one_hot(c->student_type), &r->features,
+                                &r->n_features, err);
+    if (rc != GB_OK)
+        return rc;
+    if (r->n_features == 0)
+        return gb_error_set(err, GB_EUNUSABLE, "the dataset has no feature columns");
+    r->X_train = gb_malloc_array(r->n_train * r->n_features, sizeof *r->X_train);
+    if (r->X_train == NULL)
+        goto nomem;
+    design = gb_design_bind(r->features, r->n_features, train, err);
+    if (design == NULL)
+        return err != NULL ? err->code : GB_EUNUSABLE;
+    gb_design_fill(design, r->train_rows, 0, r->n_train, r->X_train);
+    gb_design_free(design);
+    return GB_OK;
+nomem:
+    return gb_error_set(err, GB_ENOMEM, "out of memory preparing the run");
+}
+
+/* How one student is trained. */
+typedef struct fit_spec {
+    double temperature, alpha;
+    int soft;             /* 0: hard labels only (the baseline) */
+    int augment;          /* add MUNGE rows (needs a queryable teacher) */
+    const size_t *subset; /* positions into the training arrays, or NULL = all */
+    size_t n_subset;
+    const gb_param *params; /* student parameters */
+    size_t n_params;
+} fit_spec;
+
+/* Trains one student per spec.  *out owned by the caller; *n_aug receives
+ * the number of augmented rows used (may be NULL). */
+static gb_status fit_one(const run *r, const fit_spec *f, const gb_progress *progress,
+                         gb_model **out, size_t *n_aug_out, gb_error *err)
+{
+    const gb_distill_config *c = r->c;
+    gb_status rc = GB_OK;
+    size_t n = f->subset != NULL ? f->n_subset : r->n_train;
+    size_t nf = r->n_features, n_out = r->n_out, n_aug = 0;
+    double *X = NULL, *targets = NULL, *y_value = NULL;
+    int32_t *y_class = NULL;
+    size_t *table_rows = NULL;
+    *out = NULL;
+
+    /* Copies of the rows this fit uses (only when they differ from the
+     * run's arrays: a subset, soft targets at T, or augmentation). */
+    int copy_rows = f->subset != NULL || f->augment;
+    const double *Xs = r->X_train;
+    if (copy_rows) {
+        X = gb_malloc_array(n * nf, sizeof *X);
+        table_rows = gb_malloc_array(n, sizeof *table_rows);
+        if (X == NULL || table_rows == NULL)
+            goto nomem;
+        for (size_t i = 0; i < n; i++) {
+            size_t at = f->subset != NULL ? f->subset[i] : i;
+            memcpy(X + i * nf, r->X_train + at * nf, nf * sizeof *X);
+            table_rows[i] = r->train_rows[at];
+        }
+        Xs = X;
+    }
+    if (r->classify) {
+        y_class = gb_malloc_array(n, sizeof *y_class);
+        if (y_class == NULL)
+            goto nomem;
+        for (size_t i = 0; i < n; i++)
+            y_class[i] = r->y_train[f->subset != NULL ? f->subset[i] : i];
+    } else {
+        y_value = gb_malloc_array(n, sizeof *y_value);
+        if (y_value == NULL)
+            goto nomem;
+        for (size_t i = 0; i < n; i++)
+            y_value[i] = r->y_train_value[f->subset != NULL ? f->subset[i] : i];
+    }
+    if (f->soft) {
+        targets = gb_malloc_array(n * n_out, sizeof *targets);
+        if (targets == NULL)
+            goto nomem;
+        for (size_t i = 0; i < n; i++) {
+            size_t at = f->subset != NULL ? f->subset[i] : i;
+            memcpy(targets + i * n_out, r->teacher_train + at * n_out,
+                   n_out * sizeof *targets);
+        }
+        if (r->classify) {
+            rc = gb_soft_targets(targets, n, n_out, f->temperature, targets, err);
+            if (rc != GB_OK)
+                goto done;
+        }
+    }
+    if (f->augment) {
+        training_rows tr = {&X, &targets, r->classify ? &y_class : NULL,
+                            r->classify ? NULL : &y_value};
+        gb_distill_config ca = *c;
+        ca.temperature = f->temperature;
+        rc = augment(&ca, r->train, r->exclude, &r->target, table_rows, n, r->features,
+                     nf, n_out, progress, &tr, &n_aug, err);
+        if (rc != GB_OK)
+            goto done;
+        Xs = X;
+    }
+    gb_train_set ts = {
+        .n_rows = n + n_aug,
+        .n_features = nf,
+        .X = Xs,
+        .features = r->features,
+        .task = r->target.task,
+        .n_classes = r->n_classes,
+        .classes = r->target.classes,
+        .y_class = y_class,
+        .y_value = y_value,
+        .soft = f->soft ? targets : NULL,
+        .temperature = f->soft ? f->temperature : 1.0,
+        .alpha = f->soft ? f->alpha : 1.0,
+        .seed = c->seed,
+        .n_threads = c->n_threads,
+    };
+    rc = gb_student_fit(c->student_type, f->params, f->n_params, &ts, progress, out,
+                        err);
+    if (n_aug_out != NULL)
+        *n_aug_out = n_aug;
+    goto done;
+nomem:
+    rc = gb_error_set(err, GB_ENOMEM, "out of memory preparing a student's rows");
+done:
+    gb_free(X);
+    gb_free(table_rows);
+    gb_free(targets);
+    gb_free(y_class);
+    gb_free(y_value);
+    return rc;
+}
+
+/* The student's fidelity score used to compare settings: agreement for
+ * classification, r2 for regression. */
+static double fidelity_score(const gb_fidelity *f, gb_task task)
+{
+    return task == GB_TASK_REGRESSION ? f->r2 : f->agreement;
+}
+
+/* ---- settings search ---------------------------------------------------------- */
+
+typedef struct candidate {
+    double temperature, alpha;
+    int augment;
+    double score;
+} candidate;
+
+static gb_status run_search(const run *r, const gb_progress *progress, candidate *cands,
+                            size_t *n_cands, size_t *best, gb_error *err)
+{
+    const gb_distill_config *c = r->c;
+    gb_status rc;
+    gb_split inner = {0};
+    size_t *val_table_rows = NULL;
+    double *teacher_val = NULL, *student_val = NULL;
+    gb_model *m = NULL;
+
+    size_t nt = c->n_search_temperatures ? c->n_search_temperatures : 1;
+    size_t na = c->n_search_alphas ? c->n_search_alphas : 1;
+    size_t ng = c->search_augment ? 2 : 1;
+    *n_cands = 0;
+    for (size_t g = 0; g < ng; g++)
+        for (size_t i = 0; i < nt; i++)
+            for (size_t j = 0; j < na; j++) {
+                candidate *k = &cands[(*n_cands)++];
+                k->temperature = c->n_search_temperatures ? c->search_temperatures[i]
+                                                          : c->temperature;
+                k->alpha = c->n_search_alphas ? c->search_alphas[j] : c->alpha;
+                k->augment = c->search_augment ? (int)g : c->augment_multiplier > 0;
+                k->score = NAN;
+            }
+    rc = gb_split_train_test(r->classify ? r->y_train : NULL, r->n_classes, r->n_train,
+                             c->search_validation_fraction, c->split_seed + 1, &inner,
+                             err);
+    if (rc != GB_OK)
+        return rc;
+    val_table_rows = gb_malloc_array(inner.n_test, sizeof *val_table_rows);
+    teacher_val = gb_malloc_array(inner.n_test * r->n_out, sizeof *teacher_val);
+    student_val = gb_malloc_array(inner.n_test * r->n_out, sizeof *student_val);
+    if (val_table_rows == NULL || teacher_val == NULL || student_val == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory in the settings search");
+        goto done;
+    }
+    for (size_t i = 0; i < inner.n_test; i++) {
+        val_table_rows[i] = r->train_rows[inner.test[i]];
+        memcpy(teacher_val + i * r->n_out, r->teacher_train + inner.test[i] * r->n_out,
+               r->n_out * sizeof *teacher_val);
+    }
+    *best = 0;
+    for (size_t k = 0; k < *n_cands; k++) {
+        gb_progress_report(progress, "search", (double)k / (double)*n_cands);
+        if (gb_progress_cancelled(progress)) {
+            rc = gb_error_set(err, GB_ECANCELLED, "the run was cancelled");
+            goto done;
+        }
+        fit_spec f = {cands[k].temperature, cands[k].alpha, 1,         cands[k].augment,
+                      inner.train,          inner.n_train,  c->params, c->n_params};
+        rc = fit_one(r, &f, NULL, &m, NULL, err);
+        if (rc == GB_OK)
+            rc = score_rows(m, r->train, val_table_rows, inner.n_test, c->n_threads,
+                            student_val, err);
+        gb_fidelity fv;
+        gb_fidelity_params fp;
+        gb_fidelity_params_default(&fp);
+        fp.n_bootstrap = 0;
+        fp.cutoff = c->cutoff;
+        if (rc == GB_OK)
+            rc = gb_fidelity_compute(r->target.task, inner.n_test, r->n_classes,
+                                     teacher_val, student_val, NULL, &fp, &fv, err);
+        gb_model_free(m);
+        m = NULL;
+        if (rc != GB_OK)
+            goto done;
+        cands[k].score = fidelity_score(&fv, r->target.task);
+        /* strictly better wins: ties keep the earlier candidate */
+        if (cands[k].score > cands[*best].score || isnan(cands[*best].score))
+            *best = k;
+    }
+done:
+    gb_model_free(m);
+    gb_free(val_table_rows);
+    gb_free(teacher_val);
+    gb_free(student_val);
+    gb_split_free(&inner);
+    return rc;
+}
+
+/* ---- fidelity/complexity frontier ----------------------------------------------- */
+
+#define FRONTIER_MAX 12
+
+/* The parameter values the frontier walks for this student type, from
+ * simple to complex, as text; returns the count and the parameter key. */
+static size_t frontier_steps(const gb_distill_config *c, const char **key,
+                             char values[FRONTIER_MAX][24])
+{
+    const char *type = c->student_type;
+    const char *configured = NULL;
+    size_t n = 0;
+    if (strcmp(type, "tree") == 0 || strcmp(type, "sbdt") == 0) {
+        *key = "max_depth";
+        long max = strcmp(type, "tree") == 0 ? 6 : 4;
+        for (size_t i = 0; i < c->n_params; i++)
+            if (strcmp(c->params[i].key, "max_depth") == 0)
+                configured = c->params[i].value;
+        if (configured != NULL)
+            max = strtol(configured, NULL, 10);
+        if (max > 10)
+            max = 10;
+        for (long d = 1; d <= max && n < FRONTIER_MAX; d++)
+            snprintf(values[n++], 24, "%ld", d);
+    } else if (strcmp(type, "logistic") == 0 || strcmp(type, "linear") == 0) {
+        static const char *l1[] = {"0.3",   "0.1",    "0.03",   "0.01", "0.003",
+                                   "0.001", "0.0003", "0.0001", "0"};
+        *key = "l1";
+        for (size_t i = 0; i < sizeof l1 / sizeof l1[0]; i++)
+            snprintf(values[n++], 24, "%s", l1[i]);
+    } else if (strcmp(type, "gam") == 0) {
+        static const char *rounds[] = {"10", "30", "100", "300", "1000", "3000"};
+        *key = "rounds";
+        for (size_t i = 0; i < sizeof rounds / sizeof rounds[0]; i++)
+            snprintf(values[n++], 24, "%s", rounds[i]);
+    }
+    return n;
+}
+
+/* A single number for a student's size, from its artifact's complexity. */
+static double complexity_number(const cJSON *complexity)
+{
+    static const char *keys[] = {"leaves", "nonzero_coefs", "terms", "rounds_used"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(complexity, keys[i]);
+        if (cJSON_IsNumber(v))
+            return v->valuedouble;
+    }
+    return NAN;
+}
+
+static gb_status run_frontier(const run *r, double temperature, double alpha,
+                              const gb_progress *progress, cJSON *out, gb_error *err)
+{
+    const gb_distill_config *c = r->c;
+    gb_status rc = GB_OK;
+    const char *key = NULL;
+    char values[FRONTIER_MAX][24];
+    size_t n_steps = frontier_steps(c, &key, values);
+    gb_param *params = gb_malloc_array(c->n_params + 1, sizeof *params);
+    double *pred = gb_malloc_array(r->n_test * r->n_out, sizeof *pred);
+    if (params == NULL || pred == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory in the frontier");
+        goto done;
+    }
+    for (size_t s = 0; s < n_steps; s++) {
+        gb_progress_report(progress, "frontier", (double)s / (double)n_steps);
+        if (gb_progress_cancelled(progress)) {
+            rc = gb_error_set(err, GB_ECANCELLED, "the run was cancelled");
+            goto done;
+        }
+        size_t np = 0;
+        for (size_t i = 0; i < c->n_params; i++)
+            if (strcmp(c->params[i].key, key) != 0)
+                params[np++] = c->params[i];
+        params[np].key = key;
+        params[np].value = values[s];
+        np++;
+        fit_spec f = {temperature, alpha, 1, 0, NULL, 0, params, np};
+        gb_model *m = NULL;
+        rc = fit_one(r, &f, NULL, &m, NULL, err);
+        if (rc == GB_OK)
+            rc = score_rows(m, r->test_table, r->test_rows, r->n_test, c->n_threads,
+                            pred, err);
+        gb_fidelity fid;
+        gb_metrics met;
+        gb_fidelity_params fp;
+        gb_fidelity_params_default(&fp);
+        fp.n_bootstrap = 0;
+        fp.cutoff = c->cutoff;
+        if (rc == GB_OK)
+            rc = gb_fidelity_compute(r->target.task, r->n_test, r->n_classes,
+                                     r->teacher_test, pred, NULL, &fp, &fid, err);
+        if (rc == GB_OK)
+            rc = gb_metrics_compute(r->target.task, r->n_test, r->n_classes, r->y_test,
+                                    r->y_test_value, pred, &met, err);
+        cJSON *artifact = rc == GB_OK ? m->ops->to_json(m) : NULL;
+        gb_model_free(m);
+        if (rc != GB_OK)
+            goto done;
+        cJSON *point = cJSON_CreateObject();
+        if (artifact == NULL || point == NULL) {
+            cJSON_Delete(artifact);
+            cJSON_Delete(point);
+            rc = gb_error_set(err, GB_ENOMEM, "out of memory in the frontier");
+            goto done;
+        }
+        cJSON_AddItemToArray(out, point);
+        cJSON *setting = cJSON_AddObjectToObject(point, "setting");
+        cJSON_AddStringToObject(setting, key, values[s]);
+        const cJSON *cx = cJSON_GetObjectItemCaseSensitive(artifact, "complexity");
+        gb_json_add_number(point, "complexity", complexity_number(cx));
+        cJSON_AddItemToObject(point, "complexity_detail",
+                              cx != NULL ? cJSON_Duplicate(cx, 1)
+                                         : cJSON_CreateObject());
+        gb_json_add_number(point, "fidelity", fidelity_score(&fid, r->target.task));
+        gb_json_add_number(point, "auc", r->classify ? met.auc : met.r2);
+        cJSON_Delete(artifact);
+    }
+done:
+    gb_free(params);
+    gb_free(pred);
+    return rc;
+}
+
+/* ---- the run ----------------------------------------------------------------- */
+
 gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
                          const gb_table *test, const gb_progress *progress,
                          gb_distill_result *out, gb_error *err)
 {
     gb_status rc;
-    gb_target target, test_target;
-    gb_split split = {0};
-    size_t *train_rows = NULL, *test_rows = NULL;
-    int32_t *y_test = NULL;
-    double *y_test_value = NULL;
-    double *teacher_train = NULL, *teacher_test = NULL, *soft = NULL;
-    double *X_train = NULL;
-    double *student_test = NULL, *baseline_test = NULL;
-    int32_t *y_train = NULL;
-    double *y_train_value = NULL;
-    unsigned char *exclude = NULL;
-    gb_feature *features = NULL;
-    size_t n_features = 0;
-    gb_design *design = NULL;
+    run r;
     gb_model *student = NULL, *baseline = NULL, *plain = NULL;
-    double *plain_test = NULL;
-    cJSON *report = NULL, *config = NULL, *artifact = NULL;
-    int by_position = 0;
+    double *student_test = NULL, *baseline_test = NULL, *plain_test = NULL;
+    cJSON *report = NULL, *config = NULL, *artifact = NULL, *explanations = NULL;
+    cJSON *frontier = NULL;
+    candidate cands[2 * GB_SEARCH_MAX * GB_SEARCH_MAX];
+    size_t n_cands = 0, best = 0, n_aug = 0;
     double t_start = now_s(), t_teacher = 0, t_student = 0, t_baseline = 0;
+    double t_explain = 0;
 
     memset(out, 0, sizeof *out);
-    memset(&target, 0, sizeof target);
-    memset(&test_target, 0, sizeof test_target);
+    memset(&r, 0, sizeof r);
+    r.c = c;
     rc = gb_distill_check(c, err);
     if (rc != GB_OK)
         return rc;
     if ((c->teacher != NULL) == (c->n_score_columns > 0))
         return bad_setting(err, "teacher",
                            "must be given exactly once: a model or score columns");
-    if (c->augment_multiplier > 0 && c->teacher == NULL)
+    if ((c->augment_multiplier > 0 || c->search_augment) && c->teacher == NULL)
         return bad_setting(err, "augment",
                            "needs a teacher that can be queried: score columns "
                            "cannot label new rows");
+    if (c->search_augment && c->augment_multiplier == 0)
+        return bad_setting(err, "search.augment",
+                           "needs an augmentation setting (multiplier) to try");
 
-    /* Target and rows. */
-    gb_progress_report(progress, "split", 0.0);
-    rc = gb_target_resolve(train, c->target, c->task, &target, err);
+    rc = run_prepare(&r, train, test, progress, &t_teacher, err);
     if (rc != GB_OK)
         goto done;
-    rc = gb_student_check(c->student_type, c->params, c->n_params, target.task, err);
-    if (rc != GB_OK)
-        goto done;
-    int classify = target.task != GB_TASK_REGRESSION;
-    size_t n_classes = classify ? target.n_classes : 0;
-    size_t n_out = classify ? n_classes : 1;
-    size_t n_train, n_test;
-    if (test == NULL) {
-        rc = gb_split_train_test(classify ? target.y_class : NULL, n_classes,
-                                 train->n_rows, c->test_fraction, c->split_seed, &split,
-                                 err);
-        if (rc != GB_OK)
-            goto done;
-        train_rows = split.train;
-        test_rows = split.test;
-        n_train = split.n_train;
-        n_test = split.n_test;
-    } else {
-        rc = gb_target_resolve(test, c->target, target.task, &test_target, err);
-        if (rc != GB_OK)
-            goto done;
-        n_train = train->n_rows;
-        n_test = test->n_rows;
-        train_rows = gb_malloc_array(n_train + 1, sizeof *train_rows);
-        test_rows = gb_malloc_array(n_test + 1, sizeof *test_rows);
-        if (train_rows == NULL || test_rows == NULL)
-            goto nomem;
-        for (size_t i = 0; i < n_train; i++)
-            train_rows[i] = i;
-        for (size_t i = 0; i < n_test; i++)
-            test_rows[i] = i;
-    }
-    if (n_train == 0 || n_test == 0) {
-        rc = gb_error_set(
-            err, GB_EUNUSABLE,
-            "need at least one training and one test row (have %zu and %zu)", n_train,
-            n_test);
-        goto done;
-    }
 
-    /* Labels of the rows, in the training target's class order. */
-    if (classify) {
-        y_train = gb_malloc_array(n_train, sizeof *y_train);
-        y_test = gb_malloc_array(n_test, sizeof *y_test);
-        if (y_train == NULL || y_test == NULL)
-            goto nomem;
-        for (size_t i = 0; i < n_train; i++)
-            y_train[i] = target.y_class[train_rows[i]];
-        if (test == NULL) {
-            for (size_t i = 0; i < n_test; i++)
-                y_test[i] = target.y_class[test_rows[i]];
-        } else {
-            int32_t map[GB_MAX_CLASSES];
-            for (size_t k = 0; k < test_target.n_classes; k++) {
-                map[k] = -1;
-                for (size_t j = 0; j < n_classes; j++)
-                    if (strcmp(test_target.classes[k], target.classes[j]) == 0)
-                        map[k] = (int32_t)j;
-                if (map[k] < 0) {
-                    rc = gb_error_set(
-                        err, GB_EUNUSABLE,
-                        "test class '%s' does not occur in the training data",
-                        test_target.classes[k]);
-                    gb_error_field(err, c->target);
-                    goto done;
-                }
-            }
-            for (size_t i = 0; i < n_test; i++)
-                y_test[i] = map[test_target.y_class[i]];
-        }
-    } else {
-        y_train_value = gb_malloc_array(n_train, sizeof *y_train_value);
-        y_test_value = gb_malloc_array(n_test, sizeof *y_test_value);
-        if (y_train_value == NULL || y_test_value == NULL)
-            goto nomem;
-        for (size_t i = 0; i < n_train; i++)
-            y_train_value[i] = target.y_value[train_rows[i]];
-        const gb_target *tt = test != NULL ? &test_target : &target;
-        for (size_t i = 0; i < n_test; i++)
-            y_test_value[i] = tt->y_value[test_rows[i]];
-    }
-    if (gb_progress_cancelled(progress))
-        goto cancelled;
-
-    /* Teacher scores on train and test rows. */
-    gb_progress_report(progress, "teacher", 0.02);
-    double t0 = now_s();
-    teacher_train = gb_malloc_array(n_train * n_out, sizeof *teacher_train);
-    teacher_test = gb_malloc_array(n_test * n_out, sizeof *teacher_test);
-    if (teacher_train == NULL || teacher_test == NULL)
-        goto nomem;
-    rc = teacher_outputs(c, train, &target, train_rows, n_train, n_out, teacher_train,
-                         &by_position, err);
-    if (rc != GB_OK)
-        goto done;
-    if (test != NULL) {
-        gb_target scores_target = target;
-        scores_target.col = test_target.col;
-        rc = teacher_outputs(c, test, &scores_target, test_rows, n_test, n_out,
-                             teacher_test, &by_position, err);
-    } else {
-        rc = teacher_outputs(c, train, &target, test_rows, n_test, n_out, teacher_test,
-                             &by_position, err);
-    }
-    if (rc != GB_OK)
-        goto done;
-    t_teacher = now_s() - t0;
-    if (gb_progress_cancelled(progress))
-        goto cancelled;
-
-    /* Soft targets. */
-    if (classify) {
-        soft = gb_malloc_array(n_train * n_out, sizeof *soft);
-        if (soft == NULL)
-            goto nomem;
-        rc = gb_soft_targets(teacher_train, n_train, n_classes, c->temperature, soft,
-                             err);
-        if (rc != GB_OK)
-            goto done;
-    }
-
-    /* The students' design matrix: every column but the target and scores. */
-    exclude = gb_calloc(train->n_cols, 1);
-    if (exclude == NULL)
-        goto nomem;
-    exclude[target.col] = 1;
-    for (size_t s = 0; s < c->n_score_columns; s++) {
-        long col = gb_table_find(train, c->score_columns[s]);
-        if (col >= 0)
-            exclude[col] = 1;
-    }
-    rc = gb_features_from_table(train, exclude,
-                                gb_student_wants_one_hot(c->student_type), &features,
-                                &n_features, err);
-    if (rc != GB_OK)
-        goto done;
-    if (n_features == 0) {
-        rc = gb_error_set(err, GB_EUNUSABLE, "the dataset has no feature columns");
-        goto done;
-    }
-    /* Only the training rows are materialised; test rows are scored
-     * straight from the table in blocks (peak memory: one design matrix). */
-    X_train = gb_malloc_array(n_train * n_features, sizeof *X_train);
-    if (X_train == NULL)
-        goto nomem;
-    design = gb_design_bind(features, n_features, train, err);
-    if (design == NULL) {
-        rc = err != NULL ? err->code : GB_EUNUSABLE;
-        goto done;
-    }
-    gb_design_fill(design, train_rows, 0, n_train, X_train);
-
-    /* MUNGE rows, labelled by the teacher, appended for the distilled
-     * student only. */
-    size_t n_aug = 0;
-    if (c->augment_multiplier > 0) {
-        training_rows tr = {&X_train, classify ? &soft : &teacher_train,
-                            classify ? &y_train : NULL,
-                            classify ? NULL : &y_train_value};
-        rc = augment(c, train, exclude, &target, train_rows, n_train, features,
-                     n_features, n_out, progress, &tr, &n_aug, err);
-        if (rc != GB_OK)
-            goto done;
-    }
-    size_t n_fit = n_train + n_aug;
-
-    /* Distilled student, then the baseline on hard labels. */
-    gb_train_set ts = {
-        .n_rows = n_fit,
-        .n_features = n_features,
-        .X = X_train,
-        .features = features,
-        .task = target.task,
-        .n_classes = n_classes,
-        .classes = target.classes,
-        .y_class = y_train,
-        .y_value = y_train_value,
-        .soft = classify ? soft : teacher_train,
-        .temperature = c->temperature,
-        .alpha = c->alpha,
-        .seed = c->seed,
-        .n_threads = c->n_threads,
-    };
+    /* Settings: the given ones, or the search's winner. */
+    double temperature = c->temperature, alpha = c->alpha;
+    int use_augment = c->augment_multiplier > 0;
+    int searching =
+        c->n_search_temperatures > 0 || c->n_search_alphas > 0 || c->search_augment;
     sub_progress sp;
-    gb_progress p_student = sub_progress_make(&sp, progress, "student", 0.20, 0.55);
-    t0 = now_s();
-    rc = gb_student_fit(c->student_type, c->params, c->n_params, &ts,
-                        progress != NULL ? &p_student : NULL, &student, err);
+    if (searching) {
+        gb_progress ps = sub_progress_make(&sp, progress, "search", 0.10, 0.30);
+        rc = run_search(&r, progress != NULL ? &ps : NULL, cands, &n_cands, &best, err);
+        if (rc != GB_OK)
+            goto done;
+        temperature = cands[best].temperature;
+        alpha = cands[best].alpha;
+        use_augment = cands[best].augment;
+    }
+
+    /* Distilled student, the same without augmentation, the baseline. */
+    fit_spec fs = {temperature, alpha, 1, use_augment, NULL, 0, c->params, c->n_params};
+    gb_progress p_student = sub_progress_make(&sp, progress, "student", 0.30, 0.55);
+    double t0 = now_s();
+    rc = fit_one(&r, &fs, progress != NULL ? &p_student : NULL, &student, &n_aug, err);
     if (rc != GB_OK)
         goto done;
     t_student = now_s() - t0;
-
-    if (n_aug > 0) {
-        /* The same student without the augmented rows (the first n_train
-         * rows of every array), for comparison. */
-        gb_train_set tn = ts;
-        tn.n_rows = n_train;
-        rc = gb_student_fit(c->student_type, c->params, c->n_params, &tn, NULL, &plain,
-                            err);
+    if (use_augment) {
+        fit_spec fn = fs;
+        fn.augment = 0;
+        rc = fit_one(&r, &fn, NULL, &plain, NULL, err);
         if (rc != GB_OK)
             goto done;
     }
-
-    gb_train_set tb = ts;
-    tb.n_rows = n_train;
-    tb.soft = NULL;
-    tb.alpha = 1.0;
-    tb.temperature = 1.0;
-    gb_progress p_baseline = sub_progress_make(&sp, progress, "baseline", 0.55, 0.90);
+    fit_spec fb = {1.0, 1.0, 0, 0, NULL, 0, c->params, c->n_params};
+    gb_progress p_baseline = sub_progress_make(&sp, progress, "baseline", 0.55, 0.75);
     t0 = now_s();
-    rc = gb_student_fit(c->student_type, c->params, c->n_params, &tb,
-                        progress != NULL ? &p_baseline : NULL, &baseline, err);
+    rc = fit_one(&r, &fb, progress != NULL ? &p_baseline : NULL, &baseline, NULL, err);
     if (rc != GB_OK)
         goto done;
     t_baseline = now_s() - t0;
@@ -696,29 +1063,28 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         goto cancelled;
 
     /* Evaluation on the test rows. */
-    gb_progress_report(progress, "evaluate", 0.90);
+    gb_progress_report(progress, "evaluate", 0.75);
+    size_t n_test = r.n_test, n_out = r.n_out;
     student_test = gb_malloc_array(n_test * n_out, sizeof *student_test);
     baseline_test = gb_malloc_array(n_test * n_out, sizeof *baseline_test);
     if (student_test == NULL || baseline_test == NULL)
         goto nomem;
-    const gb_table *test_table = test != NULL ? test : train;
-    rc = score_rows(student, test_table, test_rows, n_test, c->n_threads, student_test,
-                    err);
+    rc = score_rows(student, r.test_table, r.test_rows, n_test, c->n_threads,
+                    student_test, err);
     if (rc == GB_OK)
-        rc = score_rows(baseline, test_table, test_rows, n_test, c->n_threads,
+        rc = score_rows(baseline, r.test_table, r.test_rows, n_test, c->n_threads,
                         baseline_test, err);
     if (rc != GB_OK)
         goto done;
-
     gb_metrics m_teacher, m_student, m_baseline;
-    rc = gb_metrics_compute(target.task, n_test, n_classes, y_test, y_test_value,
-                            teacher_test, &m_teacher, err);
+    rc = gb_metrics_compute(r.target.task, n_test, r.n_classes, r.y_test,
+                            r.y_test_value, r.teacher_test, &m_teacher, err);
     if (rc == GB_OK)
-        rc = gb_metrics_compute(target.task, n_test, n_classes, y_test, y_test_value,
-                                student_test, &m_student, err);
+        rc = gb_metrics_compute(r.target.task, n_test, r.n_classes, r.y_test,
+                                r.y_test_value, student_test, &m_student, err);
     if (rc == GB_OK)
-        rc = gb_metrics_compute(target.task, n_test, n_classes, y_test, y_test_value,
-                                baseline_test, &m_baseline, err);
+        rc = gb_metrics_compute(r.target.task, n_test, r.n_classes, r.y_test,
+                                r.y_test_value, baseline_test, &m_baseline, err);
     if (rc != GB_OK)
         goto done;
     gb_fidelity_params fp;
@@ -728,59 +1094,103 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     fp.seed = c->seed;
     fp.n_threads = c->n_threads;
     gb_fidelity fidelity, fidelity_plain;
-    rc = gb_fidelity_compute(target.task, n_test, n_classes, teacher_test, student_test,
-                             y_test, &fp, &fidelity, err);
+    rc = gb_fidelity_compute(r.target.task, n_test, r.n_classes, r.teacher_test,
+                             student_test, r.y_test, &fp, &fidelity, err);
     if (rc != GB_OK)
         goto done;
     if (plain != NULL) {
         plain_test = gb_malloc_array(n_test * n_out, sizeof *plain_test);
         if (plain_test == NULL)
             goto nomem;
-        rc = score_rows(plain, test_table, test_rows, n_test, c->n_threads, plain_test,
-                        err);
+        rc = score_rows(plain, r.test_table, r.test_rows, n_test, c->n_threads,
+                        plain_test, err);
         gb_fidelity_params fq = fp;
         fq.n_bootstrap = 0;
         if (rc == GB_OK)
-            rc = gb_fidelity_compute(target.task, n_test, n_classes, teacher_test,
-                                     plain_test, y_test, &fq, &fidelity_plain, err);
+            rc = gb_fidelity_compute(r.target.task, n_test, r.n_classes, r.teacher_test,
+                                     plain_test, r.y_test, &fq, &fidelity_plain, err);
         if (rc != GB_OK)
             goto done;
     }
 
+    /* Frontier and explanations. */
+    if (c->frontier) {
+        frontier = cJSON_CreateArray();
+        if (frontier == NULL)
+            goto nomem;
+        gb_progress pf = sub_progress_make(&sp, progress, "frontier", 0.78, 0.88);
+        rc = run_frontier(&r, temperature, alpha, progress != NULL ? &pf : NULL,
+                          frontier, err);
+        if (rc != GB_OK)
+            goto done;
+    }
+    if (c->explain_cb != NULL) {
+        gb_progress_report(progress, "explain", 0.88);
+        t0 = now_s();
+        gb_explain_input in = {c->teacher,     student,     baseline,
+                               r.test_table,   r.test_rows, n_test,
+                               r.teacher_test, c->seed,     c->n_threads};
+        rc = c->explain_cb(c->explain_ctx, &in, &explanations, err);
+        if (rc != GB_OK)
+            goto done;
+        t_explain = now_s() - t0;
+    }
+    if (gb_progress_cancelled(progress))
+        goto cancelled;
+
     /* The report. */
-    config = config_json(c, target.task);
+    config = config_json(c, r.target.task);
     artifact = student->ops->to_json != NULL ? student->ops->to_json(student) : NULL;
     report = cJSON_CreateObject();
     if (config == NULL || artifact == NULL || report == NULL)
         goto nomem;
-    cJSON_AddStringToObject(report, "task", gb_task_name(target.task));
-    if (classify)
-        cJSON_AddItemToObject(report, "classes",
-                              gb_json_string_array_create(target.classes, n_classes));
+    cJSON_AddStringToObject(report, "task", gb_task_name(r.target.task));
+    if (r.classify)
+        cJSON_AddItemToObject(
+            report, "classes",
+            gb_json_string_array_create(r.target.classes, r.n_classes));
     else
         cJSON_AddNullToObject(report, "classes");
     cJSON *jsplit = cJSON_AddObjectToObject(report, "split");
-    gb_json_add_number(jsplit, "train_rows", (double)n_train);
+    gb_json_add_number(jsplit, "train_rows", (double)r.n_train);
     gb_json_add_number(jsplit, "test_rows", (double)n_test);
     gb_json_add_number(jsplit, "seed", (double)c->split_seed);
     cJSON_AddStringToObject(jsplit, "method",
                             test != NULL ? "test_file"
-                            : classify   ? "stratified"
+                            : r.classify ? "stratified"
                                          : "random");
     cJSON *jteacher = cJSON_AddObjectToObject(report, "teacher");
     cJSON_AddStringToObject(jteacher, "kind",
                             c->teacher != NULL ? c->teacher->ops->kind : "scores");
     cJSON_AddBoolToObject(jteacher, "queryable", c->teacher != NULL);
-    if (classify && c->teacher != NULL)
+    if (r.classify && c->teacher != NULL)
         cJSON_AddStringToObject(jteacher, "class_mapping",
-                                by_position ? "by_position" : "by_name");
+                                r.by_position ? "by_position" : "by_name");
     cJSON *jstudent = cJSON_AddObjectToObject(report, "student");
     cJSON_AddStringToObject(jstudent, "type", c->student_type);
     cJSON_AddItemToObject(jstudent, "params", params_json(c));
-    gb_json_add_number(jstudent, "n_features", (double)n_features);
+    gb_json_add_number(jstudent, "n_features", (double)r.n_features);
     cJSON *jdistill = cJSON_AddObjectToObject(report, "distill");
-    gb_json_add_number(jdistill, "temperature", c->temperature);
-    gb_json_add_number(jdistill, "alpha", c->alpha);
+    gb_json_add_number(jdistill, "temperature", temperature);
+    gb_json_add_number(jdistill, "alpha", alpha);
+    if (searching) {
+        cJSON *jsearch = cJSON_AddObjectToObject(report, "search");
+        gb_json_add_number(jsearch, "validation_fraction",
+                           c->search_validation_fraction);
+        cJSON_AddStringToObject(jsearch, "criterion",
+                                r.classify ? "validation agreement with the teacher"
+                                           : "validation r2 against the teacher");
+        cJSON *jc = cJSON_AddArrayToObject(jsearch, "candidates");
+        for (size_t k = 0; k < n_cands; k++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddItemToArray(jc, o);
+            gb_json_add_number(o, "temperature", cands[k].temperature);
+            gb_json_add_number(o, "alpha", cands[k].alpha);
+            cJSON_AddBoolToObject(o, "augment", cands[k].augment);
+            gb_json_add_number(o, "validation_fidelity", cands[k].score);
+            cJSON_AddBoolToObject(o, "chosen", k == best);
+        }
+    }
     if (plain != NULL) {
         cJSON *jaug = cJSON_AddObjectToObject(report, "augmentation");
         cJSON_AddStringToObject(jaug, "method", "munge");
@@ -804,6 +1214,14 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     cJSON_AddItemToObject(report, "complexity",
                           complexity != NULL ? cJSON_Duplicate(complexity, 1)
                                              : cJSON_CreateObject());
+    if (explanations != NULL) {
+        cJSON_AddItemToObject(report, "explanations", explanations);
+        explanations = NULL;
+    }
+    if (frontier != NULL) {
+        cJSON_AddItemToObject(report, "frontier", frontier);
+        frontier = NULL;
+    }
     cJSON *jhashes = cJSON_AddObjectToObject(report, "hashes");
     char hex[GB_SHA256_HEX_BYTES];
     if (c->dataset_sha256 != NULL)
@@ -825,7 +1243,7 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     gb_json_add_number(jtimings, "teacher_predict_s", t_teacher);
     gb_json_add_number(jtimings, "student_fit_s", t_student);
     gb_json_add_number(jtimings, "baseline_fit_s", t_baseline);
-    gb_json_add_number(jtimings, "explain_s", 0.0);
+    gb_json_add_number(jtimings, "explain_s", t_explain);
     gb_json_add_number(jtimings, "total_s", now_s() - t_start);
     gb_progress_report(progress, "done", 1.0);
 
@@ -849,30 +1267,14 @@ done:
     cJSON_Delete(artifact);
     cJSON_Delete(report);
     cJSON_Delete(config);
+    cJSON_Delete(explanations);
+    cJSON_Delete(frontier);
     gb_model_free(student);
     gb_model_free(baseline);
     gb_model_free(plain);
-    gb_free(plain_test);
-    gb_design_free(design);
-    gb_features_free(features, n_features);
-    gb_free(exclude);
-    gb_free(X_train);
     gb_free(student_test);
     gb_free(baseline_test);
-    gb_free(soft);
-    gb_free(teacher_train);
-    gb_free(teacher_test);
-    gb_free(y_train);
-    gb_free(y_test);
-    gb_free(y_train_value);
-    gb_free(y_test_value);
-    if (test == NULL) {
-        gb_split_free(&split);
-    } else {
-        gb_free(train_rows);
-        gb_free(test_rows);
-    }
-    gb_target_free(&target);
-    gb_target_free(&test_target);
+    gb_free(plain_test);
+    run_free(&r, test != NULL);
     return rc;
 }

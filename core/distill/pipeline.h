@@ -22,6 +22,27 @@
 #include "core/model/students/student.h"
 #include "core/progress.h"
 
+/* What the explanation step receives (explain/ is a layer above core: the
+ * caller passes a callback, so core never calls explain/ itself). */
+typedef struct gb_explain_input {
+    const gb_model *teacher;    /* NULL for a score teacher */
+    const gb_model *student;    /* the distilled student */
+    const gb_model *baseline;   /* the hard-label student */
+    const gb_table *test_table; /* the table holding the test rows */
+    const size_t *test_rows;    /* n_test row indices into test_table */
+    size_t n_test;
+    const double *teacher_test; /* teacher outputs on those rows */
+    uint64_t seed;
+    unsigned n_threads;
+} gb_explain_input;
+
+/* Fills *out with the report's "explanations" object (owned by the caller
+ * of the pipeline's result).  Errors fail the run. */
+typedef gb_status (*gb_explain_cb)(void *ctx, const gb_explain_input *in, cJSON **out,
+                                   gb_error *err);
+
+#define GB_SEARCH_MAX 8 /* values per searched setting */
+
 typedef struct gb_distill_config {
     const char *target; /* target column name (required) */
     gb_task task;       /* GB_TASK_AUTO infers (table.h) */
@@ -47,8 +68,25 @@ typedef struct gb_distill_config {
     double augment_p;          /* MUNGE swap probability; default 0.5 */
     double augment_s;          /* MUNGE spread divisor; default 10 */
     double cutoff;             /* binary agreement cutoff; default 0.5 */
-    size_t n_bootstrap;        /* fidelity intervals; default 200 */
-    unsigned n_threads;        /* speed only; default 1 */
+
+    /* Settings search (distill.search): every combination of the listed
+     * temperatures, alphas and (with search_augment) augmentation on/off is
+     * trained on an inner split of the training rows and judged by its
+     * fidelity on the held-out part (never the test rows); the winner is
+     * retrained on all training rows.  Empty lists mean "the one value
+     * above".  */
+    double search_temperatures[GB_SEARCH_MAX];
+    size_t n_search_temperatures;
+    double search_alphas[GB_SEARCH_MAX];
+    size_t n_search_alphas;
+    int search_augment;                /* needs augment_multiplier > 0 */
+    double search_validation_fraction; /* default 0.2 */
+
+    int frontier;             /* refit at increasing complexity; default 0 */
+    gb_explain_cb explain_cb; /* may be NULL: no "explanations" block */
+    void *explain_ctx;
+    size_t n_bootstrap; /* fidelity intervals; default 200 */
+    unsigned n_threads; /* speed only; default 1 */
 } gb_distill_config;
 
 /* Fills *c with the documented defaults (no target, teacher or student). */

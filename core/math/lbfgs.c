@@ -337,7 +337,7 @@ gb_status gb_lbfgs_minimize(size_t n, double *x, gb_lbfgs_eval_cb eval_cb, void 
     pseudo_gradient(&st, st.x, st.g, st.pg);
     double gnorm = inf_norm(st.pg, n);
     gb_lbfgs_stop stop = GB_LBFGS_MAX_ITER;
-    size_t iter = 0;
+    size_t iter = 0, stalled = 0;
     if (gnorm <= p.gtol)
         stop = GB_LBFGS_GTOL;
 
@@ -410,8 +410,11 @@ gb_status gb_lbfgs_minimize(size_t n, double *x, gb_lbfgs_eval_cb eval_cb, void 
         pseudo_gradient(&st, st.x, st.g, st.pg);
         gnorm = inf_norm(st.pg, n);
         gb_progress_report(progress, "optimise", (double)iter / (double)p.max_iter);
+        stalled = F < F_prev ? 0 : stalled + 1;
         if (gnorm <= p.gtol)
             stop = GB_LBFGS_GTOL;
+        else if (stalled >= 10)
+            stop = GB_LBFGS_NO_PROGRESS;
         else if (p.ftol > 0.0 &&
                  fabs(F_prev - F) <= p.ftol * fmax(fmax(fabs(F_prev), fabs(F)), 1.0))
             stop = GB_LBFGS_FTOL;

@@ -18,8 +18,9 @@
  *             penalised.
  *
  * Stopping: the infinity norm of the (pseudo-)gradient <= gtol, or the
- * relative decrease |F_prev - F| / max(|F_prev|, |F|, 1) <= ftol, or max_iter
- * iterations, or the line search can make no more progress (rounding).  The
+ * relative decrease |F_prev - F| / max(|F_prev|, |F|, 1) <= ftol (ftol > 0),
+ * or max_iter iterations, or no progress: the line search finds no lower
+ * point, or F has not decreased for 10 iterations in a row (rounding).  The
  * run is deterministic: no randomness, no threads of its own (the callback
  * may use threads if its result does not depend on them).
  */
@@ -36,12 +37,13 @@
 typedef double (*gb_lbfgs_eval_cb)(void *ctx, const double *x, double *grad);
 
 typedef struct gb_lbfgs_params {
-    size_t m;              /* correction pairs kept (default 10) */
-    size_t max_iter;       /* iterations (default 500) */
-    size_t max_linesearch; /* function evaluations per line search (40) */
-    double gtol;           /* stop on ||grad||_inf <= gtol (default 1e-7) */
-    double ftol;           /* relative decrease stop (default 64 * DBL_EPSILON) */
-    double l1;             /* >= 0; > 0 selects OWL-QN */
+    size_t m;                     /* correction pairs kept (default 10) */
+    size_t max_iter;              /* iterations (default 500) */
+    size_t max_linesearch;        /* function evaluations per line search (40) */
+    double gtol;                  /* stop on ||grad||_inf <= gtol (default 1e-7) */
+    double ftol;                  /* relative decrease stop (default 64 * DBL_EPSILON,
+                                     as scikit-learn; 0 = off) */
+    double l1;                    /* >= 0; > 0 selects OWL-QN */
     const unsigned char *l1_mask; /* n flags, 1 = penalised; NULL = all */
 } gb_lbfgs_params;
 

@@ -213,12 +213,59 @@ req GET /api/v1/datasets "$ADMIN"
 check "failed uploads left no dataset" [ "$(json 'j["total"]')" = 2 ]
 check "failed uploads left no temp files" [ -z "$(ls -A "$DATA/blobs/tmp")" ]
 
+# --- teachers -------------------------------------------------------------------
+# A LightGBM model file plus a dataset carrying the reference library's own
+# scores (p_1): the upload check must reproduce them.
+python3 - "$ROOT/tests/fixtures/lightgbm" "$WORK/lgb.csv" <<'PY'
+import csv, sys
+d = sys.argv[1]
+rows = list(csv.reader(open(d + "/data.csv", newline="")))
+expected = list(csv.reader(open(d + "/binary_expected.csv", newline="")))
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(rows[0] + ["p_1", "y"])
+    for r, e in zip(rows[1:], expected[1:]):
+        w.writerow(r + [e[1], "1" if float(e[1]) > 0.5 else "0"])
+PY
+upload "${TOK[modeler]}" "$WORK/lgb.csv" "name=lgb-scores&target=y"
+check "dataset with scores -> 201" [ "$STATUS" = 201 ]
+LGB_DS=$(json 'j["id"]')
+LGB="$ROOT/tests/fixtures/lightgbm/binary.txt"
+req POST "/api/v1/teachers?name=lgb&check_dataset=$LGB_DS&check_scores=p_1" "${TOK[modeler]}" \
+    --data-binary "@$LGB"
+check "teacher upload -> 201" [ "$STATUS" = 201 ]
+TCH=$(json 'j["id"]')
+check "teacher object" [ "$(json 'j["kind"], j["format"], j["task"], j["classes"], j["sha256"]')" = \
+    "lightgbm lightgbm-text binary ['0', '1'] $(sha256sum "$LGB" | cut -d' ' -f1)" ]
+check "teacher reproduces the supplied scores" \
+    [ "$(json 'j["check"]["rows"], j["check"]["max_abs_diff"] < 1e-12')" = "240 True" ]
+req POST "/api/v1/teachers?name=lgb-again" "${TOK[modeler]}" --data-binary "@$LGB"
+check "same teacher bytes -> 200 existing" [ "$STATUS $(json 'j["id"]')" = "200 $TCH" ]
+req POST "/api/v1/teachers?name=lgb&check_dataset=$LGB_DS&check_scores=age" "${TOK[modeler]}" \
+    --data-binary "@$LGB"
+check "check against a non-probability column -> 422" [ "$STATUS" = 422 ]
+check "422 names the column" [ "$(json 'j["error"]["details"]["field"]')" = age ]
+req POST "/api/v1/teachers?name=reg&check_dataset=$LGB_DS&check_scores=p_1" "${TOK[modeler]}" \
+    --data-binary "@$ROOT/tests/fixtures/lightgbm/regression.txt"
+check "regression teacher checked on a binary target -> 422" [ "$STATUS" = 422 ]
+printf 'not a model\n' >"$WORK/junk.bin"
+req POST "/api/v1/teachers?name=junk" "${TOK[modeler]}" --data-binary "@$WORK/junk.bin"
+check "unrecognised model -> 422" [ "$STATUS" = 422 ]
+req POST "/api/v1/teachers?name=x" "${TOK[viewer]}" --data-binary "@$LGB"
+check "viewer uploads teacher -> 403" [ "$STATUS" = 403 ]
+req GET /api/v1/teachers "${TOK[viewer]}"
+check "teachers list" [ "$(json 'j["total"], j["items"][0]["id"]')" = "1 $TCH" ]
+req GET "/api/v1/teachers/$TCH" "${TOK[validator]}"
+check "teacher get" [ "$(json 'j["features"][0]')" = age ]
+check "rejected teacher uploads left no temp files" [ -z "$(ls -A "$DATA/blobs/tmp")" ]
+
 # --- runs and reviews (rows inserted as a finished pipeline would) ---------------
 RUN=run_integration0001
 sqlite3 "$DATA/glassbox.db" >/dev/null "PRAGMA busy_timeout=5000;
   INSERT INTO runs (id, kind, status, dataset_id, config, created_at, created_by, started_at, finished_at, phase, fraction)
   VALUES ('$RUN', 'distill', 'succeeded', '$DS', '{\"seed\":0}', '2024-01-01T00:00:00.000Z', 'modeler-user',
           '2024-01-01T00:00:01.000Z', '2024-01-01T00:00:02.000Z', 'done', 1);
+  INSERT INTO run_teachers (run_id, teacher_id, position) VALUES ('$RUN', '$TCH', 0);
   INSERT INTO reports (run_id, body, created_at) VALUES ('$RUN', '{\"task\":\"binary\"}', '2024-01-01T00:00:02.000Z');"
 req GET "/api/v1/runs/$RUN" "${TOK[viewer]}"
 check "get run 200" [ "$STATUS" = 200 ]
@@ -235,6 +282,10 @@ check "viewer cancels -> 403" [ "$STATUS" = 403 ]
 req DELETE "/api/v1/datasets/$DS" "${TOK[modeler]}"
 check "delete dataset used by a run -> 409" [ "$STATUS" = 409 ]
 
+req GET "/api/v1/runs?teacher_id=$TCH" "${TOK[viewer]}"
+check "runs filtered by teacher" [ "$(json 'j["total"], j["items"][0]["teacher_ids"]')" = "1 ['$TCH']" ]
+req DELETE "/api/v1/teachers/$TCH" "${TOK[modeler]}"
+check "delete teacher used by a run -> 409" [ "$STATUS" = 409 ]
 req POST "/api/v1/runs/$RUN/reviews" "${TOK[validator]}" -H 'Content-Type: application/json' \
     -d '{"verdict":"approved","comment":"fidelity adequate"}'
 check "validator reviews -> 201" [ "$STATUS" = 201 ]
@@ -276,10 +327,10 @@ check "audit list" [ "$STATUS" = 200 ]
 check "audit entries chained newest first" \
     [ "$(json 'all(a["prev_hash"] == b["hash"] for a, b in zip(j["items"], j["items"][1:]))')" = True ]
 check "audit records actions" \
-    [ "$(json '",".join(sorted({e["action"] for e in j["items"]}))')" = "dataset.create,dataset.delete,review.create,token.create,token.revoke" ]
+    [ "$(json '",".join(sorted({e["action"] for e in j["items"]}))')" = "dataset.create,dataset.delete,review.create,teacher.create,token.create,token.revoke" ]
 check "audit records actor" [ "$(json '[e["actor"] for e in j["items"] if e["action"] == "dataset.delete"][0]')" = modeler-user ]
 req GET /api/v1/audit/verify "${TOK[validator]}"
-check "audit verify ok (9 mutations)" [ "$(json 'j["ok"], j["entries"]')" = "True 9" ]
+check "audit verify ok (11 mutations)" [ "$(json 'j["ok"], j["entries"]')" = "True 11" ]
 
 # --- 413 -----------------------------------------------------------------------------------
 stop
@@ -302,7 +353,7 @@ STATUS=$(curl -s -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $AD
     "http://127.0.0.1:$PORT/api/v1/datasets?name=big&target=target")
 check "chunked upload over the cap -> 413" [ "$STATUS" = 413 ]
 req GET /api/v1/datasets "$ADMIN"
-check "oversized uploads stored nothing" [ "$(json 'j["total"]')" = 1 ]
+check "oversized uploads stored nothing" [ "$(json 'j["total"]')" = 2 ]
 
 # --- restart persistence -------------------------------------------------------------------
 stop
@@ -331,8 +382,7 @@ curl -s -o /dev/null --limit-rate 200k -H "Authorization: Bearer $ADMIN" -H 'Con
 CURL=$!
 sleep 1
 check "upload in flight wrote a temp file" [ -n "$(ls -A "$DATA/blobs/tmp")" ]
-kill -9 "$PID"
-wait "$PID" 2>/dev/null
+{ kill -9 "$PID"; wait "$PID"; } 2>/dev/null
 PID=""
 wait "$CURL" 2>/dev/null
 check "database integrity after kill -9" [ "$(sqlite3 "$DATA/glassbox.db" 'PRAGMA integrity_check')" = ok ]
@@ -343,14 +393,65 @@ sqlite3 "$DATA/glassbox.db" >/dev/null "PRAGMA busy_timeout=5000;
           '2024-01-01T00:00:01.000Z', 'fit', 0.4);"
 start
 req GET /api/v1/datasets "$ADMIN"
-check "killed upload left no dataset" [ "$(json 'j["total"], [d["name"] for d in j["items"]]')" = "1 ['breast cancer']" ]
+check "killed upload left no dataset" [ "$(json 'j["total"], [d["name"] for d in j["items"]]')" = "2 ['lgb-scores', 'breast cancer']" ]
 check "killed upload's temp file removed at start-up" [ -z "$(ls -A "$DATA/blobs/tmp")" ]
-check "no blob for the partial upload" [ "$(find "$DATA/blobs" -type f | wc -l)" = 1 ]
+check "no blob for the partial upload (2 datasets + 1 teacher)" \
+    [ "$(find "$DATA/blobs" -type f | wc -l)" = 3 ]
 req GET /api/v1/runs/run_killed0001 "$ADMIN"
 check "run left running is interrupted after restart" [ "$(json 'j["status"], j["error"]["code"]')" = "interrupted interrupted" ]
 req GET /api/v1/audit/verify "$ADMIN"
 check "audit chain intact after kill -9" [ "$(json 'j["ok"]')" = True ]
 check "integrity_check ok while serving" [ "$(sqlite3 "$DATA/glassbox.db" 'PRAGMA integrity_check')" = ok ]
+
+# --- concurrency: 8 clients uploading at once ------------------------------------------
+for i in $(seq 1 8); do
+    python3 - "$CSV" "$WORK/c$i.csv" "$i" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines(True)
+k = int(sys.argv[3])
+with open(sys.argv[2], "w") as out:   # a distinct subset of rows per client
+    out.write(lines[0])
+    out.writelines(lines[1:][k * 10:])
+PY
+done
+BEFORE=$(curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/api/v1/datasets" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+PIDS=()
+for i in $(seq 1 8); do
+    curl -s -o "$WORK/c$i.out" -w '%{http_code}' -H "Authorization: Bearer ${TOK[modeler]}" \
+        -H 'Content-Type: text/csv' --data-binary "@$WORK/c$i.csv" \
+        "http://127.0.0.1:$PORT/api/v1/datasets?name=client$i&target=target" >"$WORK/c$i.code" &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+check "8 concurrent uploads all 201" [ "$(cat "$WORK"/c?.code)" = 201201201201201201201201 ]
+req GET "/api/v1/datasets?limit=100" "$ADMIN"
+check "8 concurrent uploads all stored" [ "$(json 'j["total"]')" = $((BEFORE + 8)) ]
+check "concurrent rows match their files" python3 - "$WORK" "$WORK/body" <<'PY'
+import json, sys
+d = sys.argv[1]
+items = {x["name"]: x for x in json.load(open(sys.argv[2]))["items"]}
+for i in range(1, 9):
+    n = sum(1 for _ in open(f"{d}/c{i}.csv")) - 1
+    assert items[f"client{i}"]["rows"] == n, (i, items[f"client{i}"]["rows"], n)
+PY
+req GET /api/v1/audit/verify "$ADMIN"
+check "audit chain intact after concurrent writes" [ "$(json 'j["ok"]')" = True ]
+
+# --- slow clients are dropped ----------------------------------------------------------------
+stop
+start --connection-timeout 1
+check "a client that stops sending is disconnected" python3 - "$PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")   # headers never finish
+s.settimeout(10)
+t0 = time.time()
+data = s.recv(100)            # b"" once the server closes the connection
+assert data == b"" and time.time() - t0 < 5, (data, time.time() - t0)
+PY
+req GET /api/v1/health ""
+check "server still answers after dropping a slow client" [ "$STATUS" = 200 ]
 
 # --- request logs -------------------------------------------------------------------------------
 check "one JSON log line per request" python3 - "$WORK/stderr.log" <<'PY'

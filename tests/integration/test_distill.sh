@@ -108,6 +108,55 @@ for student in tree logistic; do
     n=$((n + 1))
 done
 
+# MUNGE: on digits a depth-4 tree gains fidelity from teacher-labelled rows.
+"$G" distill --data "$D/digits_train.csv" --test "$D/digits_test.csv" --target target \
+    --teacher "$(dirname "$D")/distill/teacher_digits.json" --student tree \
+    --param max_depth=4 --augment munge:2 --bootstrap 0 --out munge.json
+python3 - <<'EOF2'
+import json
+a = json.load(open("munge.json"))["augmentation"]
+assert a["rows_added"] == 2 * 1347, a
+w, wo = a["fidelity_with"]["agreement"], a["fidelity_without"]["agreement"]
+print("munge digits depth 4: fidelity %.4f with, %.4f without" % (w, wo))
+assert w > wo, (w, wo)
+EOF2
+n=$((n + 1))
+
+# Settings search (validation rows only) and the fidelity/complexity frontier.
+"$G" distill --data "$D/credit_train.csv" --test "$D/credit_test.csv" --target target \
+    --teacher cr.json --student tree --param max_depth=4 --search-temperatures 1,2,4 \
+    --search-alphas 0,0.5 --search-augment yes --augment munge:1 --frontier yes \
+    --bootstrap 0 --out search.json
+python3 - <<'EOF2'
+import json
+r = json.load(open("search.json"))
+c = r["search"]["candidates"]
+assert len(c) == 12, len(c)
+chosen = [k for k in c if k["chosen"]]
+assert len(chosen) == 1
+best = max(k["validation_fidelity"] for k in c)
+assert chosen[0]["validation_fidelity"] == best
+assert r["distill"]["temperature"] == chosen[0]["temperature"]
+assert r["distill"]["alpha"] == chosen[0]["alpha"]
+assert ("augmentation" in r) == chosen[0]["augment"]
+f = r["frontier"]
+assert [p["setting"]["max_depth"] for p in f] == ["1", "2", "3", "4"], f
+assert all(f[i]["complexity"] <= f[i + 1]["complexity"] for i in range(3))
+assert all(0 <= p["fidelity"] <= 1 and 0 <= p["auc"] <= 1 for p in f)
+e = r["explanations"]
+for k in ["global", "method", "agreement", "student_vs_baseline", "pdp", "disagreement"]:
+    assert k in e, k
+EOF2
+n=$((n + 1))
+"$G" distill --data "$D/credit_train.csv" --target target --teacher cr.json \
+    --student logistic --frontier yes --explain none --bootstrap 0 --out lfront.json
+python3 -c "
+import json; r=json.load(open('lfront.json')); f=r['frontier']
+assert f[0]['setting'] == {'l1': '0.3'} and f[-1]['setting'] == {'l1': '0'}, f
+assert f[0]['complexity'] <= f[-1]['complexity']
+assert 'explanations' not in r"
+n=$((n + 1))
+
 # Bad settings: exit 2 with a message naming the problem; no report written.
 expect_2() { # pattern args...
     local pattern="$1"; shift
@@ -132,5 +181,9 @@ expect_2 "student" "${B[@]}" --student forest
 expect_2 "target" --data "$D/breast_cancer_train.csv" --target nope --teacher bc.json --student tree
 expect_2 "mean_radius" --data scored_train.csv --target target --scores mean_radius --student tree
 expect_2 "lacks 30 features" --data "$D/digits_train.csv" --target target --teacher bc.json --student tree
+expect_2 "augment" --data scored_train.csv --target target --scores p_1 --student tree --augment munge:2
+expect_2 "augment" "${B[@]}" --student tree --augment munge:2:1.5
+expect_2 "search.alphas" "${B[@]}" --student tree --search-alphas 0,2
+expect_2 "explain" "${B[@]}" --student tree --explain lots
 expect_2 "teacher" --data "$D/breast_cancer_train.csv" --target target --student tree
 echo "test_distill: $n checks passed"

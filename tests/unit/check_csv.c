@@ -322,6 +322,22 @@ START_TEST(test_error_too_many_levels_after_numbers)
     err = parse_fail(s, len, GB_EUNUSABLE, 1002, 2);
     ck_assert_ptr_nonnull(strstr(err.message, "more than 1000 levels"));
     free(s);
+    /* A long non-ASCII value is quoted in the message without cutting a
+     * character: "x" and 19 two-byte characters fit in 40 bytes, the 20th
+     * would be cut. */
+    s = many_values_csv(
+        1001,
+        "x\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+        "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+        "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",
+        &len);
+    err = parse_fail(s, len, GB_EUNUSABLE, 1003, 2);
+    const char *open_quote = strstr(err.message, "value '");
+    ck_assert_ptr_nonnull(open_quote);
+    const char *close_quote = strchr(open_quote + 7, '\'');
+    ck_assert_ptr_nonnull(close_quote);
+    ck_assert_int_eq(close_quote - (open_quote + 7), 39);
+    free(s);
     /* 999 numbers + "oops" = 1000 levels: fine. */
     s = many_values_csv(999, "oops", &len);
     gb_error e2;
@@ -554,6 +570,15 @@ START_TEST(test_error_max_rows)
     ck_assert_int_eq(gb_csv_parser_finish(p, &t, &again), GB_ETOOLARGE);
     ck_assert_ptr_null(t);
     gb_csv_parser_free(p);
+    /* Using a parser after finish is an error, not a second table. */
+    p = gb_csv_parser_create(NULL, &err);
+    ck_assert_int_eq(gb_csv_parser_feed(p, "x\n1\n", 4, &err), GB_OK);
+    ck_assert_int_eq(gb_csv_parser_finish(p, &t, &err), GB_OK);
+    gb_table_free(t);
+    ck_assert_int_eq(gb_csv_parser_feed(p, "2\n", 2, &err), GB_EINTERNAL);
+    ck_assert_int_eq(gb_csv_parser_finish(p, &t, &err), GB_EINTERNAL);
+    ck_assert_ptr_null(t);
+    gb_csv_parser_free(p);
 }
 END_TEST
 
@@ -653,6 +678,59 @@ START_TEST(test_larger_random_csv_chunked)
     gb_table_free(a);
     gb_table_free(b);
     free(expect);
+    free(s);
+}
+END_TEST
+
+START_TEST(test_plain_decimals_fast_path_exact)
+{
+    /* Plain decimals with 0..10 integer and 0..10 fraction digits (around
+     * the 8-byte blocks of the fast path), 6000 distinct rows so that the
+     * token dictionaries are dropped; every value must equal strtod's. */
+    gb_rng rng;
+    gb_rng_seed(&rng, 77);
+    size_t rows = 6000, cols = 3, cap = rows * cols * 32 + 64, k = 0;
+    char *s = malloc(cap);
+    char(*texts)[32] = malloc(rows * cols * sizeof *texts);
+    k += (size_t)snprintf(s + k, cap - k, "a,b,c\n");
+    for (size_t i = 0; i < rows; i++) {
+        for (size_t j = 0; j < cols; j++) {
+            char *t = texts[i * cols + j];
+            size_t len = 0;
+            unsigned n_int = (unsigned)gb_rng_below(&rng, 11);
+            unsigned n_frac = (unsigned)gb_rng_below(&rng, 11);
+            if (n_int + n_frac == 0)
+                n_int = 1;
+            if (gb_rng_below(&rng, 3) == 0)
+                t[len++] = '-';
+            for (unsigned d = 0; d < n_int; d++)
+                t[len++] = (char)('0' + gb_rng_below(&rng, 10));
+            if (n_frac > 0 || gb_rng_below(&rng, 5) == 0) {
+                t[len++] = '.';
+                for (unsigned d = 0; d < n_frac; d++)
+                    t[len++] = (char)('0' + gb_rng_below(&rng, 10));
+            }
+            t[len] = '\0';
+            k += (size_t)snprintf(s + k, cap - k, "%s%s", t, j + 1 < cols ? "," : "\n");
+        }
+    }
+    long chunkings[3] = {0, -70000, 333};
+    for (int c = 0; c < 3; c++) {
+        gb_error err;
+        gb_table *t = NULL;
+        ck_assert_int_eq(parse_chunked(s, k, chunkings[c], &t, &err), GB_OK);
+        for (size_t j = 0; j < cols; j++) {
+            ck_assert_int_eq(t->cols[j].type, GB_COL_NUMERIC);
+            for (size_t i = 0; i < rows; i++) {
+                double want = strtod(texts[i * cols + j], NULL);
+                ck_assert_msg(memcmp(&t->cols[j].values[i], &want, sizeof want) == 0,
+                              "'%s' parsed as %.17g", texts[i * cols + j],
+                              t->cols[j].values[i]);
+            }
+        }
+        gb_table_free(t);
+    }
+    free(texts);
     free(s);
 }
 END_TEST
@@ -869,6 +947,7 @@ static Suite *csv_suite(void)
     TCase *tr = tcase_create("robustness");
     tcase_add_test(tr, test_chunk_boundaries_give_same_table);
     tcase_add_test(tr, test_larger_random_csv_chunked);
+    tcase_add_test(tr, test_plain_decimals_fast_path_exact);
     tcase_add_test(tr, test_number_parse_matches_strtod);
     tcase_add_test(tr, test_number_grammar);
     tcase_add_test(tr, test_read_file);

@@ -86,8 +86,8 @@ static gb_feature *make_features(size_t n)
 {
     gb_feature *f = calloc(n, sizeof *f);
     for (size_t j = 0; j < n; j++) {
-        f[j].name = malloc(32);
-        snprintf(f[j].name, 32, "f%zu", j);
+        f[j].name = malloc(24);
+        snprintf(f[j].name, 24, "f%zu", j);
         f[j].kind = GB_FEAT_NUMERIC;
     }
     return f;
@@ -103,7 +103,7 @@ static void free_features(gb_feature *f, size_t n)
 static char *class_names_storage[16];
 static char **class_names(size_t k)
 {
-    static char buf[16][8];
+    static char buf[16][24];
     for (size_t i = 0; i < k; i++) {
         snprintf(buf[i], sizeof buf[i], "c%zu", i);
         class_names_storage[i] = buf[i];
@@ -329,16 +329,33 @@ static void check_sklearn_logistic(const char *name)
     size_t p = s.n_features, K = s.ts.n_classes == 2 ? 1 : s.ts.n_classes;
     double *coef = numbers(fx, "coef_std", NULL);
     double *b = numbers(fx, "intercept_std", NULL);
+    double *pcoef = numbers(fx, "polished_coef_std", NULL);
+    double *pb = numbers(fx, "polished_intercept_std", NULL);
     double *mean = numbers(fx, "mean", NULL);
     double *scale = numbers(fx, "scale", NULL);
     const cJSON *coefs = cJSON_GetObjectItem(art, "coefficients");
-    double maxdiff = 0.0;
+    /* Softmax intercepts are defined up to a common shift (unpenalised):
+     * compare them centred. */
+    double bc_ref = 0.0, bc_pol = 0.0, bc_ours = 0.0;
+    if (K > 1) {
+        for (size_t k = 0; k < K; k++) {
+            bc_ref += b[k] / (double)K;
+            bc_pol += pb[k] / (double)K;
+            bc_ours += margin_value(art, "intercept_std", k) / (double)K;
+        }
+    }
+    double maxdiff = 0.0, maxdiff_pol = 0.0;
     for (size_t k = 0; k < K; k++) {
-        ck_assert_double_eq_tol(margin_value(art, "intercept_std", k), b[k], 1e-4);
+        double ours = margin_value(art, "intercept_std", k) - bc_ours;
+        /* sklearn's L-BFGS-B stops on a loss change of 64 eps, which leaves
+         * the flat intercept direction up to ~7e-4 from the optimum. */
+        ck_assert_double_eq_tol(ours, b[k] - bc_ref, 1e-3);
+        maxdiff_pol = fmax(maxdiff_pol, fabs(ours - (pb[k] - bc_pol)));
         for (size_t j = 0; j < p; j++) {
             const cJSON *e = cJSON_GetArrayItem(coefs, (int)j);
-            double d = fabs(margin_value(e, "coef_std", k) - coef[k * p + j]);
-            maxdiff = fmax(maxdiff, d);
+            double c = margin_value(e, "coef_std", k);
+            maxdiff = fmax(maxdiff, fabs(c - coef[k * p + j]));
+            maxdiff_pol = fmax(maxdiff_pol, fabs(c - pcoef[k * p + j]));
             if (k == 0) {
                 ck_assert_double_eq_tol(num(e, "mean"), mean[j],
                                         1e-10 * fabs(mean[j]) + 1e-14);
@@ -347,6 +364,10 @@ static void check_sklearn_logistic(const char *name)
         }
     }
     ck_assert_msg(maxdiff < 1e-4, "%s: max |coef - sklearn| = %g", name, maxdiff);
+    ck_assert_msg(maxdiff_pol < 1e-6, "%s: max |coef - polished| = %g", name,
+                  maxdiff_pol);
+    ck_assert_double_eq_tol(num(cJSON_GetObjectItem(art, "fit"), "loss"),
+                            num(fx, "polished_loss"), 1e-12);
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(art, "missing_indicators")),
                      0);
 
@@ -355,14 +376,20 @@ static void check_sklearn_logistic(const char *name)
     snprintf(path, sizeof path, "tests/fixtures/datasets/%s_test.csv", name);
     csv_set_load(&t, path);
     double *proba = numbers(fx, "test_proba_first20", NULL);
+    double *pproba = numbers(fx, "polished_test_proba_first20", NULL);
     size_t nk = s.ts.n_classes;
     double *out = malloc(20 * nk * sizeof *out);
     gb_error err;
     ck_assert_int_eq(m->ops->predict(m, t.X, 20, out, &err), GB_OK);
-    for (size_t i = 0; i < 20 * nk; i++)
-        ck_assert_double_eq_tol(out[i], proba[i], 1e-5);
+    for (size_t i = 0; i < 20 * nk; i++) {
+        ck_assert_double_eq_tol(out[i], proba[i], 5e-4); /* sklearn's early stop */
+        ck_assert_double_eq_tol(out[i], pproba[i], 1e-7);
+    }
     free(out);
     free(proba);
+    free(pproba);
+    free(pcoef);
+    free(pb);
     csv_set_free(&t);
     free(coef);
     free(b);

@@ -19,6 +19,7 @@
 #include "storage/db.h"
 #include "storage/reviews.h"
 #include "storage/runs.h"
+#include "storage/teachers.h"
 #include "storage/tokens.h"
 
 static char tmp_dir[256];
@@ -482,6 +483,69 @@ START_TEST(test_datasets_insert_find_list_delete)
 }
 END_TEST
 
+START_TEST(test_teachers_insert_find_delete)
+{
+    st_db *db = open_db();
+    gb_error err;
+    st_teacher t, got;
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "xgb");
+    snprintf(t.kind, sizeof t.kind, "xgboost");
+    snprintf(t.sha256, sizeof t.sha256, "%s", sha_b);
+    snprintf(t.task, sizeof t.task, "binary");
+    snprintf(t.created_by, sizeof t.created_by, "bob");
+    t.summary_json = (char *)"{\"features\":[\"a\"]}";
+    st_audit_entry audit = {.actor = "bob", .action = "teacher.create"};
+    ck_assert_int_eq(st_teacher_insert(db, &t, &audit, &err), GB_OK);
+    t.summary_json = NULL;
+    ck_assert_int_eq(st_teacher_find(db, sha_b, &got, &err), GB_OK);
+    ck_assert_str_eq(got.id, t.id);
+    ck_assert_str_eq(got.summary_json, "{\"features\":[\"a\"]}");
+    st_teacher_clear(&got);
+    ck_assert_int_eq(st_teacher_find(db, sha_a, &got, &err), GB_ENOTFOUND);
+
+    /* A run naming the teacher blocks its deletion; the run lists it. */
+    st_dataset ds;
+    insert_dataset(db, sha_a, "y", &ds);
+    st_run run;
+    memset(&run, 0, sizeof run);
+    snprintf(run.kind, sizeof run.kind, "distill");
+    snprintf(run.dataset_id, sizeof run.dataset_id, "%s", ds.id);
+    snprintf(run.created_by, sizeof run.created_by, "bob");
+    run.n_teachers = 1;
+    snprintf(run.teacher_ids[0], ST_ID_LEN, "%s", t.id);
+    int full = 0, orphaned = -1;
+    ck_assert_int_eq(st_run_enqueue(db, &run, 0, NULL, &full, &err), GB_OK);
+    st_run *items = NULL;
+    size_t n = 0, total = 0;
+    st_run_filter filter = {.teacher_id = t.id};
+    ck_assert_int_eq(st_run_list(db, &filter, 0, 0, &items, &n, &total, &err), GB_OK);
+    ck_assert_uint_eq(total, 1);
+    ck_assert_uint_eq(items[0].n_teachers, 1);
+    ck_assert_str_eq(items[0].teacher_ids[0], t.id);
+    st_run_list_free(items, n);
+    ck_assert_int_eq(st_teacher_delete(db, t.id, NULL, NULL, &orphaned, &err),
+                     GB_ECONFLICT);
+
+    /* An unused teacher goes; its bytes are orphaned. */
+    st_teacher u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.kind, sizeof u.kind, "mlp");
+    snprintf(u.sha256, sizeof u.sha256, "%064d", 5);
+    ck_assert_int_eq(st_teacher_insert(db, &u, NULL, &err), GB_OK);
+    st_teacher *list = NULL;
+    ck_assert_int_eq(st_teacher_list(db, 0, 0, &list, &n, &total, &err), GB_OK);
+    ck_assert_uint_eq(total, 2);
+    ck_assert_str_eq(list[0].id, u.id);
+    st_teacher_list_free(list, n);
+    ck_assert_int_eq(st_teacher_delete(db, u.id, NULL, NULL, &orphaned, &err), GB_OK);
+    ck_assert_int_eq(orphaned, 1);
+    ck_assert_int_eq(st_teacher_get(db, u.id, &got, &err), GB_ENOTFOUND);
+    st_dataset_clear(&ds);
+    st_db_close(db);
+}
+END_TEST
+
 static void enqueue(st_db *db, const char *dataset_id, st_run *run, size_t max,
                     int *full)
 {
@@ -701,6 +765,7 @@ static Suite *storage_suite(void)
     tcase_add_test(tc, test_runs_queue_claim_progress_finish);
     tcase_add_test(tc, test_runs_recover_after_crash);
     tcase_add_test(tc, test_reviews);
+    tcase_add_test(tc, test_teachers_insert_find_delete);
     tcase_add_test(tc, test_list_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return s;

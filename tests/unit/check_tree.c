@@ -185,6 +185,34 @@ START_TEST(test_regression_tie_takes_lower_threshold)
 }
 END_TEST
 
+/* The x1 = 0 child holds x0 in {0, 1, 8, 9}: bins 2..7 are empty there, so
+ * its threshold is the middle edge 4.5 (CART's midpoint), not 1.5. */
+START_TEST(test_threshold_in_middle_of_gap)
+{
+    double x0[10] = {0, 1, 8, 9, 2, 3, 4, 5, 6, 7};
+    double x1[10] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+    double yv[10] = {0, 0, 1, 1, 100, 100, 100, 100, 100, 100};
+    double X[20];
+    for (int i = 0; i < 10; i++) {
+        X[2 * i] = x0[i];
+        X[2 * i + 1] = x1[i];
+    }
+    gb_train_set ts = binary_set(X, 10, 2, NULL);
+    ts.task = GB_TASK_REGRESSION;
+    ts.n_classes = 0;
+    ts.classes = NULL;
+    ts.y_value = yv;
+    gb_param p[] = {{"max_depth", "2"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    cJSON *j = parsed_json(m);
+    ck_assert_int_eq((int)json_num(json_node(j, 0), "feature"), 1);
+    ck_assert_int_eq((int)json_num(json_node(j, 1), "feature"), 0);
+    ck_assert(json_num(json_node(j, 1), "threshold") == 4.5);
+    cJSON_Delete(j);
+    gb_model_free(m);
+}
+END_TEST
+
 /* Identical features: the tie goes to the lower feature index. */
 START_TEST(test_tie_takes_lower_feature)
 {
@@ -385,6 +413,90 @@ START_TEST(test_categorical_split_by_ordered_levels)
 }
 END_TEST
 
+static char *abc_levels[] = {"a", "b", "c"};
+static gb_feature abc_feature[1] = {{"grade", GB_FEAT_CATEGORICAL, abc_levels, 3}};
+
+/* Multiclass: levels are ordered by the class whose level means vary most
+ * (class 0: a = 1, b = c = 0), giving the order b, c, a; the best prefix
+ * is {b, c}, which goes left. */
+START_TEST(test_categorical_multiclass_order)
+{
+    double X[8] = {0, 0, 0, 0, 1, 1, 2, 2};
+    int32_t y[8] = {0, 0, 0, 0, 1, 1, 2, 2};
+    gb_train_set ts = binary_set(X, 8, 1, y);
+    ts.features = abc_feature;
+    ts.task = GB_TASK_MULTICLASS;
+    ts.n_classes = 3;
+    gb_param p[] = {{"max_depth", "1"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    cJSON *j = parsed_json(m);
+    const cJSON *lv = cJSON_GetObjectItem(json_node(j, 0), "left_levels");
+    ck_assert_int_eq(cJSON_GetArraySize(lv), 2);
+    ck_assert_str_eq(cJSON_GetArrayItem(lv, 0)->valuestring, "b");
+    ck_assert_str_eq(cJSON_GetArrayItem(lv, 1)->valuestring, "c");
+    ck_assert_str_eq(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rules"), 0)->valuestring,
+        "grade in {b, c} -> class 1 (P = 0.5), n = 4");
+    cJSON_Delete(j);
+    gb_model_free(m);
+}
+END_TEST
+
+/* 300 levels need 16-bit bins; even levels are positives, so one split
+ * separates them exactly. */
+START_TEST(test_categorical_with_many_levels)
+{
+    size_t n_levels = 300, n = 1200;
+    char **levels = malloc(n_levels * sizeof *levels);
+    for (size_t l = 0; l < n_levels; l++) {
+        levels[l] = malloc(8);
+        snprintf(levels[l], 8, "L%zu", l);
+    }
+    gb_feature feats[2] = {{"x0", GB_FEAT_NUMERIC, NULL, 0},
+                           {"code", GB_FEAT_CATEGORICAL, levels, n_levels}};
+    double *X = malloc(n * 2 * sizeof *X);
+    int32_t *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        X[2 * i] = (double)(i % 7);
+        X[2 * i + 1] = (double)(i % n_levels);
+        y[i] = (int32_t)((i % n_levels) % 2 == 0);
+    }
+    gb_train_set ts = binary_set(X, n, 2, y);
+    ts.features = feats;
+    gb_param p[] = {{"max_depth", "1"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    double *out = malloc(n * 2 * sizeof *out);
+    predict_rows(m, X, n, out);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(out[2 * i + 1] == (double)y[i]);
+    cJSON *j = parsed_json(m);
+    ck_assert_int_eq(
+        cJSON_GetArraySize(cJSON_GetObjectItem(json_node(j, 0), "left_levels")), 150);
+    cJSON_Delete(j);
+    gb_model_free(m);
+    free(out);
+    free(X);
+    free(y);
+    for (size_t l = 0; l < n_levels; l++)
+        free(levels[l]);
+    free(levels);
+}
+END_TEST
+
+/* Without features the tree is one leaf holding the mean target. */
+START_TEST(test_no_features_gives_one_leaf)
+{
+    int32_t y[4] = {0, 1, 1, 1};
+    double dummy = 0.0;
+    gb_train_set ts = binary_set(&dummy, 4, 0, y);
+    gb_model *m = fit_ok(&ts, NULL, 0);
+    double out[2];
+    predict_rows(m, &dummy, 1, out);
+    ck_assert(out[1] == 0.75 && out[0] == 0.25);
+    gb_model_free(m);
+}
+END_TEST
+
 /* ---- growth control ------------------------------------------------------ */
 
 /* Rows on a grid with y depending on x0 strongly and x1 weakly. */
@@ -403,6 +515,33 @@ static void make_random_set(size_t n, size_t F, uint64_t seed, double *X, int32_
         y[i] = gb_rng_uniform(&rng) < 1.0 / (1.0 + exp(-z)) ? 1 : 0;
     }
 }
+
+/* Constant soft targets (0.3 is not a binary fraction) give one leaf, not
+ * splits on rounding noise. */
+START_TEST(test_constant_targets_do_not_split)
+{
+    size_t n = 5000, F = 3;
+    double *X = malloc(n * F * sizeof *X);
+    int32_t *y = malloc(n * sizeof *y);
+    double *soft = malloc(n * 2 * sizeof *soft);
+    make_random_set(n, F, 21, X, y, 0.0);
+    for (size_t i = 0; i < n; i++) {
+        soft[2 * i] = 0.7;
+        soft[2 * i + 1] = 0.3;
+    }
+    gb_train_set ts = binary_set(X, n, F, y);
+    ts.soft = soft;
+    ts.alpha = 0.0;
+    gb_model *m = fit_ok(&ts, NULL, 0);
+    cJSON *j = parsed_json(m);
+    ck_assert(json_num(cJSON_GetObjectItem(j, "complexity"), "leaves") == 1);
+    cJSON_Delete(j);
+    gb_model_free(m);
+    free(X);
+    free(y);
+    free(soft);
+}
+END_TEST
 
 START_TEST(test_min_samples_leaf_and_max_depth)
 {
@@ -470,6 +609,35 @@ START_TEST(test_max_leaves_best_first)
     gb_model_free(m);
     free(Xr);
     free(yr);
+}
+END_TEST
+
+/* Best-first picks the leaf with the larger gain: after the root split on
+ * x0, the x0 = 1 side (gain 16 from splitting on x1) is split before the
+ * x0 = 0 side (gain 1). */
+START_TEST(test_max_leaves_splits_largest_gain_first)
+{
+    double X[16] = {0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1};
+    double yv[8] = {0, 0, 1, 1, 10, 10, 14, 14};
+    gb_train_set ts = binary_set(X, 8, 2, NULL);
+    ts.task = GB_TASK_REGRESSION;
+    ts.n_classes = 0;
+    ts.classes = NULL;
+    ts.y_value = yv;
+    gb_param p[] = {{"max_leaves", "3"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    double out[8];
+    predict_rows(m, X, 8, out);
+    double expect[8] = {0.5, 0.5, 0.5, 0.5, 10, 10, 14, 14};
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(out[i] == expect[i], "row %d: %g", i, out[i]);
+    gb_model_free(m);
+    /* without a leaf limit both sides split */
+    m = fit_ok(&ts, NULL, 0);
+    predict_rows(m, X, 8, out);
+    for (int i = 0; i < 8; i++)
+        ck_assert(out[i] == yv[i]);
+    gb_model_free(m);
 }
 END_TEST
 
@@ -1112,6 +1280,10 @@ START_TEST(test_accuracy_matches_sklearn)
         /* within 1 point of random_state=0, or of the mean over random
          * states 0..19 (scikit-learn's tie-breaking is random) */
         double mean = json_num(cJSON_GetObjectItem(row, "random_states_0_19"), "mean");
+        if (getenv("GB_TEST_VERBOSE") != NULL)
+            fprintf(stderr,
+                    "%s depth %s: glassbox %.4f, scikit-learn %.4f (mean %.4f)\n", name,
+                    depth, acc, ref, mean);
         ck_assert_msg(fabs(acc - ref) <= 0.01 + 1e-12 ||
                           fabs(acc - mean) <= 0.01 + 1e-12,
                       "%s depth %s: accuracy %.4f vs scikit-learn %.4f (mean %.4f)",
@@ -1134,14 +1306,20 @@ static Suite *tree_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_stump_picks_best_feature);
     tcase_add_test(tc, test_regression_tie_takes_lower_threshold);
+    tcase_add_test(tc, test_threshold_in_middle_of_gap);
     tcase_add_test(tc, test_tie_takes_lower_feature);
     tcase_add_test(tc, test_soft_target_leaf_values);
     tcase_add_test(tc, test_soft_leaf_matches_sklearn_regressor);
     tcase_add_test(tc, test_missing_goes_to_the_better_side);
     tcase_add_test(tc, test_missing_unseen_goes_to_larger_side);
     tcase_add_test(tc, test_categorical_split_by_ordered_levels);
+    tcase_add_test(tc, test_categorical_multiclass_order);
+    tcase_add_test(tc, test_categorical_with_many_levels);
+    tcase_add_test(tc, test_no_features_gives_one_leaf);
+    tcase_add_test(tc, test_constant_targets_do_not_split);
     tcase_add_test(tc, test_min_samples_leaf_and_max_depth);
     tcase_add_test(tc, test_max_leaves_best_first);
+    tcase_add_test(tc, test_max_leaves_splits_largest_gain_first);
     tcase_add_test(tc, test_same_json_for_1_and_2_threads);
     tcase_add_test(tc, test_json_round_trip);
     tcase_add_loop_test(tc, test_bad_artifact_is_rejected, 0,

@@ -200,6 +200,14 @@ START_TEST(test_small_objectives)
 }
 END_TEST
 
+/* dart trained without drops (every weight 1): scored as gbtree. */
+START_TEST(test_dart_without_drops)
+{
+    check_against_library("dart.json", "dart", EXPECT_PROBA1);
+    check_against_library("dart.ubj", "dart", EXPECT_PROBA1);
+}
+END_TEST
+
 START_TEST(test_v3_bracketed_base_score)
 {
     check_against_library("v3_logitraw.json", "logitraw", EXPECT_MARGIN);
@@ -336,6 +344,9 @@ START_TEST(test_predict_table_dataset)
     check_table_binding(FIX "dataset.csv", 1, "regression.ubj", "regression");
     check_table_binding(FIX "design.csv", 0, "binary.json", "binary");
     check_table_binding(FIX "design.csv", 1, "multiclass.ubj", "multiclass");
+    /* numeric splits only: the lock-step numeric path, `grade` unused */
+    check_table_binding(FIX "dataset.csv", 1, "numeric.json", "numeric");
+    check_table_binding(FIX "dataset.csv", 0, "numeric.ubj", "numeric");
 }
 END_TEST
 
@@ -450,15 +461,81 @@ START_TEST(test_template_semantics)
 }
 END_TEST
 
+/* A chain tree deeper than the lock-step limit: each row stops at its leaf. */
+START_TEST(test_deep_chain_tree)
+{
+    enum { DEPTH = 40, NODES = 2 * DEPTH + 1 };
+    static char text[16384];
+    char *p = text;
+    char *end = text + sizeof text;
+    const char *arrays[] = {"left_children", "right_children", "split_indices",
+                            "split_conditions", "default_left"};
+    p += snprintf(p, (size_t)(end - p),
+                  "{\"version\":[2,1,0],\"learner\":{\"learner_model_param\":{"
+                  "\"base_score\":\"0\",\"num_class\":\"0\",\"num_feature\":\"1\"},"
+                  "\"objective\":{\"name\":\"reg:squarederror\"},\"gradient_booster\":{"
+                  "\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{"
+                  "\"num_trees\":\"1\"},\"tree_info\":[0],\"trees\":[{\"tree_param\":{"
+                  "\"num_nodes\":\"%d\"}",
+                  NODES);
+    /* node 2k splits on x < k: left is leaf 2k+1 (value k), right node 2k+2 */
+    for (int a = 0; a < 5; a++) {
+        p += snprintf(p, (size_t)(end - p), ",\"%s\":[", arrays[a]);
+        for (int i = 0; i < NODES; i++) {
+            int split = i % 2 == 0 && i < NODES - 1;
+            double v = 0;
+            switch (a) {
+            case 0: v = split ? i + 1 : -1; break;
+            case 1: v = split ? i + 2 : -1; break;
+            case 2: v = 0; break;
+            case 3: v = split ? i / 2 : (i == NODES - 1 ? 1000 : (i - 1) / 2); break;
+            case 4: v = 0; break;
+            }
+            p += snprintf(p, (size_t)(end - p), "%s%g", i ? "," : "", v);
+        }
+        p += snprintf(p, (size_t)(end - p), "]");
+    }
+    snprintf(p, (size_t)(end - p), "}]}}}}");
+    gb_model *m = NULL;
+    gb_error err;
+    ck_assert_msg(gb_xgboost_load(text, strlen(text), &m, &err) == GB_OK, "%s",
+                  err.message);
+    double X[40], out[40];
+    for (int i = 0; i < 40; i++)
+        X[i] = i - 0.5; /* x < k first holds at k = i: leaf value i */
+    X[39] = 1e9;        /* past every split: the last leaf */
+    X[38] = NAN;        /* missing goes right every time */
+    ck_assert_int_eq(m->ops->predict(m, X, 40, out, &err), GB_OK);
+    for (int i = 0; i < 38; i++)
+        ck_assert_msg(out[i] == (i == 0 ? 0 : i), "row %d: %g", i, out[i]);
+    ck_assert(out[38] == 1000 && out[39] == 1000);
+    gb_model_free(m);
+}
+END_TEST
+
 START_TEST(test_refuse_gblinear)
 {
     expect_refused("\"name\":\"gbtree\"", "\"name\":\"gblinear\"", "gblinear");
 }
 END_TEST
 
-START_TEST(test_refuse_dart)
+#define DART_FROM "\"gradient_booster\":{\"model\":"
+#define DART_TO "\"gradient_booster\":{\"gbtree\":{\"model\":"
+#define DART_FROM2 "\"name\":\"gbtree\"},"
+#define DART_TO2(w) "\"name\":\"gbtree\"},\"name\":\"dart\",\"weight_drop\":[" w "]},"
+
+START_TEST(test_refuse_dart_weight_drops)
 {
-    expect_refused("\"name\":\"gbtree\"", "\"name\":\"dart\"", "dart");
+    expect_refused2(DART_FROM, DART_TO, DART_FROM2, DART_TO2("0.7692308"),
+                    "dart with weight drops");
+    expect_refused2(DART_FROM, DART_TO, DART_FROM2, DART_TO2("1.0,1.0"), "weight_drop");
+    expect_refused("\"name\":\"gbtree\"}", "\"name\":\"dart\"}", "gbtree");
+    gb_model *m = NULL;
+    gb_error err;
+    ck_assert_int_eq(
+        load_variant2(DART_FROM, DART_TO, DART_FROM2, DART_TO2("1.0"), &m, &err),
+        GB_OK);
+    gb_model_free(m);
 }
 END_TEST
 
@@ -766,6 +843,7 @@ static Suite *xgboost_suite(void)
     tcase_add_test(tc, test_regression_json_and_ubj);
     tcase_add_test(tc, test_small_objectives);
     tcase_add_test(tc, test_v3_bracketed_base_score);
+    tcase_add_test(tc, test_dart_without_drops);
     tcase_add_test(tc, test_json_ubj_identical);
     tcase_add_test(tc, test_features_and_summary);
     tcase_add_test(tc, test_levels_from_table);
@@ -775,8 +853,9 @@ static Suite *xgboost_suite(void)
 
     tc = tcase_create("refusals");
     tcase_add_test(tc, test_template_semantics);
+    tcase_add_test(tc, test_deep_chain_tree);
     tcase_add_test(tc, test_refuse_gblinear);
-    tcase_add_test(tc, test_refuse_dart);
+    tcase_add_test(tc, test_refuse_dart_weight_drops);
     tcase_add_test(tc, test_refuse_unknown_objective);
     tcase_add_test(tc, test_refuse_format_version);
     tcase_add_test(tc, test_refuse_cycle);

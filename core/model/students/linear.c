@@ -238,22 +238,34 @@ static gb_status linear_alloc(gb_linear *lm, gb_error *err)
     return GB_OK;
 }
 
-/* Z[n_rows x n_cols] = the standardised internal design of X[n_rows x n_in]. */
-static void standardise_block(const gb_linear *lm, const double *X, size_t n_rows,
-                              double *Z)
+/* Z[n_rows x n_cols] = the standardised internal design of X[n_rows x n_in].
+ * complete != 0 promises X has no NaN (the training rows of a model without
+ * indicators), which lets the loop vectorise. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("tree-vectorize")))
+#endif
+static void
+standardise_block(const gb_linear *lm, const double *X, size_t n_rows, double *Z,
+                  int complete)
 {
     size_t n_in = lm->n_in, n_cols = lm->n_cols;
+    const double *restrict mean = lm->mean, *restrict inv = lm->inv_scale;
     for (size_t i = 0; i < n_rows; i++) {
-        const double *x = X + i * n_in;
-        double *z = Z + i * n_cols;
-        for (size_t j = 0; j < n_in; j++) {
-            double v = x[j];
-            z[j] = isnan(v) ? 0.0 : (v - lm->mean[j]) * lm->inv_scale[j];
+        const double *restrict x = X + i * n_in;
+        double *restrict z = Z + i * n_cols;
+        if (complete) {
+            for (size_t j = 0; j < n_in; j++)
+                z[j] = (x[j] - mean[j]) * inv[j];
+        } else {
+            for (size_t j = 0; j < n_in; j++) {
+                double t = (x[j] - mean[j]) * inv[j];
+                z[j] = t == t ? t : 0.0; /* NaN: imputed with the mean */
+            }
         }
         for (size_t m = 0; m < lm->n_ind; m++) {
             size_t c = n_in + m;
             double v = isnan(x[lm->ind_src[m]]) ? 1.0 : 0.0;
-            z[c] = (v - lm->mean[c]) * lm->inv_scale[c];
+            z[c] = (v - mean[c]) * inv[c];
         }
     }
 }
@@ -306,7 +318,7 @@ static gb_status linear_margins(const gb_model *m, const double *X, size_t n_row
         return gb_error_set(err, GB_ENOMEM, "out of memory scoring %zu rows", n_rows);
     for (size_t r0 = 0; r0 < n_rows; r0 += block) {
         size_t nb = n_rows - r0 < block ? n_rows - r0 : block;
-        standardise_block(lm, X + r0 * lm->n_in, nb, Z);
+        standardise_block(lm, X + r0 * lm->n_in, nb, Z, 0);
         margins_block(lm->coef, lm->intercept, lm->n_marg, lm->n_cols, Z, nb,
                       out + r0 * lm->n_marg);
     }
@@ -371,7 +383,7 @@ static gb_status linear_attribute(const gb_model *m, const double *X, size_t n_r
     if (z == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory for attributions");
     for (size_t i = 0; i < n_rows; i++) {
-        standardise_block(lm, X + i * n_in, 1, z);
+        standardise_block(lm, X + i * n_in, 1, z, 0);
         for (size_t k = 0; k < K; k++) {
             const double *w = lm->coef + k * lm->n_cols;
             double *out = phi + (i * K + k) * width;
@@ -605,12 +617,8 @@ typedef struct fit_ctx {
     double *partial;       /* n_chunks x (n_theta + 1): gradient sums, loss sum */
     const double *theta;   /* the point being evaluated */
     double l2;
+    double entropy; /* sum over rows of sum_k q log q (soft targets) */
 } fit_ctx;
-
-static double softplus(double u)
-{
-    return u > 0.0 ? u + log1p(exp(-u)) : log1p(exp(u));
-}
 
 static double xlogx(double q)
 {
@@ -634,20 +642,31 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
         return loss;
     }
     if (K == 1) {
+        /* softplus(u) = max(u, 0) + log1p(e), softplus(-u) = softplus(u) - u,
+         * sigmoid(u) from the same e = exp(-|u|): one exp and one log1p. */
         for (size_t i = 0; i < n; i++) {
             size_t row = r0 + i;
             double z = M[i], r = 0.0, li = 0.0;
+            double e = exp(-fabs(z)), sp = fmax(z, 0.0) + log1p(e);
+            double sig = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
             if (alpha > 0.0) {
-                double y = ts->y_class[row] == 1 ? 1.0 : 0.0;
-                li += alpha * (y > 0.0 ? softplus(-z) : softplus(z));
-                r += alpha * (1.0 / (1.0 + exp(-z)) - y);
+                int y = ts->y_class[row] == 1;
+                li += alpha * (y ? sp - z : sp);
+                r += alpha * (sig - (y ? 1.0 : 0.0));
             }
             if (alpha < 1.0) {
-                double zt = z / T, q0 = ts->soft[2 * row], q1 = ts->soft[2 * row + 1];
-                double kl =
-                    xlogx(q0) + xlogx(q1) + q0 * softplus(zt) + q1 * softplus(-zt);
-                li += (1.0 - alpha) * T * T * kl;
-                r += (1.0 - alpha) * T * (1.0 / (1.0 + exp(-zt)) - q1);
+                double q0 = ts->soft[2 * row], q1 = ts->soft[2 * row + 1];
+                double spt = sp, sigt = sig, zt = z;
+                if (T != 1.0) {
+                    zt = z / T;
+                    double et = exp(-fabs(zt));
+                    spt = fmax(zt, 0.0) + log1p(et);
+                    sigt = zt >= 0.0 ? 1.0 / (1.0 + et) : et / (1.0 + et);
+                }
+                /* cross-entropy part of the KL; the entropy of q is added
+                 * once per fit (c->entropy) */
+                li += (1.0 - alpha) * T * T * (q0 * spt + q1 * (spt - zt));
+                r += (1.0 - alpha) * T * (sigt - q1);
             }
             loss += li;
             M[i] = r;
@@ -679,9 +698,9 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
         }
         if (alpha < 1.0) {
             const double *q = ts->soft + row * K;
-            double kl = 0.0;
+            double kl = 0.0; /* cross-entropy part; entropy in c->entropy */
             for (size_t k = 0; k < K; k++)
-                kl += xlogx(q[k]) - q[k] * (m[k] / T - lset);
+                kl -= q[k] * (m[k] / T - lset);
             li += (1.0 - alpha) * T * T * kl;
         }
         for (size_t k = 0; k < K; k++) {
@@ -719,7 +738,7 @@ static void chunk_eval_cb(void *vctx, size_t chunk)
     for (size_t blk = first; blk < last; blk++) {
         size_t r0 = blk * B;
         size_t n = c->ts->n_rows - r0 < B ? c->ts->n_rows - r0 : B;
-        standardise_block(lm, c->ts->X + r0 * lm->n_in, n, Z);
+        standardise_block(lm, c->ts->X + r0 * lm->n_in, n, Z, lm->n_ind == 0);
         margins_block(W, b, K, P, Z, n, M);
         loss += block_residuals(c, r0, n, M, tmp);
         if (P > 0) {
@@ -759,6 +778,10 @@ static double objective_cb(void *vctx, const double *theta, double *grad)
         pen += theta[i] * theta[i];
         grad[i] += c->l2 * theta[i];
     }
+    if (c->target == NULL && c->ts->alpha < 1.0) {
+        double T = c->ts->temperature;
+        loss += (1.0 - c->ts->alpha) * T * T * c->entropy;
+    }
     return loss * inv_n + 0.5 * c->l2 * pen;
 }
 
@@ -787,7 +810,7 @@ static void chunk_gram_cb(void *vctx, size_t chunk)
     for (size_t blk = first; blk < last; blk++) {
         size_t r0 = blk * B;
         size_t n = c->ts->n_rows - r0 < B ? c->ts->n_rows - r0 : B;
-        standardise_block(c->lm, c->ts->X + r0 * c->lm->n_in, n, Z);
+        standardise_block(c->lm, c->ts->X + r0 * c->lm->n_in, n, Z, c->lm->n_ind == 0);
         for (size_t i = 0; i < n; i++)
             t[i] = c->target[r0 + i] - g->tbar;
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)P, (int)n, 1.0, Z,
@@ -1101,6 +1124,11 @@ gb_status gb_linear_fit(const char *kind, const gb_param *params, size_t n_param
         c.target = target;
     }
 
+    if (is_logistic && ts->alpha < 1.0) {
+        for (size_t i = 0; i < ts->n_rows * ts->n_classes; i++)
+            c.entropy += xlogx(ts->soft[i]);
+    }
+
     int solved = 0;
     if (!is_logistic && lp.l1 == 0.0 && lm->n_cols <= LINEAR_MAX_CHOLESKY_COLS) {
         rc = fit_normal_equations(&c, theta, &solved, err);
@@ -1124,6 +1152,7 @@ gb_status gb_linear_fit(const char *kind, const gb_param *params, size_t n_param
         gb_lbfgs_params_init(&op);
         op.max_iter = (size_t)lp.max_iter;
         op.gtol = lp.tol;
+        op.ftol = 0.0; /* tol decides; rounding stalls end as no_progress */
         op.l1 = lp.l1;
         op.l1_mask = mask;
         gb_lbfgs_result res;

@@ -19,6 +19,8 @@
 #define BIN_SAMPLE 200000
 /* Below this many (rows x features) a histogram is built on one thread. */
 #define PARALLEL_MIN_WORK 65536
+/* Cells of the per-feature table that starts the search for a value's bin. */
+#define BIN_CELLS 1024
 
 /* ------------------------------------------------------------------------ */
 /* Parameters                                                               */
@@ -240,11 +242,11 @@ static int tree_measure(tree_impl *t)
 /* ------------------------------------------------------------------------ */
 
 typedef struct feat_bins {
-    size_t n_bins;     /* non-missing bins; the missing bin is n_bins */
-    double *edges;     /* numeric: n_bins - 1 increasing upper edges */
-    size_t hist_at;    /* first bin of this feature in a node histogram */
-    unsigned char *b8; /* n_rows bin indices, or */
-    uint16_t *b16;     /* when the feature has more than 255 bins */
+    size_t n_bins;  /* non-missing bins; the missing bin is n_bins */
+    double *edges;  /* numeric: n_bins - 1 increasing upper edges */
+    uint16_t *cell; /* numeric: BIN_CELLS + 1 search starts (see bin_of) */
+    double cell_lo, cell_scale;
+    size_t hist_at; /* first bin of this feature in a node histogram */
     int categorical;
     /* split-search scratch owned by this feature's task */
     double *scan;        /* 3 * K doubles (+ categorical extras) */
@@ -285,6 +287,12 @@ typedef struct fit_ctx {
     size_t S; /* histogram stride: count + K sums */
     feat_bins *fb;
     size_t total_bins;
+    /* bins, row-major n_rows x n_feat: bytes, or 16-bit when a categorical
+     * feature has more than 255 levels */
+    unsigned char *bins8;
+    uint16_t *bins16;
+    double **hist_ptr; /* per feature: its block in the histogram being built */
+    size_t n_groups;   /* feature groups (tasks) per histogram build */
     uint32_t *order, *order_tmp;
     double *tgt, *tgt_tmp; /* n_rows x K, in `order` order */
     /* growth */
@@ -308,10 +316,49 @@ typedef struct fit_ctx {
     double job_sse;
 } fit_ctx;
 
-static int cmp_double(const void *a, const void *b)
+/* Order-preserving map of a non-NaN double to an unsigned key. */
+static uint64_t double_key(double x)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    uint64_t u;
+    if (x == 0.0)
+        x = 0.0; /* -0.0 sorts with +0.0 */
+    memcpy(&u, &x, sizeof u);
+    return (u & 0x8000000000000000ULL) ? ~u : u | 0x8000000000000000ULL;
+}
+
+static double key_double(uint64_t k)
+{
+    uint64_t u = (k & 0x8000000000000000ULL) ? k & ~0x8000000000000000ULL : ~k;
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Sorts m keys with an LSD radix sort on bytes (tmp has m slots); passes
+ * whose byte is the same for every key are skipped.  Returns the buffer
+ * holding the sorted keys. */
+static uint64_t *radix_sort(uint64_t *keys, uint64_t *tmp, size_t m)
+{
+    size_t count[256];
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < m; i++)
+            count[(keys[i] >> shift) & 0xff]++;
+        if (m == 0 || count[(keys[0] >> shift) & 0xff] == m)
+            continue;
+        size_t at = 0;
+        for (size_t b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < m; i++)
+            tmp[count[(keys[i] >> shift) & 0xff]++] = keys[i];
+        uint64_t *swap = keys;
+        keys = tmp;
+        tmp = swap;
+    }
+    return keys;
 }
 
 /* Upper edge between neighbouring training values a < b (scikit-learn's
@@ -338,20 +385,15 @@ static void bin_feature_cb(void *vctx, size_t f)
     feat_bins *fb = &c->fb[f];
     const double *X = c->ts->X;
     size_t n = c->n_rows, F = c->n_feat;
-    if (fb->categorical) {
-        for (size_t i = 0; i < n; i++) {
-            double x = X[i * F + f];
-            size_t b = isnan(x) ? fb->n_bins : (size_t)x;
-            if (fb->b8 != NULL)
-                fb->b8[i] = (unsigned char)b;
-            else
-                fb->b16[i] = (uint16_t)b;
-        }
+    if (fb->categorical)
         return;
-    }
     size_t stride = n > BIN_SAMPLE ? (n + BIN_SAMPLE - 1) / BIN_SAMPLE : 1;
-    double *sample = gb_malloc_array(n / stride + 1, sizeof *sample);
-    if (sample == NULL) {
+    size_t cap = n / stride + 1;
+    uint64_t *keys = gb_malloc_array(2 * cap, sizeof *keys);
+    double *sample = gb_malloc_array(cap, sizeof *sample);
+    if (keys == NULL || sample == NULL) {
+        gb_free(keys);
+        gb_free(sample);
         job->status[f] = GB_ENOMEM;
         return;
     }
@@ -359,9 +401,12 @@ static void bin_feature_cb(void *vctx, size_t f)
     for (size_t i = 0; i < n; i += stride) {
         double x = X[i * F + f];
         if (!isnan(x))
-            sample[m++] = x;
+            keys[m++] = double_key(x);
     }
-    qsort(sample, m, sizeof *sample, cmp_double);
+    const uint64_t *sorted = radix_sort(keys, keys + cap, m);
+    for (size_t i = 0; i < m; i++)
+        sample[i] = key_double(sorted[i]);
+    gb_free(keys);
     size_t n_distinct = 0;
     for (size_t i = 0; i < m; i++)
         if (i == 0 || sample[i] != sample[i - 1])
@@ -394,24 +439,79 @@ static void bin_feature_cb(void *vctx, size_t f)
     }
     gb_free(sample);
     fb->n_bins = n_edges + 1;
-    const double *edges = fb->edges;
-    for (size_t i = 0; i < n; i++) {
-        double x = X[i * F + f];
-        size_t b;
-        if (isnan(x)) {
-            b = fb->n_bins;
-        } else {
-            size_t lo = 0, hi = n_edges; /* first edge >= x */
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (edges[mid] < x)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            b = lo;
+    /* search starts: cell j of BIN_CELLS equal cells over [first, last edge]
+     * starts at the number of edges below its left end */
+    if (n_edges >= 2 && fb->edges[n_edges - 1] > fb->edges[0]) {
+        double lo = fb->edges[0], hi = fb->edges[n_edges - 1];
+        fb->cell_lo = lo;
+        fb->cell_scale = (double)BIN_CELLS / (hi - lo);
+        if (!isfinite(fb->cell_scale))
+            return;
+        size_t b = 0;
+        for (size_t j = 0; j <= BIN_CELLS; j++) {
+            double left = lo + (double)j * ((hi - lo) / (double)BIN_CELLS);
+            while (b < n_edges && fb->edges[b] < left)
+                b++;
+            fb->cell[j] = (uint16_t)b;
         }
-        fb->b8[i] = (unsigned char)b;
+    }
+}
+
+/* Bin of a non-missing numeric value: the number of edges < x.  The cell
+ * table gives a starting guess; the scans make the answer exact whatever the
+ * rounding of the guess. */
+static size_t bin_of(const feat_bins *fb, double x)
+{
+    const double *edges = fb->edges;
+    size_t n_edges = fb->n_bins - 1, b;
+    if (fb->cell_scale > 0.0) {
+        double pos = (x - fb->cell_lo) * fb->cell_scale;
+        if (!(pos >= 0.0))
+            pos = 0.0;
+        if (pos > (double)BIN_CELLS)
+            pos = (double)BIN_CELLS;
+        b = fb->cell[(size_t)pos];
+    } else {
+        b = 0;
+    }
+    while (b > 0 && edges[b - 1] >= x)
+        b--;
+    while (b < n_edges && edges[b] < x)
+        b++;
+    return b;
+}
+
+/* Rows per task when binning rows. */
+#define BIN_BLOCK 8192
+
+/* Bins rows [task * BIN_BLOCK, ...) of every feature (row-major reads). */
+static void bin_rows_cb(void *vctx, size_t task)
+{
+    bin_job *job = vctx;
+    fit_ctx *c = job->c;
+    const double *X = c->ts->X;
+    size_t F = c->n_feat;
+    size_t begin = task * BIN_BLOCK, end = begin + BIN_BLOCK;
+    if (end > c->n_rows)
+        end = c->n_rows;
+    for (size_t i = begin; i < end; i++) {
+        const double *row = X + i * F;
+        for (size_t f = 0; f < F; f++) {
+            feat_bins *fb = &c->fb[f];
+            double x = row[f];
+            size_t b;
+            if (isnan(x)) {
+                b = fb->n_bins;
+            } else if (fb->categorical) {
+                b = (size_t)x;
+            } else {
+                b = bin_of(fb, x);
+            }
+            if (c->bins8 != NULL)
+                c->bins8[i * F + f] = (unsigned char)b;
+            else
+                c->bins16[i * F + f] = (uint16_t)b;
+        }
     }
 }
 
@@ -419,41 +519,52 @@ static void bin_feature_cb(void *vctx, size_t f)
 /* Fitting: histograms and split search                                     */
 /* ------------------------------------------------------------------------ */
 
-static void hist_feature_cb(void *vctx, size_t f)
+/* Builds the histograms of feature group `group` over the job's rows: each
+ * feature's histogram is summed by this one task in row order. */
+static void hist_group_cb(void *vctx, size_t group)
 {
     fit_ctx *c = vctx;
-    const feat_bins *fb = &c->fb[f];
-    size_t S = c->S, K = c->K;
-    double *h = c->job_hist + fb->hist_at * S;
-    memset(h, 0, (fb->n_bins + 1) * S * sizeof *h);
+    size_t F = c->n_feat, S = c->S, K = c->K;
+    size_t f0 = group * F / c->n_groups, f1 = (group + 1) * F / c->n_groups;
+    double **hp = c->hist_ptr;
+    for (size_t f = f0; f < f1; f++) {
+        hp[f] = c->job_hist + c->fb[f].hist_at * S;
+        memset(hp[f], 0, (c->fb[f].n_bins + 1) * S * sizeof *hp[f]);
+    }
     const uint32_t *order = c->order;
     const double *tgt = c->tgt;
     size_t begin = c->job_begin, end = c->job_end;
-    if (fb->b8 != NULL) {
-        const unsigned char *bins = fb->b8;
-        if (K == 1) {
-            for (size_t i = begin; i < end; i++) {
-                double *hb = h + 2 * (size_t)bins[order[i]];
+    if (c->bins8 != NULL && K == 1) {
+        for (size_t i = begin; i < end; i++) {
+            const unsigned char *rb = c->bins8 + (size_t)order[i] * F;
+            double t = tgt[i];
+            for (size_t f = f0; f < f1; f++) {
+                double *hb = hp[f] + 2 * (size_t)rb[f];
                 hb[0] += 1.0;
-                hb[1] += tgt[i];
+                hb[1] += t;
             }
-        } else {
-            for (size_t i = begin; i < end; i++) {
-                double *hb = h + S * (size_t)bins[order[i]];
-                const double *t = tgt + i * K;
+        }
+    } else if (c->bins8 != NULL) {
+        for (size_t i = begin; i < end; i++) {
+            const unsigned char *rb = c->bins8 + (size_t)order[i] * F;
+            const double *t = tgt + i * K;
+            for (size_t f = f0; f < f1; f++) {
+                double *hb = hp[f] + S * (size_t)rb[f];
                 hb[0] += 1.0;
                 for (size_t k = 0; k < K; k++)
                     hb[1 + k] += t[k];
             }
         }
     } else {
-        const uint16_t *bins = fb->b16;
         for (size_t i = begin; i < end; i++) {
-            double *hb = h + S * (size_t)bins[order[i]];
+            const uint16_t *rb = c->bins16 + (size_t)order[i] * F;
             const double *t = tgt + i * K;
-            hb[0] += 1.0;
-            for (size_t k = 0; k < K; k++)
-                hb[1 + k] += t[k];
+            for (size_t f = f0; f < f1; f++) {
+                double *hb = hp[f] + S * (size_t)rb[f];
+                hb[0] += 1.0;
+                for (size_t k = 0; k < K; k++)
+                    hb[1 + k] += t[k];
+            }
         }
     }
 }
@@ -588,6 +699,16 @@ static void split_feature_cb(void *vctx, size_t fi)
                 acc[k] += hb[1 + k];
             consider(c, best, f, b, acc, n_acc, miss, n_miss, base);
         }
+        /* Cuts between two bins that hold this node's rows make the same
+         * partition: take the middle one, so the threshold sits midway in
+         * the gap between the node's values (as CART's midpoint rule). */
+        if (best->feature == f) {
+            size_t next = best->cut + 1;
+            while (next < fb->n_bins && h[next * S] == 0.0)
+                next++;
+            if (next < fb->n_bins)
+                best->cut += (next - 1 - best->cut) / 2;
+        }
     } else {
         size_t n_present = cat_order(c, fb, h);
         for (size_t j = 0; j + 1 < n_present; j++) {
@@ -613,7 +734,9 @@ static void build_hist(fit_ctx *c, double *hist, size_t begin, size_t end)
     c->job_hist = hist;
     c->job_begin = begin;
     c->job_end = end;
-    gb_parallel_for(c->n_feat, job_threads(c, end - begin), hist_feature_cb, c);
+    unsigned threads = job_threads(c, end - begin);
+    c->n_groups = threads <= 1 ? 1 : (threads < c->n_feat ? threads : c->n_feat);
+    gb_parallel_for(c->n_groups, threads, hist_group_cb, c);
 }
 
 /* Best split of a leaf from its histogram; best->feature = -1 when none
@@ -706,6 +829,17 @@ static int bin_goes_left(const fit_ctx *c, const grow_node *node,
     return b <= node->cut;
 }
 
+/* Squared error of a node from its sum of squares ss and sum of squared
+ * component sums p over n rows; values within rounding noise of ss (1e-12
+ * relative) count as 0, so constant targets never split. */
+static double node_sse_of(double ss, double p, double n)
+{
+    if (n <= 0.0)
+        return 0.0;
+    double sse = ss - p / n;
+    return sse > 1e-12 * ss ? sse : 0.0;
+}
+
 /* Stable partition of [begin, end) by the node's split; fills the children's
  * sums and squared errors. */
 static void partition(fit_ctx *c, const grow_node *node, const unsigned char *cat_left,
@@ -721,7 +855,8 @@ static void partition(fit_ctx *c, const grow_node *node, const unsigned char *ca
     size_t nl = begin, nr = 0, miss = 0;
     for (size_t i = begin; i < end; i++) {
         uint32_t row = c->order[i];
-        size_t b = fb->b8 != NULL ? fb->b8[row] : fb->b16[row];
+        size_t at = (size_t)row * c->n_feat + (size_t)node->feature;
+        size_t b = c->bins8 != NULL ? c->bins8[at] : c->bins16[at];
         if (b == fb->n_bins)
             miss++;
         const double *t = c->tgt + i * K;
@@ -752,15 +887,15 @@ static void partition(fit_ctx *c, const grow_node *node, const unsigned char *ca
         pl += sl[k] * sl[k];
         pr += sr[k] * sr[k];
     }
-    c->node_sse[left_id] = n_l > 0 ? fmax(0.0, ssl - pl / n_l) : 0.0;
-    c->node_sse[right_id] = n_r > 0 ? fmax(0.0, ssr - pr / n_r) : 0.0;
+    c->node_sse[left_id] = node_sse_of(ssl, pl, n_l);
+    c->node_sse[right_id] = node_sse_of(ssr, pr, n_r);
     *n_missing = miss;
 }
 
 static int splittable(const fit_ctx *c, size_t node, unsigned depth)
 {
-    return depth < c->p.max_depth && c->nodes[node].n >= 2 * c->p.min_samples_leaf &&
-           c->node_sse[node] > 0.0;
+    return c->n_feat > 0 && depth < c->p.max_depth &&
+           c->nodes[node].n >= 2 * c->p.min_samples_leaf && c->node_sse[node] > 0.0;
 }
 
 static gb_status frontier_push(fit_ctx *c, const work_leaf *w)
@@ -960,17 +1095,22 @@ static gb_status check_train_set(const gb_train_set *ts, gb_error *err)
         return gb_error_set(err, GB_EUNUSABLE, "tree: alpha < 1 needs soft targets");
     for (size_t f = 0; f < ts->n_features; f++) {
         const gb_feature *feat = &ts->features[f];
-        int cat = feat->kind == GB_FEAT_CATEGORICAL;
-        if (cat && feat->n_levels > 65535) {
+        if (feat->kind == GB_FEAT_CATEGORICAL && feat->n_levels > 65535) {
             gb_error_set(err, GB_EUNUSABLE, "tree: feature '%s' has too many levels",
                          feat->name);
             gb_error_field(err, feat->name);
             return GB_EUNUSABLE;
         }
-        for (size_t i = 0; i < ts->n_rows; i++) {
-            double x = ts->X[i * ts->n_features + f];
+    }
+    size_t F = ts->n_features;
+    for (size_t i = 0; i < ts->n_rows; i++) {
+        const double *row = ts->X + i * F;
+        for (size_t f = 0; f < F; f++) {
+            double x = row[f];
             if (isnan(x))
                 continue;
+            const gb_feature *feat = &ts->features[f];
+            int cat = feat->kind == GB_FEAT_CATEGORICAL;
             int bad = cat ? !(x >= 0.0 && x < (double)feat->n_levels && x == floor(x))
                           : !isfinite(x);
             if (bad) {
@@ -992,14 +1132,16 @@ static void fit_ctx_free(fit_ctx *c)
     if (c->fb != NULL) {
         for (size_t f = 0; f < c->n_feat; f++) {
             gb_free(c->fb[f].edges);
-            gb_free(c->fb[f].b8);
-            gb_free(c->fb[f].b16);
+            gb_free(c->fb[f].cell);
             gb_free(c->fb[f].scan);
             gb_free(c->fb[f].level_order);
             gb_free(c->fb[f].level_key);
         }
     }
     gb_free(c->fb);
+    gb_free(c->bins8);
+    gb_free(c->bins16);
+    gb_free(c->hist_ptr);
     gb_free(c->order);
     gb_free(c->order_tmp);
     gb_free(c->tgt);
@@ -1141,24 +1283,30 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
             fb->level_key = gb_malloc_array(fb->n_bins + 1, sizeof *fb->level_key);
             if (fb->level_order == NULL || fb->level_key == NULL)
                 goto nomem;
-            if (fb->n_bins + 1 > 256)
-                fb->b16 = gb_malloc_array(c.n_rows, sizeof *fb->b16);
-            else
-                fb->b8 = gb_malloc(c.n_rows);
-            if (fb->b8 == NULL && fb->b16 == NULL)
-                goto nomem;
         } else {
             fb->edges = gb_malloc_array(c.p.max_bins, sizeof *fb->edges);
-            fb->b8 = gb_malloc(c.n_rows);
-            if (fb->edges == NULL || fb->b8 == NULL)
+            fb->cell = gb_malloc_array(BIN_CELLS + 1, sizeof *fb->cell);
+            if (fb->edges == NULL || fb->cell == NULL)
                 goto nomem;
         }
     }
+    c.hist_ptr = gb_calloc(c.n_feat ? c.n_feat : 1, sizeof *c.hist_ptr);
+    if (c.hist_ptr == NULL)
+        goto nomem;
+    if (max_levels > 256)
+        c.bins16 =
+            gb_malloc_array(c.n_rows * (c.n_feat ? c.n_feat : 1), sizeof *c.bins16);
+    else
+        c.bins8 = gb_malloc_array(c.n_rows, c.n_feat ? c.n_feat : 1);
+    if (c.bins8 == NULL && c.bins16 == NULL)
+        goto nomem;
     bin_job bj = {&c, bin_status};
     gb_parallel_for(c.n_feat, ts->n_threads, bin_feature_cb, &bj);
     for (size_t f = 0; f < c.n_feat; f++)
         if (bin_status[f] != GB_OK)
             goto nomem;
+    gb_parallel_for((c.n_rows + BIN_BLOCK - 1) / BIN_BLOCK, ts->n_threads, bin_rows_cb,
+                    &bj);
     for (size_t f = 0; f < c.n_feat; f++) {
         c.fb[f].hist_at = c.total_bins;
         c.total_bins += c.fb[f].n_bins + 1;
@@ -1196,7 +1344,7 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         double p = 0.0;
         for (size_t k = 0; k < c.K; k++)
             p += s[k] * s[k];
-        c.node_sse[0] = fmax(0.0, ss - p / (double)c.n_rows);
+        c.node_sse[0] = node_sse_of(ss, p, (double)c.n_rows);
     }
     gb_progress_report(progress, "tree: growing", 0.05);
     if (splittable(&c, 0, 0)) {

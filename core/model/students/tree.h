@@ -16,7 +16,8 @@
  * splits on a prefix of that order.  Missing values go to the side that gains
  * more; when a node saw no missing values they go to the side with more rows.
  * Ties break on the lower feature index, then the lower threshold (shorter
- * level prefix).  Results never depend on ts->n_threads.
+ * level prefix); among bin edges that split the node's rows identically the
+ * middle one is kept.  Results never depend on ts->n_threads.
  *
  * Prediction walks the tree with the original feature units: a numeric
  * feature goes left when x <= threshold, a categorical code goes left when it

@@ -17,21 +17,29 @@
 
 /* ---- the flattened model -------------------------------------------------- */
 
-/* One node, 12 bytes.  Children of a split are adjacent: left at `left`,
- * right at `left + 1` (the loader lays trees out that way).  A leaf has
- * left < 0 and its value in `value`. */
+/* One node, 16 bytes.  Children of a split are adjacent: left at `left`,
+ * right at `left + 1` (the loader lays trees out that way), so a step is
+ * `i = left + go_right`.  A leaf is absorbing: left = its own index - 1,
+ * value = NaN and default right, so every step from it returns to it; this
+ * lets several rows walk one tree in lock-step for a fixed number of steps
+ * (the tree's depth) without branches.  The leaf value is in `leaf`. */
 typedef struct xgb_node {
     int32_t left;
-    uint32_t split; /* feature index | XGB_DEFAULT_LEFT | XGB_CATEGORICAL */
-    float value;    /* split condition, or leaf value */
+    uint32_t split; /* feature | XGB_DEFAULT_LEFT | XGB_CATEGORICAL | XGB_LEAF */
+    float value;    /* split condition (NaN in leaves) */
+    float leaf;     /* leaf value (0 in splits) */
 } xgb_node;
 
 #define XGB_FEATURE_MASK 0x0fffffffu
 #define XGB_DEFAULT_LEFT 0x80000000u
 #define XGB_CATEGORICAL 0x40000000u
+#define XGB_LEAF 0x20000000u
 
-/* Rows scored together against one tree (keeps the tree in cache). */
+/* Rows scored together against one tree (keeps the tree in cache), and rows
+ * walking a tree in lock-step. */
 #define XGB_ROW_BLOCK 64
+#define XGB_LANES 16
+#define XGB_LOCKSTEP_MAX_DEPTH 12
 
 typedef enum xgb_link {
     XGB_LINK_IDENTITY,
@@ -50,8 +58,9 @@ typedef struct xgb_impl {
     xgb_node *nodes;      /* every tree, flattened */
     uint32_t *tree_root;  /* n_trees: index of each root in nodes */
     uint32_t *tree_group; /* n_trees: output group of each tree */
+    uint32_t *tree_depth; /* n_trees: longest root-to-leaf path (edges) */
     float *base_margin;   /* n_groups margins every row starts from */
-    double *base_score;   /* n_groups base_score values as in the file */
+    double *base_score;   /* base_score values as in the file */
     size_t n_base_score;
     int has_categorical;
     uint32_t *cat_offset;  /* n_nodes (with categorical splits): first word */
@@ -68,6 +77,7 @@ static void xgb_impl_free(void *p)
     gb_free(m->nodes);
     gb_free(m->tree_root);
     gb_free(m->tree_group);
+    gb_free(m->tree_depth);
     gb_free(m->base_margin);
     gb_free(m->base_score);
     gb_free(m->cat_offset);
@@ -77,19 +87,6 @@ static void xgb_impl_free(void *p)
 }
 
 /* ---- scoring -------------------------------------------------------------- */
-
-static inline float leaf_numeric(const xgb_node *nodes, uint32_t root, const float *x)
-{
-    const xgb_node *nd = nodes + root;
-    while (nd->left >= 0) {
-        float v = x[nd->split & XGB_FEATURE_MASK];
-        int32_t right = !(v < nd->value);
-        if (isnan(v))
-            right = !(nd->split & XGB_DEFAULT_LEFT);
-        nd = nodes + nd->left + right;
-    }
-    return nd->value;
-}
 
 /* Categorical decision as xgboost's common::Decision: invalid (negative)
  * codes and codes beyond the bitset go left, listed codes go right. */
@@ -104,27 +101,63 @@ static inline int32_t category_right(const xgb_impl *m, uint32_t node, float v)
     return (m->cat_words[m->cat_offset[node] + word] >> (c & 31u)) & 1u;
 }
 
-static inline float leaf_categorical(const xgb_impl *m, uint32_t root, const float *x)
+/* One step from node i: fvalue < condition goes left (or, in a categorical
+ * split, an unlisted category goes left), NaN follows the default
+ * direction.  Leaves step to themselves. */
+static inline int32_t step(const xgb_impl *m, int32_t i, const float *x,
+                           int categorical)
 {
-    const xgb_node *nodes = m->nodes;
-    uint32_t i = root;
-    while (nodes[i].left >= 0) {
-        const xgb_node *nd = nodes + i;
-        float v = x[nd->split & XGB_FEATURE_MASK];
-        int32_t right;
-        if (isnan(v))
-            right = !(nd->split & XGB_DEFAULT_LEFT);
-        else if (nd->split & XGB_CATEGORICAL)
-            right = category_right(m, i, v);
-        else
-            right = !(v < nd->value);
-        i = (uint32_t)(nd->left + right);
+    const xgb_node *nd = m->nodes + i;
+    float v = x[nd->split & XGB_FEATURE_MASK];
+    int32_t right = !(v < nd->value);
+    if (categorical && (nd->split & XGB_CATEGORICAL) && !isnan(v))
+        right = category_right(m, (uint32_t)i, v);
+    int32_t missing_right = !(nd->split & XGB_DEFAULT_LEFT);
+    return nd->left + (isnan(v) ? missing_right : right);
+}
+
+/* Adds tree t's leaf values to acc[r * stride] for nb rows of xf (nf floats
+ * each), walking XGB_LANES rows in lock-step for depth steps. */
+static inline void add_tree(const xgb_impl *m, size_t t, const float *xf, size_t nf,
+                            size_t nb, float *acc, size_t stride, int categorical)
+{
+    const int32_t root = (int32_t)m->tree_root[t];
+    const uint32_t depth = m->tree_depth[t];
+    size_t r = 0;
+    if (depth > XGB_LOCKSTEP_MAX_DEPTH) {
+        /* deep (e.g. loss-guided) trees: most paths are much shorter than
+         * the deepest, so each row stops at its own leaf */
+        for (; r < nb; r++) {
+            int32_t i = root;
+            while (!(m->nodes[i].split & XGB_LEAF))
+                i = step(m, i, xf + r * nf, categorical);
+            acc[r * stride] += m->nodes[i].leaf;
+        }
+        return;
     }
-    return nodes[i].value;
+    for (; r + XGB_LANES <= nb; r += XGB_LANES) {
+        int32_t idx[XGB_LANES];
+        const float *x = xf + r * nf;
+        for (int k = 0; k < XGB_LANES; k++)
+            idx[k] = root;
+        for (uint32_t d = 0; d < depth; d++)
+            for (int k = 0; k < XGB_LANES; k++)
+                idx[k] = step(m, idx[k], x + (size_t)k * nf, categorical);
+        for (int k = 0; k < XGB_LANES; k++)
+            acc[(r + (size_t)k) * stride] += m->nodes[idx[k]].leaf;
+    }
+    for (; r < nb; r++) {
+        int32_t i = root;
+        for (uint32_t d = 0; d < depth; d++)
+            i = step(m, i, xf + r * nf, categorical);
+        acc[r * stride] += m->nodes[i].leaf;
+    }
 }
 
 /* Margins of n_rows rows of X (row-major doubles) into margin[n_rows x
- * n_groups] (floats).  xf is scratch for XGB_ROW_BLOCK x n_features floats. */
+ * n_groups] (floats): base margin, then each tree's leaf added in tree order
+ * (xgboost's order, so the float sums are identical).  xf is scratch for
+ * XGB_ROW_BLOCK x n_features floats. */
 static void score_margins(const xgb_impl *m, const double *X, size_t n_rows,
                           float *margin, float *xf)
 {
@@ -139,15 +172,11 @@ static void score_margins(const xgb_impl *m, const double *X, size_t n_rows,
             for (size_t g = 0; g < ng; g++)
                 mb[r * ng + g] = m->base_margin[g];
         for (size_t t = 0; t < m->n_trees; t++) {
-            uint32_t root = m->tree_root[t];
             float *acc = mb + m->tree_group[t];
-            if (m->has_categorical) {
-                for (size_t r = 0; r < nb; r++)
-                    acc[r * ng] += leaf_categorical(m, root, xf + r * nf);
-            } else {
-                for (size_t r = 0; r < nb; r++)
-                    acc[r * ng] += leaf_numeric(m->nodes, root, xf + r * nf);
-            }
+            if (m->has_categorical)
+                add_tree(m, t, xf, nf, nb, acc, ng, 1);
+            else
+                add_tree(m, t, xf, nf, nb, acc, ng, 0);
         }
     }
 }
@@ -528,6 +557,7 @@ typedef struct tree_scratch {
     int64_t *left, *right, *feature, *dleft, *stype;
     double *cond;
     uint32_t *order;   /* BFS order: new position -> old index */
+    uint32_t *depth;   /* new position -> depth */
     int32_t *newpos;   /* old index -> new position, -1 unvisited */
     int32_t *cat_node; /* old index -> entry in categories_nodes, -1 none */
     size_t cap_cats;
@@ -543,6 +573,7 @@ static void tree_scratch_free(tree_scratch *s)
     gb_free(s->stype);
     gb_free(s->cond);
     gb_free(s->order);
+    gb_free(s->depth);
     gb_free(s->newpos);
     gb_free(s->cat_node);
     gb_free(s->cats);
@@ -555,10 +586,10 @@ static int tree_scratch_reserve(tree_scratch *s, size_t n)
 {
     if (n <= s->cap)
         return 0;
-    void *p[9];
-    size_t sz[9] = {8, 8, 8, 8, 8, 8, 4, 4, 4};
+    void *p[10];
+    size_t sz[10] = {8, 8, 8, 8, 8, 8, 4, 4, 4, 4};
     int64_t **i64[5] = {&s->left, &s->right, &s->feature, &s->dleft, &s->stype};
-    for (int k = 0; k < 9; k++) {
+    for (int k = 0; k < 10; k++) {
         p[k] = gb_malloc_array(n, sz[k]);
         if (p[k] == NULL) {
             for (int j = 0; j < k; j++)
@@ -578,6 +609,8 @@ static int tree_scratch_reserve(tree_scratch *s, size_t n)
     s->newpos = p[7];
     gb_free(s->cat_node);
     s->cat_node = p[8];
+    gb_free(s->depth);
+    s->depth = p[9];
     s->cap = n;
     return 0;
 }
@@ -747,8 +780,12 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
     size_t head = 0, tail = 1;
     s->order[0] = 0;
     s->newpos[0] = 0;
+    s->depth[0] = 0;
+    uint32_t depth = 0;
     while (head < tail) {
         uint32_t k = s->order[head++];
+        uint32_t dk = s->depth[head - 1];
+        depth = dk > depth ? dk : depth;
         if (s->left[k] < 0)
             continue;
         int64_t l = s->left[k], r = s->right[k];
@@ -760,8 +797,10 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
                 err, "left_children",
                 "%s node %u: a child is reached twice (cycle or shared node)", path, k);
         s->newpos[l] = (int32_t)tail;
+        s->depth[tail] = dk + 1;
         s->order[tail++] = (uint32_t)l;
         s->newpos[r] = (int32_t)tail;
+        s->depth[tail] = dk + 1;
         s->order[tail++] = (uint32_t)r;
     }
     size_t base = m->n_nodes;
@@ -799,9 +838,10 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
             if (!isfinite(cond))
                 return unusable(err, "split_conditions",
                                 "%s leaf %u has a non-finite value", path, k);
-            nd->left = -1;
-            nd->split = 0;
-            nd->value = (float)cond;
+            nd->left = (int32_t)(base + p) - 1; /* absorbing: see xgb_node */
+            nd->split = XGB_LEAF;
+            nd->value = NAN;
+            nd->leaf = (float)cond;
             continue;
         }
         if (s->feature[k] >= (int64_t)m->n_features)
@@ -811,6 +851,7 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
         nd->left = (int32_t)(base + (size_t)s->newpos[s->left[k]]);
         nd->split = (uint32_t)s->feature[k] | (s->dleft[k] ? XGB_DEFAULT_LEFT : 0u);
         nd->value = (float)cond;
+        nd->leaf = 0.0f;
         if (s->stype[k] == 1) {
             int32_t j = s->cat_node[k];
             if (j < 0)
@@ -846,6 +887,7 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
         }
     }
     m->tree_root[t] = (uint32_t)base;
+    m->tree_depth[t] = depth;
     m->n_nodes = base + tail;
     return GB_OK;
 }
@@ -1018,12 +1060,20 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
         (rc = gb_json_get_string(gbm, "learner.gradient_booster", "name", &gbm_name,
                                  err)) != GB_OK)
         goto out;
-    if (strcmp(gbm_name, "gbtree") != 0) {
+    /* dart keeps a gbtree and one weight per tree; at inference xgboost adds
+     * leaf * weight in tree order, so weights of exactly 1 score as gbtree. */
+    const cJSON *tree_booster = gbm, *weight_drop = NULL;
+    if (strcmp(gbm_name, "dart") == 0) {
+        if ((rc = gb_json_get_object(gbm, "learner.gradient_booster", "gbtree",
+                                     &tree_booster, err)) != GB_OK ||
+            (rc = gb_json_get_array(gbm, "learner.gradient_booster", "weight_drop",
+                                    &weight_drop, err)) != GB_OK)
+            goto out;
+    } else if (strcmp(gbm_name, "gbtree") != 0) {
         rc = unusable(err, "gradient_booster",
-                      "booster '%s' is not supported (only gbtree)%s", gbm_name,
-                      strcmp(gbm_name, "dart") == 0
-                          ? ": dart scales trees by dropout weights"
-                          : "");
+                      "booster '%s' is not supported (only gbtree, and dart without "
+                      "weight drops)",
+                      gbm_name);
         goto out;
     }
     for (size_t k = 0; k < sizeof objectives / sizeof objectives[0]; k++)
@@ -1072,8 +1122,8 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
 
     /* trees */
     const cJSON *model = NULL, *gbtp = NULL, *trees = NULL, *tinfo = NULL;
-    if ((rc = gb_json_get_object(gbm, "learner.gradient_booster", "model", &model,
-                                 err)) != GB_OK ||
+    if ((rc = gb_json_get_object(tree_booster, "learner.gradient_booster", "model",
+                                 &model, err)) != GB_OK ||
         (rc = gb_json_get_object(model, "gradient_booster.model", "gbtree_model_param",
                                  &gbtp, err)) != GB_OK ||
         (rc = get_count(gbtp, "gbtree_model_param", "num_trees", 0, GB_XGB_MAX_TREES,
@@ -1085,10 +1135,11 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
         goto out;
     m->tree_root = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_root);
     m->tree_group = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_group);
+    m->tree_depth = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_depth);
     b.max_category = gb_malloc_array(m->n_features, sizeof *b.max_category);
     int64_t *groups = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *groups);
-    if (m->tree_root == NULL || m->tree_group == NULL || b.max_category == NULL ||
-        groups == NULL) {
+    if (m->tree_root == NULL || m->tree_group == NULL || m->tree_depth == NULL ||
+        b.max_category == NULL || groups == NULL) {
         gb_free(groups);
         rc = gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
         goto out;
@@ -1102,6 +1153,28 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
     gb_free(groups);
     if (rc != GB_OK)
         goto out;
+    if (weight_drop != NULL) {
+        if ((size_t)cJSON_GetArraySize(weight_drop) != m->n_trees) {
+            rc = unusable(err, "weight_drop",
+                          "dart weight_drop has %d entries for %zu trees",
+                          cJSON_GetArraySize(weight_drop), m->n_trees);
+            goto out;
+        }
+        size_t k = 0;
+        const cJSON *w;
+        cJSON_ArrayForEach(w, weight_drop)
+        {
+            double v = 0;
+            if (value_number(w, &v) != 0 || v != 1.0) {
+                rc = unusable(err, "weight_drop",
+                              "dart with weight drops is not supported (tree %zu has "
+                              "weight %.9g)",
+                              k, v);
+                goto out;
+            }
+            k++;
+        }
+    }
     size_t t = 0;
     const cJSON *tree;
     cJSON_ArrayForEach(tree, trees)
