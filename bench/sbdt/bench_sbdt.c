@@ -26,7 +26,7 @@ int main(int argc, char **argv)
     double *X = malloc(n * p * sizeof *X);
     int32_t *y = malloc(n * sizeof *y);
     gb_feature *features = calloc(p, sizeof *features);
-    char *classes[10], names[10][4];
+    char *classes[10], names[10][12];
     if (X == NULL || y == NULL || features == NULL)
         return 1;
     for (size_t i = 0; i < n; i++) {

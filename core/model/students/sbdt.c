@@ -9,7 +9,6 @@
 
 #include <cblas.h>
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -192,9 +191,9 @@ static void standardise_rows(const double *mean, const double *inv_scale, size_t
     for (size_t i = 0; i < n; i++) {
         const double *x = X + (rows != NULL ? rows[i] : i) * n_in;
         double *z = Z + i * n_in;
-        for (size_t j = 0; j < n_in; j++) {
-            double v = x[j];
-            z[j] = isnan(v) ? 0.0 : (v - mean[j]) * inv_scale[j];
+        for (size_t j = 0; j < n_in; j++) { /* branch-free: vectorises */
+            double v = x[j], s = (v - mean[j]) * inv_scale[j];
+            z[j] = v == v ? s : 0.0;
         }
     }
 }
@@ -866,21 +865,6 @@ out:
     return rc;
 }
 
-/* Moves each value to the double its JSON text parses back to.  The JSON
- * printer writes 15 significant digits whenever they read back within one
- * DBL_EPSILON (relative), which may be one unit in the last place off; after
- * this step the artifact reproduces the model's predictions bit for bit. */
-static void json_stable(double *v, size_t n)
-{
-    char text[64];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(text, sizeof text, "%1.15g", v[i]);
-        double back = strtod(text, NULL);
-        if (fabs(back - v[i]) <= fmax(fabs(back), fabs(v[i])) * DBL_EPSILON)
-            v[i] = back;
-    }
-}
-
 gb_status gb_sbdt_fit(const gb_param *params, size_t n_params, const gb_train_set *ts,
                       const gb_progress *progress, gb_model **out, gb_error *err)
 {
@@ -1030,15 +1014,6 @@ gb_status gb_sbdt_fit(const gb_param *params, size_t n_params, const gb_train_se
         for (size_t k = 0; k < K; k++)
             t->leaf[l * K + k] /= sum;
     }
-
-    json_stable(t->mean, t->n_in);
-    json_stable(t->scale, t->n_in);
-    for (size_t j = 0; j < t->n_in; j++)
-        t->inv_scale[j] = 1.0 / t->scale[j];
-    json_stable(t->W, t->n_inner * t->n_in);
-    json_stable(t->b, t->n_inner);
-    json_stable(t->leaf, t->n_leaves * K);
-    json_stable(&t->beta, 1);
 
     gb_model *model = gb_model_create(&SBDT_OPS, t, ts->task, ts->features,
                                       ts->n_features, ts->classes, ts->n_classes, err);
