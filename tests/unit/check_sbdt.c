@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <check.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -780,6 +781,47 @@ START_TEST(test_fit_rejects_bad_training_sets)
 }
 END_TEST
 
+/* Cancels once the fit reports the given fraction. */
+typedef struct cancel_ctx {
+    atomic_int *flag;
+    double at;
+    int reports;
+} cancel_ctx;
+
+static void cancel_cb(void *vctx, const char *phase, double fraction)
+{
+    cancel_ctx *c = vctx;
+    ck_assert_str_eq(phase, "fit");
+    c->reports++;
+    if (fraction >= c->at)
+        atomic_store(c->flag, 1);
+}
+
+START_TEST(test_progress_and_cancel)
+{
+    digits_set d;
+    digits_load("tests/fixtures/datasets/digits_test.csv", &d);
+    gb_train_set ts = digits_train_set(&d, NULL, 1.0, 1);
+    atomic_int flag = 0;
+    cancel_ctx c = {&flag, 0.5, 0};
+    gb_progress prog = {cancel_cb, &c, &flag};
+    gb_param params[2] = {{"max_depth", "2"}, {"epochs", "10"}};
+    gb_model *m = NULL;
+    gb_error err;
+    ck_assert_int_eq(gb_student_fit("sbdt", params, 2, &ts, &prog, &m, &err),
+                     GB_ECANCELLED);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(c.reports, 6); /* 0, then epochs 1..5 */
+    flag = 0;
+    c.at = 2.0;
+    c.reports = 0;
+    ck_assert_int_eq(gb_student_fit("sbdt", params, 2, &ts, &prog, &m, &err), GB_OK);
+    ck_assert_int_eq(c.reports, 11);
+    gb_model_free(m);
+    digits_free(&d);
+}
+END_TEST
+
 static Suite *sbdt_suite(void)
 {
     Suite *s = suite_create("sbdt");
@@ -804,6 +846,7 @@ static Suite *sbdt_suite(void)
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_each_parameter_error_names_the_key);
     tcase_add_test(errors, test_fit_rejects_bad_training_sets);
+    tcase_add_test(errors, test_progress_and_cancel);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -184,16 +184,23 @@ static gb_status sbdt_alloc(gb_sbdt *t, gb_error *err)
     return GB_OK;
 }
 
-/* Z[n x n_in] = standardised rows X[rows[i]] (rows NULL: X's first n rows). */
-static void standardise_rows(const double *mean, const double *inv_scale, size_t n_in,
-                             const double *X, const size_t *rows, size_t n, double *Z)
+/* Z[n x n_in] = standardised rows X[rows[i]] (rows NULL: X's first n rows).
+ * Branch-free so that the loop vectorises: (x - mean) * inv is NaN exactly
+ * when x is. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("tree-vectorize")))
+#endif
+static void
+standardise_rows(const double *restrict mean, const double *restrict inv_scale,
+                 size_t n_in, const double *X, const size_t *rows, size_t n,
+                 double *restrict Z)
 {
     for (size_t i = 0; i < n; i++) {
-        const double *x = X + (rows != NULL ? rows[i] : i) * n_in;
-        double *z = Z + i * n_in;
-        for (size_t j = 0; j < n_in; j++) { /* branch-free: vectorises */
-            double v = x[j], s = (v - mean[j]) * inv_scale[j];
-            z[j] = v == v ? s : 0.0;
+        const double *restrict x = X + (rows != NULL ? rows[i] : i) * n_in;
+        double *restrict z = Z + i * n_in;
+        for (size_t j = 0; j < n_in; j++) {
+            double t = (x[j] - mean[j]) * inv_scale[j];
+            z[j] = t == t ? t : 0.0; /* NaN: imputed with the mean */
         }
     }
 }
@@ -819,44 +826,68 @@ static gb_status check_train_set(const gb_train_set *ts, gb_error *err)
     return GB_OK;
 }
 
-/* Means and scales of the training rows; GB_EUNUSABLE for an infinite value. */
+/* Column sums (sum, or the sum of squares about mean when mean != NULL) and
+ * counts of the non-missing values of X, branch-free so that it vectorises. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("tree-vectorize")))
+#endif
+static void
+column_sums(const double *X, size_t n, size_t p, const double *restrict mean,
+            double *restrict sum, double *restrict count)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double *restrict x = X + i * p;
+        if (mean == NULL) {
+            for (size_t j = 0; j < p; j++) {
+                double v = x[j], ok = v == v ? 1.0 : 0.0;
+                sum[j] += v == v ? v : 0.0;
+                count[j] += ok;
+            }
+        } else {
+            for (size_t j = 0; j < p; j++) {
+                double d = x[j] - mean[j];
+                sum[j] += d == d ? d * d : 0.0;
+            }
+        }
+    }
+}
+
+/* Means and scales of the training rows; GB_EUNUSABLE for an infinite value
+ * (or values whose sum overflows). */
 static gb_status fit_standardise(gb_sbdt *t, const gb_train_set *ts, gb_error *err)
 {
     size_t n = ts->n_rows, p = ts->n_features;
-    size_t *count = gb_calloc(p ? p : 1, sizeof *count);
+    double *count = gb_calloc(p ? p : 1, sizeof *count);
     double *ss = gb_calloc(p ? p : 1, sizeof *ss);
     gb_status rc = GB_OK;
     if (count == NULL || ss == NULL) {
         rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        const double *x = ts->X + i * p;
-        for (size_t j = 0; j < p; j++) {
-            if (isnan(x[j]))
-                continue;
-            if (isinf(x[j])) {
+    column_sums(ts->X, n, p, NULL, t->mean, count);
+    for (size_t j = 0; j < p; j++) {
+        if (isfinite(t->mean[j]))
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (isinf(ts->X[i * p + j])) {
                 rc = gb_error_at(err, GB_EUNUSABLE, (long)i + 1, (long)j + 1,
                                  "feature '%s' is infinite on row %zu",
                                  ts->features[j].name, i + 1);
                 gb_error_field(err, ts->features[j].name);
                 goto out;
             }
-            t->mean[j] += x[j];
-            count[j]++;
         }
+        rc = gb_error_set(err, GB_EUNUSABLE, "feature '%s' has values too large to sum",
+                          ts->features[j].name);
+        gb_error_field(err, ts->features[j].name);
+        goto out;
     }
     for (size_t j = 0; j < p; j++)
-        t->mean[j] = count[j] > 0 ? t->mean[j] / (double)count[j] : 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *x = ts->X + i * p;
-        for (size_t j = 0; j < p; j++)
-            if (!isnan(x[j]))
-                ss[j] += (x[j] - t->mean[j]) * (x[j] - t->mean[j]);
-    }
+        t->mean[j] = count[j] > 0.0 ? t->mean[j] / count[j] : 0.0;
+    column_sums(ts->X, n, p, t->mean, ss, count);
     for (size_t j = 0; j < p; j++) {
-        double sd = count[j] > 0 ? sqrt(ss[j] / (double)count[j]) : 0.0;
-        t->scale[j] = sd > 0.0 ? sd : 1.0;
+        double sd = count[j] > 0.0 ? sqrt(ss[j] / count[j]) : 0.0;
+        t->scale[j] = sd > 0.0 && isfinite(sd) ? sd : 1.0;
         t->inv_scale[j] = 1.0 / t->scale[j];
     }
 out:
