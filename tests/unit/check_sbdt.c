@@ -522,11 +522,15 @@ START_TEST(test_missing_values_are_the_mean)
 }
 END_TEST
 
-START_TEST(test_c_export_matches_predict)
+/* The C export computes every path probability and takes the argmax; predict
+ * prunes subtrees (branch and bound): both must pick the same leaves. */
+static void check_c_export(const char *depth, size_t n)
 {
     digits_set d;
     digits_load("tests/fixtures/datasets/digits_test.csv", &d);
-    gb_model *m = small_digits_model(&d, 1);
+    gb_param params[2] = {{"max_depth", depth}, {"epochs", "3"}};
+    gb_train_set ts = digits_train_set(&d, NULL, 1.0, 9);
+    gb_model *m = fit_ok(params, 2, &ts);
     char *code = NULL;
     gb_error err;
     ck_assert_int_eq(gb_student_export(m, "sql", &code, &err), GB_EUNUSABLE);
@@ -539,7 +543,7 @@ START_TEST(test_c_export_matches_predict)
     snprintf(src, sizeof src, "%s/student.c", dir);
     snprintf(bin, sizeof bin, "%s/student", dir);
     FILE *f = fopen(src, "w");
-    size_t n = 100, p = 64;
+    size_t p = 64;
     fprintf(f, "%s\n#include <stdio.h>\nstatic const double rows[%zu][%zu] = {\n", code,
             n, p);
     for (size_t i = 0; i < n; i++) {
@@ -574,6 +578,12 @@ START_TEST(test_c_export_matches_predict)
     gb_free(code);
     gb_model_free(m);
     digits_free(&d);
+}
+
+START_TEST(test_c_export_matches_predict)
+{
+    check_c_export("3", 100);
+    check_c_export("8", 450);
 }
 END_TEST
 

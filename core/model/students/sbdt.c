@@ -255,57 +255,101 @@ typedef struct predict_ctx {
     double *branch_prob;
     double *scratch; /* block x (n_in + n_inner + n_nodes) */
     size_t stride;
+    size_t block; /* rows per block */
 } predict_ctx;
 
-static size_t argmax_leaf(const double *m, size_t n_inner)
+/* The leaf of highest path probability of one row (ties: the lowest leaf)
+ * from its inner-node activations lin (n_inner), by branch and bound: the
+ * greedy path gives a lower bound, and a subtree whose path probability is
+ * already below the best leaf is skipped (products of probabilities <= 1
+ * never grow).  Path probabilities are the same products, in the same order,
+ * as path_probs, so the result is that of the argmax over every leaf. */
+static size_t max_path_leaf(const gb_sbdt *t, const double *lin)
 {
-    size_t best = 0;
-    for (size_t l = 1; l <= n_inner; l++)
-        if (m[n_inner + l] > m[n_inner + best])
-            best = l;
+    size_t n_inner = t->n_inner, node = 0;
+    double beta = t->beta, mu = 1.0;
+    while (node < n_inner) {
+        double p = sigmoid(beta * lin[node]);
+        if (p > 0.5) {
+            mu *= p;
+            node = 2 * node + 2;
+        } else {
+            mu *= 1.0 - p;
+            node = 2 * node + 1;
+        }
+    }
+    size_t best = node - n_inner;
+    double best_mu = mu;
+    size_t stack_node[GB_SBDT_MAX_DEPTH + 2];
+    double stack_mu[GB_SBDT_MAX_DEPTH + 2];
+    size_t top = 0;
+    stack_node[top] = 0;
+    stack_mu[top++] = 1.0;
+    while (top > 0) {
+        top--;
+        node = stack_node[top];
+        mu = stack_mu[top];
+        if (mu < best_mu)
+            continue;
+        if (node >= n_inner) {
+            size_t leaf = node - n_inner;
+            if (mu > best_mu || leaf < best) {
+                best = leaf;
+                best_mu = mu;
+            }
+            continue;
+        }
+        double p = sigmoid(beta * lin[node]);
+        /* right pushed first so that the left subtree is explored first */
+        stack_node[top] = 2 * node + 2;
+        stack_mu[top++] = mu * p;
+        stack_node[top] = 2 * node + 1;
+        stack_mu[top++] = mu * (1.0 - p);
+    }
     return best;
 }
 
 static void predict_block(predict_ctx *c, size_t task)
 {
     const gb_sbdt *t = c->t;
-    size_t r0 = task * SBDT_PREDICT_BLOCK;
-    size_t n =
-        c->n_rows - r0 < SBDT_PREDICT_BLOCK ? c->n_rows - r0 : SBDT_PREDICT_BLOCK;
+    size_t r0 = task * c->block;
+    size_t n = c->n_rows - r0 < c->block ? c->n_rows - r0 : c->block;
     size_t n_inner = t->n_inner, n_nodes = 2 * n_inner + 1, K = t->n_out;
     double *Z = c->scratch;
-    double *lin = Z + SBDT_PREDICT_BLOCK * (t->n_in ? t->n_in : 1);
-    double *mu = lin + SBDT_PREDICT_BLOCK * n_inner;
+    double *lin = Z + c->block * (t->n_in ? t->n_in : 1);
+    double *mu = lin + c->block * n_inner;
     standardise_rows(t->mean, t->inv_scale, t->n_in, c->X + r0 * t->n_in, NULL, n, Z);
     inner_linear(t->W, t->b, n_inner, t->n_in, Z, n, lin);
-    path_probs(n_inner, t->beta, lin, n, lin, mu);
-    for (size_t i = 0; i < n; i++) {
-        const double *m = mu + i * n_nodes;
-        size_t r = r0 + i;
-        if (c->out != NULL && c->mixture) {
-            double *o = c->out + r * K;
+    if (c->mixture) {
+        path_probs(n_inner, t->beta, lin, n, lin, mu);
+        for (size_t i = 0; i < n; i++) {
+            const double *m = mu + i * n_nodes + n_inner;
+            double *o = c->out + (r0 + i) * K;
             for (size_t k = 0; k < K; k++)
                 o[k] = 0.0;
             for (size_t l = 0; l < t->n_leaves; l++)
                 for (size_t k = 0; k < K; k++)
-                    o[k] += m[n_inner + l] * t->leaf[l * K + k];
-            continue;
+                    o[k] += m[l] * t->leaf[l * K + k];
         }
-        size_t best = argmax_leaf(m, n_inner);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t r = r0 + i;
+        const double *a = lin + i * n_inner;
+        size_t best = max_path_leaf(t, a);
         if (c->out != NULL)
             memcpy(c->out + r * K, t->leaf + best * K, K * sizeof *c->out);
         if (c->leaf != NULL)
             c->leaf[r] = best;
         size_t node = n_inner + best;
-        const double *p = lin + i * n_inner;
         for (int d = t->depth - 1; d >= 0; d--) {
             size_t parent = (node - 1) / 2;
             int right = node == 2 * parent + 2;
+            double p = sigmoid(t->beta * a[parent]);
             if (c->nodes != NULL)
                 c->nodes[r * (size_t)t->depth + (size_t)d] = parent;
             if (c->branch_prob != NULL)
-                c->branch_prob[r * (size_t)t->depth + (size_t)d] =
-                    right ? p[parent] : 1.0 - p[parent];
+                c->branch_prob[r * (size_t)t->depth + (size_t)d] = right ? p : 1.0 - p;
             node = parent;
         }
     }
@@ -317,11 +361,13 @@ static gb_status predict_run(const gb_model *m, const double *X, size_t n_rows,
     const gb_sbdt *t = m->impl;
     if (n_rows == 0)
         return GB_OK;
-    size_t n_tasks = (n_rows + SBDT_PREDICT_BLOCK - 1) / SBDT_PREDICT_BLOCK;
+    /* scratch for min(n_rows, block) rows: callers may score one row at a time */
+    c->block = n_rows < SBDT_PREDICT_BLOCK ? n_rows : SBDT_PREDICT_BLOCK;
+    size_t n_tasks = (n_rows + c->block - 1) / c->block;
     c->t = t;
     c->X = X;
     c->n_rows = n_rows;
-    c->stride = SBDT_PREDICT_BLOCK * ((t->n_in ? t->n_in : 1) + 3 * t->n_inner + 1);
+    c->stride = c->block * ((t->n_in ? t->n_in : 1) + 3 * t->n_inner + 1);
     c->scratch = gb_malloc_array(c->stride, sizeof(double));
     if (c->scratch == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory scoring %zu rows", n_rows);
