@@ -1150,6 +1150,19 @@ static gb_status json_fixed_array(const cJSON *obj, const char *path, const char
     return GB_OK;
 }
 
+/* obj.key when obj is an object holding a finite number in [lo, hi]. */
+static int optional_number(const cJSON *obj, const char *key, double lo, double hi,
+                           double *out)
+{
+    const cJSON *item =
+        cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble) ||
+        item->valuedouble < lo || item->valuedouble > hi)
+        return 0;
+    *out = item->valuedouble;
+    return 1;
+}
+
 gb_status gb_sbdt_from_json(const cJSON *artifact, gb_model **out, gb_error *err)
 {
     gb_status rc = GB_OK;
@@ -1227,35 +1240,25 @@ gb_status gb_sbdt_from_json(const cJSON *artifact, gb_model **out, gb_error *err
     t->beta_learned = bl == NULL || cJSON_IsTrue(bl);
     if (!t->beta_learned)
         t->params.beta = t->beta;
-    if ((rc = gb_json_get_object(artifact, "artifact", "params", &obj, err)) == GB_OK) {
-        double pv;
-        gb_error scratch;
-        if (gb_json_get_number(obj, "artifact.params", "epochs", &pv, &scratch) ==
-            GB_OK)
-            t->params.epochs = (long)pv;
-        if (gb_json_get_number(obj, "artifact.params", "batch_size", &pv, &scratch) ==
-            GB_OK)
-            t->params.batch_size = (long)pv;
-        if (gb_json_get_number(obj, "artifact.params", "learning_rate", &pv,
-                               &scratch) == GB_OK)
-            t->params.learning_rate = pv;
-        if (gb_json_get_number(obj, "artifact.params", "penalty", &pv, &scratch) ==
-            GB_OK)
-            t->params.penalty = pv;
-    }
-    rc = GB_OK;
-    if ((rc = gb_json_get_object(artifact, "artifact", "distillation", &obj, err)) ==
-        GB_OK) {
-        gb_error scratch;
-        gb_json_get_number(obj, "artifact.distillation", "temperature", &t->temperature,
-                           &scratch);
-        gb_json_get_number(obj, "artifact.distillation", "alpha", &t->alpha, &scratch);
-    }
-    if (gb_json_get_object(artifact, "artifact", "fit", &obj, err) == GB_OK) {
-        gb_error scratch;
-        gb_json_get_number(obj, "artifact.fit", "loss", &t->loss, &scratch);
-    }
-    rc = GB_OK;
+    /* informative members: read when present and in range, else defaults */
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(artifact, "params");
+    double pv;
+    if (optional_number(params, "epochs", 1.0, 100000.0, &pv))
+        t->params.epochs = (long)pv;
+    if (optional_number(params, "batch_size", 1.0, 1000000.0, &pv))
+        t->params.batch_size = (long)pv;
+    if (optional_number(params, "learning_rate", 0.0, 10.0, &pv))
+        t->params.learning_rate = pv;
+    if (optional_number(params, "penalty", 0.0, 1e6, &pv))
+        t->params.penalty = pv;
+    const cJSON *dist = cJSON_GetObjectItemCaseSensitive(artifact, "distillation");
+    if (optional_number(dist, "temperature", 0.0, HUGE_VAL, &pv))
+        t->temperature = pv;
+    if (optional_number(dist, "alpha", 0.0, 1.0, &pv))
+        t->alpha = pv;
+    if (optional_number(cJSON_GetObjectItemCaseSensitive(artifact, "fit"), "loss",
+                        -HUGE_VAL, HUGE_VAL, &pv))
+        t->loss = pv;
     if ((rc = gb_json_get_object(artifact, "artifact", "standardise", &obj, err)) !=
         GB_OK)
         goto fail;
