@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/model/students/gam.h"
 #include "core/model/students/tree.h"
 #include "core/model/students/linear.h"
 
@@ -38,6 +39,8 @@ static const student_type student_types[] = {
      gb_linear_export_sql, gb_linear_export_c},
     {"linear", 1, gb_linreg_check, gb_linreg_fit, gb_linear_from_json,
      gb_linear_export_sql, gb_linear_export_c},
+    {"gam", 0, gb_gam_check, gb_gam_fit, gb_gam_from_json, gb_gam_export_sql,
+     gb_gam_export_c},
 };
 #define N_STUDENT_TYPES (sizeof student_types / sizeof student_types[0])
 
