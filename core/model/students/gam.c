@@ -709,15 +709,21 @@ static double row_loss(const gam_data *d, size_t i, const double *Fi, double *tm
     }
     size_t K = d->C;
     double *p = tmp, *pt = tmp + K;
+    int soft_t = alpha < 1.0 && T != 1.0;
     if (d->task == GB_TASK_BINARY) {
         p[1] = 1.0 / (1.0 + exp(-Fi[0]));
         p[0] = 1.0 / (1.0 + exp(Fi[0]));
-        pt[1] = 1.0 / (1.0 + exp(-Fi[0] / T));
-        pt[0] = 1.0 / (1.0 + exp(Fi[0] / T));
+        if (soft_t) {
+            pt[1] = 1.0 / (1.0 + exp(-Fi[0] / T));
+            pt[0] = 1.0 / (1.0 + exp(Fi[0] / T));
+        }
     } else {
         softmax_t(Fi, K, 1.0, p);
-        softmax_t(Fi, K, T, pt);
+        if (soft_t)
+            softmax_t(Fi, K, T, pt);
     }
+    if (!soft_t)
+        pt = p;
     double loss = 0.0;
     if (alpha > 0.0)
         loss += alpha * -clamp_log(p[ts->y_class[i]]);
@@ -756,6 +762,38 @@ static void pass_block_cb(void *vctx, size_t blk)
     double *g = tmp + 2 * M, *h = tmp + 3 * M;
     if (job->cur != NULL)
         memset(hist, 0, job->cur->n_cells * stride * sizeof *hist);
+    int simple = d->task == GB_TASK_REGRESSION ||
+                 (d->task == GB_TASK_BINARY && (d->T == 1.0 || d->alpha == 1.0));
+    if (simple && job->cur != NULL && job->cur->b == SIZE_MAX &&
+        (job->prev == NULL || job->prev->b == SIZE_MAX)) {
+        /* the common case, with the arithmetic of row_grad */
+        const uint16_t *prev_bins =
+            job->prev != NULL ? d->bins + job->prev->a * d->n : NULL;
+        const uint16_t *cur_bins = d->bins + job->cur->a * d->n;
+        const double *pd = job->prev_delta, *target = d->target;
+        const size_t *tr = bag->tr;
+        double *F = bag->F_tr;
+        int binary = d->task == GB_TASK_BINARY;
+        for (size_t t = begin; t < end; t++) {
+            size_t i = tr[t];
+            if (prev_bins != NULL)
+                F[t] += pd[prev_bins[i]];
+            double gi, hi;
+            if (binary) {
+                double p = 1.0 / (1.0 + exp(-F[t]));
+                gi = p - target[i * 2 + 1];
+                hi = p * (1.0 - p);
+            } else {
+                gi = F[t] - target[i];
+                hi = 1.0;
+            }
+            double *cell = hist + (size_t)cur_bins[i] * 3;
+            cell[0] += gi;
+            cell[1] += hi;
+            cell[2] += 1.0;
+        }
+        return;
+    }
     for (size_t t = begin; t < end; t++) {
         size_t i = bag->tr[t];
         double *Fi = bag->F_tr + t * M;
