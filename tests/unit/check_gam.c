@@ -35,7 +35,7 @@ static gb_feature numeric_features[6] = {
     {"x4", GB_FEAT_NUMERIC, NULL, 0}, {"x5", GB_FEAT_NUMERIC, NULL, 0},
 };
 
-static char *cat_levels[] = {"red", "green", "blue", "grey"};
+static char *cat_levels[] = {"red", "green", "blue", "grey", "pink"};
 
 static gb_model *fit_ok(const gb_train_set *ts, const gb_param *params, size_t n_params)
 {
@@ -391,6 +391,14 @@ START_TEST(test_monotone_constraints)
     ck_assert(!shape_monotone(free_m, 3, -1));
     gb_param p[] = {{"bags", "2"}, {"monotone", "x0:+1,x3:-1"}};
     gb_model *m = fit_ok(&ts, p, 2);
+    /* the JSON form gives the same model */
+    gb_param pj[] = {{"bags", "2"}, {"monotone", "{\"x3\": -1, \"x0\": 1}"}};
+    gb_model *mj = fit_ok(&ts, pj, 2);
+    char *t1 = model_json(m), *t2 = model_json(mj);
+    ck_assert_str_eq(t1, t2);
+    gb_free(t1);
+    gb_free(t2);
+    gb_model_free(mj);
     ck_assert(shape_monotone(m, 0, 1));
     ck_assert(shape_monotone(m, 3, -1));
     cJSON *j = m->ops->to_json(m);
@@ -467,6 +475,26 @@ START_TEST(test_missing_bin_and_categorical)
     double codes[2] = {7.0, NAN}, cat[2];
     learned_on_grid(m, 1, codes, 2, cat);
     ck_assert(cat[0] == cat[1] && cat[0] == sc[4]);
+    gb_model_free(m);
+    mixed_free(&mx);
+}
+END_TEST
+
+START_TEST(test_unseen_level_scores_zero)
+{
+    mixed mx;
+    make_mixed(1500, 13, &mx);
+    mx.features[1].n_levels = 5; /* "pink": no training row */
+    gb_train_set ts = mixed_set(&mx);
+    gb_param p[] = {{"bags", "2"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    size_t nb;
+    const double *sc, *sd;
+    gb_error err;
+    ck_assert_int_eq(gb_gam_shape(m, 1, &nb, &sc, &sd, &err), GB_OK);
+    ck_assert_uint_eq(nb, 6);
+    ck_assert(sc[4] == 0.0 && sd[4] == 0.0);
+    ck_assert(sc[2] != 0.0);
     gb_model_free(m);
     mixed_free(&mx);
 }
@@ -1360,6 +1388,7 @@ static Suite *gam_suite(void)
     tcase_add_test(tc, test_monotone_constraints);
     tcase_add_test(tc, test_monotone_errors);
     tcase_add_test(tc, test_missing_bin_and_categorical);
+    tcase_add_test(tc, test_unseen_level_scores_zero);
     tcase_add_test(tc, test_soft_targets_raise_fidelity);
     tcase_add_test(tc, test_interaction_found);
     tcase_add_test(tc, test_regression);

@@ -85,6 +85,87 @@ static int parse_real(const char *text, double *out)
     return 1;
 }
 
+static gb_status monotone_error(gb_error *err, const char *fmt, const char *name,
+                                size_t name_len)
+{
+    char shown[160];
+    snprintf(shown, sizeof shown, "%.*s", (int)(name_len < 120 ? name_len : 120), name);
+    gb_error_set(err, GB_EUNUSABLE, fmt, shown);
+    gb_error_field(err, "monotone");
+    return GB_EUNUSABLE;
+}
+
+/* One constraint name -> d (+1/-1); with features, records it in dir. */
+static gb_status monotone_item(const char *name, size_t name_len, int d,
+                               const gb_feature *features, size_t n_features,
+                               signed char *dir, gb_error *err)
+{
+    if (name_len == 0)
+        return monotone_error(err, "gam parameter 'monotone': empty feature name%s", "",
+                              0);
+    if (d == 0)
+        return monotone_error(
+            err,
+            "gam parameter 'monotone': direction of '%s' must be 1, +1 "
+            "or -1",
+            name, name_len);
+    if (features == NULL)
+        return GB_OK;
+    size_t f = n_features;
+    for (size_t j = 0; j < n_features; j++)
+        if (strlen(features[j].name) == name_len &&
+            memcmp(features[j].name, name, name_len) == 0)
+            f = j;
+    if (f == n_features)
+        return monotone_error(err,
+                              "gam parameter 'monotone': '%s' is not a feature of the "
+                              "training set",
+                              name, name_len);
+    if (features[f].kind != GB_FEAT_NUMERIC)
+        return monotone_error(err,
+                              "gam parameter 'monotone': '%s' is categorical (monotone "
+                              "needs a numeric feature)",
+                              name, name_len);
+    if (dir[f] != 0)
+        return monotone_error(err, "gam parameter 'monotone': '%s' is given twice",
+                              name, name_len);
+    dir[f] = (signed char)d;
+    return GB_OK;
+}
+
+/* The JSON form {"name": 1, "other": -1}. */
+static gb_status monotone_parse_json(const char *text, const gb_feature *features,
+                                     size_t n_features, signed char *dir, gb_error *err)
+{
+    gb_error perr;
+    gb_error_clear(&perr);
+    cJSON *obj = gb_json_parse(text, strlen(text), &perr);
+    gb_status rc = GB_OK;
+    if (obj == NULL || !cJSON_IsObject(obj)) {
+        cJSON_Delete(obj);
+        if (perr.code == GB_ENOMEM)
+            return gb_error_set(err, GB_ENOMEM, "out of memory reading 'monotone'");
+        return monotone_error(
+            err,
+            "gam parameter 'monotone' must be name:1,name:-1 or a JSON "
+            "object of 1 / -1 (got '%s')",
+            text, strlen(text));
+    }
+    const cJSON *item = NULL;
+    cJSON_ArrayForEach(item, obj)
+    {
+        int d = cJSON_IsNumber(item) && item->valuedouble == 1.0    ? 1
+                : cJSON_IsNumber(item) && item->valuedouble == -1.0 ? -1
+                                                                    : 0;
+        rc = monotone_item(item->string, strlen(item->string), d, features, n_features,
+                           dir, err);
+        if (rc != GB_OK)
+            break;
+    }
+    cJSON_Delete(obj);
+    return rc;
+}
+
 gb_status gb_gam_monotone_parse(const char *text, const gb_feature *features,
                                 size_t n_features, signed char *dir, gb_error *err)
 {
@@ -93,6 +174,8 @@ gb_status gb_gam_monotone_parse(const char *text, const gb_feature *features,
     const char *p = text != NULL ? text : "";
     if (*p == '\0')
         return GB_OK;
+    if (*p == '{')
+        return monotone_parse_json(p, features, n_features, dir, err);
     for (;;) {
         const char *item_end = strchr(p, ',');
         size_t len = item_end != NULL ? (size_t)(item_end - p) : strlen(p);
@@ -100,14 +183,12 @@ gb_status gb_gam_monotone_parse(const char *text, const gb_feature *features,
         for (size_t i = 0; i < len; i++)
             if (p[i] == ':')
                 colon = p + i;
-        if (colon == NULL || colon == p) {
-            gb_error_set(err, GB_EUNUSABLE,
-                         "gam parameter 'monotone' must be a list of name:1 or "
-                         "name:-1 (got '%.*s')",
-                         (int)len, p);
-            gb_error_field(err, "monotone");
-            return GB_EUNUSABLE;
-        }
+        if (colon == NULL)
+            return monotone_error(
+                err,
+                "gam parameter 'monotone' must be a list of name:1 or "
+                "name:-1 (got '%s')",
+                p, len);
         size_t name_len = (size_t)(colon - p);
         size_t dir_len = len - name_len - 1;
         int d = 0;
@@ -116,35 +197,9 @@ gb_status gb_gam_monotone_parse(const char *text, const gb_feature *features,
             d = 1;
         else if (dir_len == 2 && colon[1] == '-' && colon[2] == '1')
             d = -1;
-        if (d == 0) {
-            gb_error_set(err, GB_EUNUSABLE,
-                         "gam parameter 'monotone': direction of '%.*s' must be 1, +1 "
-                         "or -1",
-                         (int)name_len, p);
-            gb_error_field(err, "monotone");
-            return GB_EUNUSABLE;
-        }
-        if (features != NULL) {
-            size_t f = n_features;
-            for (size_t j = 0; j < n_features; j++)
-                if (strlen(features[j].name) == name_len &&
-                    memcmp(features[j].name, p, name_len) == 0)
-                    f = j;
-            const char *why = NULL;
-            if (f == n_features)
-                why = "is not a feature of the training set";
-            else if (features[f].kind != GB_FEAT_NUMERIC)
-                why = "is categorical (monotone needs a numeric feature)";
-            else if (dir[f] != 0)
-                why = "is given twice";
-            if (why != NULL) {
-                gb_error_set(err, GB_EUNUSABLE, "gam parameter 'monotone': '%.*s' %s",
-                             (int)name_len, p, why);
-                gb_error_field(err, "monotone");
-                return GB_EUNUSABLE;
-            }
-            dir[f] = (signed char)d;
-        }
+        gb_status rc = monotone_item(p, name_len, d, features, n_features, dir, err);
+        if (rc != GB_OK)
+            return rc;
         if (item_end == NULL)
             break;
         p = item_end + 1;
@@ -1788,8 +1843,13 @@ static gb_status assemble(const gam_data *d, gam_bag *bags, size_t n_bags,
                 for (size_t c = 0; c < t->n_cells; c++)
                     mean += d->cell_count[t->offset + c] * sc[c * M + k];
                 mean /= (double)n;
+                /* a level no training row has (categorical mains) scores 0 */
+                int cat = t->b == SIZE_MAX &&
+                          d->ts->features[t->a].kind == GB_FEAT_CATEGORICAL;
                 for (size_t c = 0; c < t->n_cells; c++)
-                    sc[c * M + k] -= mean;
+                    sc[c * M + k] = cat && d->cell_count[t->offset + c] == 0.0
+                                        ? 0.0
+                                        : sc[c * M + k] - mean;
                 bag->b0[k] += mean;
             }
         }

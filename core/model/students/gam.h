@@ -28,7 +28,8 @@
  * computed; the model of the best round is kept and a bag stops after
  * early_stopping_rounds rounds without an improvement of the mean validation
  * loss by more than 1e-5.  Each bag's shapes are
- * centred to mean zero over all training rows (means go to the intercept);
+ * centred to mean zero over all training rows (means go to the intercept; a
+ * categorical level no training row has scores 0);
  * the model averages the bags and keeps the per-bin standard deviation
  * across bags (ddof 1; 0 for one bag) as the error band.
  *
@@ -58,6 +59,7 @@
  *   bags                   1..64, default 4
  *   interactions           0..1000, default 0
  *   monotone               "name:1,name:-1" (+1 increasing, -1 decreasing),
+ *                          or the JSON object {"name": 1, "other": -1};
  *                          numeric features only, not for multiclass
  *   early_stopping_rounds  1..100000, default 50
  *   validation_fraction    0 or in [0.01, 0.5], default 0.15 (0: no early
