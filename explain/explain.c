@@ -18,7 +18,6 @@
 #include "explain/pdp.h"
 #include "explain/reason_codes.h"
 #include "explain/shapley.h"
-#include "explain/treeshap.h"
 
 enum { M_TEACHER = 0, M_STUDENT = 1, M_BASELINE = 2, N_MODELS = 3 };
 static const char *const model_role[N_MODELS] = {"teacher", "student", "baseline"};
@@ -135,14 +134,11 @@ static gb_status side_attribute(explain_ctx *c, model_side *s, gb_error *err)
 {
     const gb_model *m = s->m;
     size_t nf = m->n_features;
-    const ex_forest *forest = s == &c->side[M_TEACHER] ? c->p->teacher_forest : NULL;
-    s->exact = forest != NULL || ex_exact_available(m);
+    s->exact = ex_exact_available(m);
     s->width = s->exact ? m->n_margins : ex_output_width(m);
     s->phi = gb_malloc_array(c->n_local * s->width * (nf + 1), sizeof *s->phi);
     if (s->phi == NULL)
         return nomem(err);
-    if (forest != NULL)
-        return ex_treeshap(forest, s->X, c->n_local, c->p->n_threads, s->phi, err);
     if (s->exact)
         return ex_exact_attribute(m, s->X, c->n_local, c->p->n_threads, s->phi, err);
     ex_shapley_params sp = {c->n_perm, c->p->seed ^ 0x5348415050ull, c->p->n_threads};
@@ -713,16 +709,6 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     if (student == NULL || test_table == NULL)
         return gb_error_set(err, GB_EUNUSABLE,
                             "explanations need a student and test rows");
-    if (params->teacher_forest != NULL &&
-        (teacher == NULL ||
-         ex_forest_n_features(params->teacher_forest) != teacher->n_features ||
-         ex_forest_n_outputs(params->teacher_forest) != teacher->n_margins)) {
-        gb_error_set(
-            err, GB_EUNUSABLE,
-            "the teacher's trees do not match the teacher's inputs and outputs");
-        gb_error_field(err, "teacher_forest");
-        return GB_EUNUSABLE;
-    }
     root = cJSON_CreateObject();
     if (root == NULL ||
         cJSON_AddStringToObject(root, "level", ex_level_name(params->level)) == NULL) {
@@ -810,8 +796,7 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     int all_exact = 1;
     size_t widest = 0;
     for (int k = 0; k < N_MODELS; k++)
-        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m) &&
-            !(k == M_TEACHER && params->teacher_forest != NULL)) {
+        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m)) {
             all_exact = 0;
             if (c.side[k].m->n_features > widest)
                 widest = c.side[k].m->n_features;

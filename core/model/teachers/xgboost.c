@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/model/teachers/ubjson.h"
+#include "core/model/treeshap.h"
 
 /* ---- the flattened model -------------------------------------------------- */
 
@@ -67,6 +68,8 @@ typedef struct xgb_impl {
     uint32_t *cat_words_n; /* n_nodes: bitset words of that node */
     uint32_t *cat_words;   /* bitsets: bit c set = category c goes right */
     size_t n_cat_words;
+    gb_forest *forest; /* the trees with their sum_hessian covers, for
+                          TreeSHAP; NULL when the file has no usable covers */
 } xgb_impl;
 
 static void xgb_impl_free(void *p)
@@ -83,6 +86,7 @@ static void xgb_impl_free(void *p)
     gb_free(m->cat_offset);
     gb_free(m->cat_words_n);
     gb_free(m->cat_words);
+    gb_forest_free(m->forest);
     gb_free(m);
 }
 
@@ -286,6 +290,23 @@ static cJSON *xgb_to_json(const gb_model *model)
 
 static const gb_model_ops xgb_ops = {
     "xgboost", xgb_predict, xgb_predict_margin, NULL, xgb_to_json, xgb_impl_free,
+};
+
+/* Path-dependent TreeSHAP in margin space (core/model/treeshap.h): one block
+ * of n_margins x (n_features + 1) per row, the bias holding base_score's
+ * margin plus each tree's cover-weighted mean leaf, as xgboost's
+ * predict(pred_contribs=True). */
+static gb_status xgb_attribute(const gb_model *model, const double *X, size_t n_rows,
+                               double *phi, gb_error *err)
+{
+    const xgb_impl *m = model->impl;
+    return gb_forest_treeshap(m->forest, X, n_rows, 1, phi, err);
+}
+
+/* As xgb_ops, with attributions (the file had sum_hessian covers). */
+static const gb_model_ops xgb_shap_ops = {
+    "xgboost",     xgb_predict, xgb_predict_margin,
+    xgb_attribute, xgb_to_json, xgb_impl_free,
 };
 
 /* ---- loading helpers ------------------------------------------------------ */
@@ -892,6 +913,91 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
     return GB_OK;
 }
 
+/* ---- covers (TreeSHAP) ---------------------------------------------------- */
+
+/* Adds tree t, just loaded by load_tree (whose scratch s still describes it:
+ * file arrays, BFS order and categories), with its sum_hessian covers to
+ * m->forest.  A file without usable covers (sum_hessian missing, malformed,
+ * or not positive at a split) keeps predicting but has no attributions:
+ * m->forest is dropped and GB_OK returned.  GB_ENOMEM otherwise. */
+static gb_status add_tree_covers(xgb_impl *m, const tree_scratch *s, const cJSON *tree,
+                                 size_t t, gb_error *err)
+{
+    if (m->forest == NULL)
+        return GB_OK;
+    size_t nn = m->n_nodes - m->tree_root[t]; /* reachable nodes, BFS order */
+    size_t n_file = (size_t)cJSON_GetArraySize(
+        cJSON_GetObjectItemCaseSensitive(tree, "left_children"));
+    const cJSON *hess = cJSON_GetObjectItemCaseSensitive(tree, "sum_hessian");
+    if (!cJSON_IsArray(hess) || (size_t)cJSON_GetArraySize(hess) != n_file) {
+        gb_forest_free(m->forest);
+        m->forest = NULL;
+        return GB_OK;
+    }
+    gb_status rc = GB_OK;
+    double *cover = gb_malloc_array(n_file, sizeof *cover);
+    double *leaf = gb_malloc_array(nn, sizeof *leaf);
+    int32_t *cats = gb_malloc_array(s->cap_cats ? s->cap_cats : 1, sizeof *cats);
+    gb_forest_node *nodes = gb_calloc(nn, sizeof *nodes);
+    if (cover == NULL || leaf == NULL || cats == NULL || nodes == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
+        goto out;
+    }
+    size_t i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, hess)
+    {
+        if (value_number(it, &cover[i]) != 0 || !isfinite(cover[i]) || cover[i] < 0)
+            goto no_covers;
+        cover[i] = (double)(float)cover[i]; /* xgboost keeps covers in float */
+        i++;
+    }
+    for (size_t p = 0; p < nn; p++) {
+        uint32_t k = s->order[p];
+        gb_forest_node *nd = nodes + p;
+        nd->cover = cover[k];
+        if (s->left[k] < 0) {
+            leaf[p] = (double)(float)s->cond[k];
+            nd->feature = -1;
+            nd->left = nd->right = -1;
+            nd->value = leaf + p;
+            continue;
+        }
+        if (!(cover[k] > 0))
+            goto no_covers;
+        nd->feature = (int32_t)s->feature[k];
+        nd->left = s->newpos[s->left[k]];
+        nd->right = s->newpos[s->right[k]];
+        nd->missing_left = s->dleft[k] != 0;
+        if (s->stype[k] == 1) {
+            int32_t j = s->cat_node[k];
+            nd->categorical = 1;
+            nd->cats_left = 0; /* listed categories go right */
+            nd->n_cats = (size_t)s->cat_size[j];
+            for (size_t c = 0; c < nd->n_cats; c++)
+                cats[(size_t)s->cat_seg[j] + c] =
+                    (int32_t)s->cats[s->cat_seg[j] + (int64_t)c];
+            nd->cats = cats + s->cat_seg[j];
+        } else {
+            nd->threshold = (double)(float)s->cond[k];
+        }
+    }
+    rc = gb_forest_add_tree(m->forest, nodes, nn, m->tree_group[t], 1, err);
+    if (rc == GB_EUNUSABLE)
+        goto no_covers;
+    goto out;
+no_covers:
+    gb_forest_free(m->forest);
+    m->forest = NULL;
+    rc = GB_OK;
+out:
+    gb_free(nodes);
+    gb_free(cats);
+    gb_free(leaf);
+    gb_free(cover);
+    return rc;
+}
+
 /* ---- features ------------------------------------------------------------- */
 
 static gb_status build_features(const cJSON *learner, const xgb_impl *m,
@@ -1175,11 +1281,22 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
             k++;
         }
     }
+    {
+        double base[GB_MAX_CLASSES];
+        for (size_t g = 0; g < m->n_groups; g++)
+            base[g] = (double)m->base_margin[g];
+        m->forest = gb_forest_create(m->n_features, m->n_groups, base, 1, 1, err);
+        if (m->forest == NULL) {
+            rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
+            goto out;
+        }
+    }
     size_t t = 0;
     const cJSON *tree;
     cJSON_ArrayForEach(tree, trees)
     {
-        if ((rc = load_tree(m, &b, &s, tree, t, err)) != GB_OK)
+        if ((rc = load_tree(m, &b, &s, tree, t, err)) != GB_OK ||
+            (rc = add_tree_covers(m, &s, tree, t, err)) != GB_OK)
             goto out;
         t++;
     }
@@ -1203,8 +1320,8 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
             }
         }
     }
-    *out = gb_model_create(&xgb_ops, m, obj->task, features, m->n_features, classes,
-                           n_classes, err);
+    *out = gb_model_create(m->forest != NULL ? &xgb_shap_ops : &xgb_ops, m, obj->task,
+                           features, m->n_features, classes, n_classes, err);
     m = NULL; /* owned (or freed) by gb_model_create */
     if (*out == NULL)
         rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
