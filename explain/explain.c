@@ -553,6 +553,22 @@ out:
     return rc;
 }
 
+/* The column of a side's local attribution blocks, and its sign, that gives
+ * contributions to the margin of class `adverse` (checked to be a class of
+ * the model by ex_explain_report; a model without it falls back to the
+ * logit of classes[1]). */
+static void adverse_column(const model_side *side, const char *adverse, size_t *col,
+                           double *sign)
+{
+    const gb_model *m = side->m;
+    size_t a = 1;
+    for (size_t k = 0; k < m->n_classes; k++)
+        if (strcmp(m->classes[k], adverse) == 0)
+            a = k;
+    *col = side->width == 1 ? 0 : (a < side->width ? a : side->width - 1);
+    *sign = side->width == 1 && a == 0 ? -1.0 : 1.0;
+}
+
 /* Reason codes: binary tasks with local attributions. */
 static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
 {
@@ -568,14 +584,22 @@ static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
         rc = nomem(err);
         goto out;
     }
-    /* The adverse-class margin column: the last column of the block (the
-     * logit for a margin block of 1, P(class 1) for a probability block). */
+    /* The adverse class's contributions: a margin block of 1 is the logit
+     * of classes[1] (negated for classes[0]); a probability block has one
+     * column per class. */
     int have_t = t->m != NULL && t->local != NULL;
+    const char *adverse =
+        c->p->adverse_class != NULL ? c->p->adverse_class : s->m->classes[1];
+    size_t col_s = 0, col_t = 0;
+    double sign_s = 1, sign_t = 1;
+    adverse_column(s, adverse, &col_s, &sign_s);
+    if (have_t)
+        adverse_column(t, adverse, &col_t, &sign_t);
     for (size_t i = 0; i < n; i++)
         for (size_t u = 0; u < nu; u++) {
-            ls[i * nu + u] = s->local[(i * s->width + s->width - 1) * nu + u];
+            ls[i * nu + u] = sign_s * s->local[(i * s->width + col_s) * nu + u];
             if (have_t)
-                lt[i * nu + u] = t->local[(i * t->width + t->width - 1) * nu + u];
+                lt[i * nu + u] = sign_t * t->local[(i * t->width + col_t) * nu + u];
         }
     ex_reason_codes(ls, n, nu, k, cs);
     if (have_t)
@@ -583,7 +607,7 @@ static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
     ex_reason_match mt = {NAN, NAN};
     if (have_t)
         mt = ex_reason_codes_match(ct, cs, n, k);
-    if (cJSON_AddStringToObject(o, "class", s->m->classes[1]) == NULL ||
+    if (cJSON_AddStringToObject(o, "class", adverse) == NULL ||
         gb_json_add_number(o, "k", (double)k) == NULL ||
         gb_json_add_number(o, "rows", (double)n) == NULL ||
         add_number_or_null(o, "match_rate", mt.match_rate, have_t) == NULL ||
@@ -709,6 +733,18 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     if (student == NULL || test_table == NULL)
         return gb_error_set(err, GB_EUNUSABLE,
                             "explanations need a student and test rows");
+    if (params->adverse_class != NULL && student->task == GB_TASK_BINARY) {
+        int known = 0;
+        for (size_t k = 0; k < student->n_classes; k++)
+            known |= strcmp(student->classes[k], params->adverse_class) == 0;
+        if (!known) {
+            gb_error_set(err, GB_EUNUSABLE,
+                         "adverse class '%s' is not a class of the student",
+                         params->adverse_class);
+            gb_error_field(err, "adverse_class");
+            return GB_EUNUSABLE;
+        }
+    }
     root = cJSON_CreateObject();
     if (root == NULL ||
         cJSON_AddStringToObject(root, "level", ex_level_name(params->level)) == NULL) {

@@ -226,6 +226,39 @@ START_TEST(test_binary_all_exact)
     text2 = explain_text(teacher, student, baseline, &w, tt, &p, NULL);
     ck_assert(strcmp(text, text2) == 0);
     gb_free(text2);
+    /* The other class as the adverse one: its reasons are the columns that
+     * push the logit of "good" down, so no example shares a reason with the
+     * default ("good") codes. */
+    p.adverse_class = "bad";
+    cJSON *jb = NULL;
+    gb_free(explain_text(teacher, student, baseline, &w, tt, &p, &jb));
+    const cJSON *rcb = get(jb, "reason_codes");
+    ck_assert_str_eq(get(rcb, "class")->valuestring, "bad");
+    const cJSON *ea = get(rc, "examples")->child, *eb = get(rcb, "examples")->child;
+    int n_reasons = 0;
+    for (; ea != NULL && eb != NULL; ea = ea->next, eb = eb->next) {
+        ck_assert_int_eq(get(ea, "row")->valueint, get(eb, "row")->valueint);
+        for (int m = 0; m < 2; m++) {
+            const char *role = m == 0 ? "teacher" : "student";
+            const cJSON *x = NULL, *y = NULL;
+            cJSON_ArrayForEach(x, get(eb, role))
+            {
+                n_reasons++;
+                cJSON_ArrayForEach(y, get(ea, role))
+                    ck_assert_str_ne(x->valuestring, y->valuestring);
+            }
+        }
+    }
+    ck_assert_int_gt(n_reasons, 0);
+    cJSON_Delete(jb);
+    p.adverse_class = "maybe";
+    gb_error err;
+    cJSON *none = NULL;
+    ck_assert_int_eq(ex_explain_report(teacher, student, baseline, w.table, w.test_rows,
+                                       N_TEST, NULL, tt, &p, &none, &err),
+                     GB_EUNUSABLE);
+    ck_assert_str_eq(err.field, "adverse_class");
+    ck_assert_ptr_null(none);
     gb_free(text);
     cJSON_Delete(j);
     free(tt);
