@@ -24,7 +24,7 @@ typedef struct fnode {
     double cover;
     size_t cats_at, n_cats; /* sorted codes in forest->cats */
     size_t value_at;        /* leaf: n_leaf values in forest->values */
-    unsigned char missing_left, categorical, cats_left;
+    unsigned char missing_left, zero_missing, categorical, cats_left;
 } fnode;
 
 typedef struct ftree {
@@ -37,6 +37,7 @@ typedef struct ftree {
 struct gb_forest {
     size_t n_features, n_outputs;
     int split_lt, float32;
+    double zero_threshold; /* |x| <= this reads as 0; 0 = off */
     double *base;
     ftree *trees;
     size_t n_trees, cap_trees;
@@ -83,6 +84,11 @@ void gb_forest_free(gb_forest *forest)
     gb_free(forest->values);
     gb_free(forest->cats);
     gb_free(forest);
+}
+
+void gb_forest_set_zero_threshold(gb_forest *forest, double zero_threshold)
+{
+    forest->zero_threshold = zero_threshold > 0 ? zero_threshold : 0;
 }
 
 size_t gb_forest_n_trees(const gb_forest *forest)
@@ -273,6 +279,7 @@ gb_status gb_forest_add_tree(gb_forest *forest, const gb_forest_node *nodes,
         fn->right = (int32_t)(base + (size_t)nd->right);
         fn->threshold = nd->threshold;
         fn->missing_left = nd->missing_left != 0;
+        fn->zero_missing = nd->zero_missing != 0;
         if (nd->categorical || nd->n_cats > 0) {
             fn->categorical = 1;
             fn->cats_left = nd->cats_left != 0;
@@ -302,6 +309,8 @@ out:
 
 static inline int goes_left(const gb_forest *f, const fnode *nd, double x)
 {
+    if (fabs(x) <= f->zero_threshold)
+        x = 0.0;
     if (isnan(x))
         return nd->missing_left;
     if (nd->categorical) {
@@ -313,6 +322,8 @@ static inline int goes_left(const gb_forest *f, const fnode *nd, double x)
         }
         return nd->cats_left ? listed : !listed;
     }
+    if (nd->zero_missing && x == 0.0)
+        return nd->missing_left;
     if (f->float32)
         x = (double)(float)x;
     return f->split_lt ? x < nd->threshold : x <= nd->threshold;

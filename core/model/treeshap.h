@@ -27,6 +27,8 @@
  *   threshold   numeric split: x < threshold goes left when the forest's
  *               split_lt is set (XGBoost), x <= threshold otherwise (CART);
  *   missing_left  NaN goes left when nonzero, right otherwise;
+ *   zero_missing  numeric split: 0 is missing too (follows missing_left), as
+ *               LightGBM's missing type Zero;
  *   cats, n_cats  categorical split when n_cats > 0 (or categorical is set):
  *               the codes listed (non-negative integers) go to the side named
  *               by cats_left, every other code (and unseen or negative codes)
@@ -60,6 +62,7 @@ typedef struct gb_forest_node {
     int32_t left, right;
     double threshold;
     int missing_left;
+    int zero_missing;    /* numeric: x == 0 follows missing_left too */
     int categorical;     /* nonzero: categorical split (cats may be empty) */
     int cats_left;       /* categorical: listed codes go left when nonzero */
     const int32_t *cats; /* categorical: n_cats codes */
@@ -78,6 +81,11 @@ gb_forest *gb_forest_create(size_t n_features, size_t n_outputs, const double *b
 
 /* Frees the forest; NULL is a no-op. */
 void gb_forest_free(gb_forest *forest);
+
+/* Inputs with |x| <= zero_threshold read as exactly 0 before every split
+ * (LightGBM's kZeroThreshold); 0, the default, turns this off.  Call before
+ * the forest is used. */
+void gb_forest_set_zero_threshold(gb_forest *forest, double zero_threshold);
 
 /* Appends a tree of n_nodes nodes (node 0 = root) whose leaves add n_leaf
  * values to outputs output0 .. output0 + n_leaf - 1.  Everything is copied.
