@@ -45,6 +45,7 @@ static const key_spec keys[] = {
      1, "re-queue runs left running at start-up (default false)"},
     {"tls-cert", TEXT(tls_cert, "PEM certificate (with --tls-key)")},
     {"tls-key", TEXT(tls_key, "PEM private key (with --tls-cert)")},
+    {"web-dir", TEXT(web_dir, "dashboard files (default: web/ of the checkout)")},
 };
 
 void srv_config_defaults(srv_config *cfg)

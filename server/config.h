@@ -45,6 +45,7 @@ typedef struct srv_config {
     char tls_cert[PATH_MAX];
     char tls_key[PATH_MAX];
     char config_file[PATH_MAX]; /* "" when none */
+    char web_dir[PATH_MAX];     /* dashboard files; "" = found next to the binary */
 } srv_config;
 
 /* Environment lookup (getenv in production; a table in tests). */

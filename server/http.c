@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "server/routes.h"
+#include "server/static.h"
 #include "storage/tokens.h"
 
 /* ---- database connection pool ------------------------------------------------ */
@@ -44,6 +45,7 @@ struct srv_http {
     uint16_t port;
     char *tls_cert;
     char *tls_key;
+    char web_dir[PATH_MAX];
 };
 
 static st_db *pool_acquire(db_pool *pool)
@@ -271,6 +273,38 @@ static int authorize(struct MHD_Connection *conn, req_state *st, enum MHD_Result
     return 0;
 }
 
+/* A dashboard file (GET/HEAD outside /api/): the file itself with a strict
+ * CSP, or a JSON 404/405 like any other route. */
+static enum MHD_Result serve_static(srv_http *http, struct MHD_Connection *conn,
+                                    req_state *st, const char *url, const char *method)
+{
+    srv_static_file file;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return respond_error(conn, st, 405, "method_not_allowed",
+                             "dashboard files take GET or HEAD", "GET, HEAD");
+    if (srv_static_open(http->web_dir, url, &file) != GB_OK)
+        return respond_error(conn, st, 404, "not_found", "no such route", NULL);
+    struct MHD_Response *r = MHD_create_response_from_fd64(file.size, file.fd);
+    if (r == NULL) {
+        close(file.fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, file.content_type);
+    MHD_add_response_header(r, "X-Request-Id", st->request_id);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy", SRV_STATIC_CSP);
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    if (ret == MHD_YES) {
+        st->responded = 1;
+        st->status = MHD_HTTP_OK;
+    }
+    return ret;
+}
+
 /* First call for a request: route, auth, size pre-check, stream begin. */
 static enum MHD_Result first_call(srv_http *http, struct MHD_Connection *conn,
                                   req_state *st, const char *url, const char *method)
@@ -390,6 +424,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
         unsigned long n = atomic_fetch_add(&http->next_request, 1) + 1;
         snprintf(st->request_id, sizeof st->request_id, "%s-%08lx", http->id_prefix, n);
         *req_cls = st;
+        if (strncmp(url, "/api/", 5) != 0)
+            return serve_static(http, conn, st, url, method);
         return first_call(http, conn, st, url, method);
     }
     if (*upload_data_size > 0) {
@@ -532,6 +568,10 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
     http->env = *env;
     http->max_upload = cfg->max_upload_mb * 1024 * 1024;
     http->max_json = cfg->max_json_kb * 1024;
+    if (cfg->web_dir[0] != '\0')
+        snprintf(http->web_dir, sizeof http->web_dir, "%s", cfg->web_dir);
+    else
+        srv_static_default_dir(http->web_dir, sizeof http->web_dir);
     atomic_init(&http->next_request, 0);
     unsigned char rnd[4];
     status = st_random_bytes(rnd, sizeof rnd, err);
