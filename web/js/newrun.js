@@ -32,22 +32,21 @@ export const STUDENT_PARAMS = {
     ['max_iter', 500, int(1, 100000), 'optimiser iterations'],
     ['tol', 1e-7, within(0, 1), 'gradient tolerance'],
   ],
-  // No documented defaults yet: blank fields are left to the server.
   sbdt: [
-    ['max_depth', null, int(1, 16), 'depth of the soft tree'],
-    ['epochs', null, int(1, 100000), 'passes over the data'],
-    ['batch_size', null, int(1, 1e7), 'rows per mini-batch'],
-    ['learning_rate', null, atLeast(0, true), 'Adam step size'],
-    ['penalty', null, atLeast(0), 'balancing penalty lambda'],
-    ['beta', null, (v) => (v === 'learned' || (Number.isFinite(v) && v > 0) ? null : '"learned" or a number > 0'), '"learned" or a number'],
+    ['max_depth', 4, int(1, 10), '2^d leaves, 2^d - 1 filters'],
+    ['epochs', 40, int(1, 100000), 'passes over the training rows'],
+    ['batch_size', 64, int(1, 1000000), 'rows per Adam step'],
+    ['learning_rate', 0.01, within(0, 10), 'Adam step size'],
+    ['penalty', 0.1, (v) => (Number.isFinite(v) && v >= 0 && v <= 1e6 ? null : 'a number in [0, 1e6]'), 'balancing penalty lambda'],
+    ['beta', 'learned', (v) => (v === 'learned' || (Number.isFinite(v) && v > 0) ? null : '"learned" or a number > 0'), 'inverse temperature of the splits'],
   ],
   gam: [
-    ['rounds', null, int(1, 1e6), 'boosting rounds'],
-    ['learning_rate', null, atLeast(0, true), 'shrinkage per round'],
-    ['max_bins', null, int(2, 1024), 'bins per feature'],
-    ['bags', null, int(1, 1000), 'outer bags averaged'],
-    ['interactions', null, int(0, 1000), 'pairwise terms'],
-    ['monotone', null, (v) => (v && typeof v === 'object' && Object.values(v).every((x) => x === 1 || x === -1) ? null : 'JSON like {"age": 1}'), 'JSON {"feature": 1 or -1}'],
+    ['rounds', 5000, int(1, 100000), 'most boosting rounds per bag'],
+    ['learning_rate', 0.02, within(0, 1), 'step size of every update'],
+    ['max_bins', 255, int(2, 255), 'quantile bins per numeric feature'],
+    ['bags', 4, int(1, 64), 'bags averaged; their spread is the error band'],
+    ['interactions', 0, int(0, 1000), 'pairwise terms'],
+    ['monotone', null, (v) => (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === 1 || x === -1) ? null : 'JSON like {"age": 1}'), 'JSON {"feature": 1 or -1}'],
   ],
 };
 
@@ -90,7 +89,7 @@ export async function newRunView(root, params) {
     clear(paramBox);
     for (const [name, def, , help] of STUDENT_PARAMS[stSel.value]) {
       const input = h('input', {id: 'p-' + name, name, type: 'text', size: 10,
-        value: def === null ? '' : String(def), placeholder: def === null ? 'server default' : ''});
+        value: def === null ? '' : String(def), placeholder: def === null ? 'none' : ''});
       paramBox.append(h('label', {for: 'p-' + name}, name), input, h('span', {class: 'note'}, help));
     }
   }

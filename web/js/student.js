@@ -3,7 +3,7 @@
 // scorecard, a GAM's shape functions with error bands, an SBDT's filters
 // (as pictures when the artifact carries "image") and leaf distributions.
 import {h, s, num, pct, section, table} from './dom.js';
-import {bars, band, COLORS} from './charts.js';
+import {bars, band, lines, COLORS} from './charts.js';
 
 // ---- tree ------------------------------------------------------------------
 
@@ -128,30 +128,59 @@ function linearSection(student) {
 
 // ---- GAM ---------------------------------------------------------------------
 
+// A numeric shape as a step function: bin b spans (edges[b-1], edges[b]];
+// the outer bins are drawn as wide as their neighbours.
+function stepPoints(edges, values) {
+  const n = edges.length;
+  const w = n > 1 ? edges[n - 1] - edges[0] : Math.max(1, Math.abs(edges[0] || 1));
+  const pad = n > 1 ? w / Math.max(4, n) : w;
+  const xs = [edges[0] - pad, ...edges, edges[n - 1] + pad];
+  return {x: xs, y: [...values, values[values.length - 1]]};
+}
+
 function gamSection(student) {
-  const shapes = student.shapes || student.terms || [];
+  const shapes = student.shapes || [];
+  const classes = student.classes || [];
+  const margins = student.task === 'multiclass' ? classes.length : 1;
+  const palette = [COLORS.student, COLORS.teacher, COLORS.baseline, '#8e44ad', '#c0392b', '#16a085'];
   const figs = [];
   for (const sh of shapes) {
-    const name = sh.feature || (sh.features ? sh.features.join(' × ') : '?');
-    const x = sh.x || sh.centers || sh.edges || sh.bins || sh.levels;
-    const y = sh.scores || sh.y || sh.values;
-    if (!Array.isArray(x) || !Array.isArray(y) || typeof y[0] !== 'number') continue;
-    let lower = sh.lower, upper = sh.upper;
-    const se = sh.std || sh.stderr || sh.se || sh.std_err;
-    if (!lower && Array.isArray(se)) { lower = y.map((v, i) => v - 2 * se[i]); upper = y.map((v, i) => v + 2 * se[i]); }
-    const numeric = typeof x[0] === 'number';
+    if (!Array.isArray(sh.scores)) continue;
+    const col = (rows, k) => rows.map((r) => (Array.isArray(r) ? r[k] : r));
+    const yTitle = student.task === 'regression' ? 'contribution' : 'contribution (logit)';
     let fig;
-    if (numeric) {
-      const xs = x.length === y.length + 1 ? x.slice(0, -1) : x.slice(0, y.length);
-      fig = band(xs, y, lower, upper, COLORS.student, {xTitle: name, yTitle: 'contribution (logit)', stepped: 'before', lineLabel: 'shape', height: 220, label: 'shape of ' + name});
+    if (sh.kind === 'numeric' && Array.isArray(sh.edges) && sh.edges.length > 0) {
+      if (margins === 1) {
+        const y = col(sh.scores, 0);
+        const sd = Array.isArray(sh.std) ? col(sh.std, 0) : null;
+        const p = stepPoints(sh.edges, y);
+        const lo = sd ? stepPoints(sh.edges, y.map((v, i) => v - 2 * sd[i])).y : null;
+        const hi = sd ? stepPoints(sh.edges, y.map((v, i) => v + 2 * sd[i])).y : null;
+        fig = band(p.x, p.y, lo, hi, COLORS.student, {xTitle: sh.feature, yTitle, stepped: 'after', lineLabel: 'shape', bandLabel: '±2 s.d. across bags', height: 220, label: 'shape of ' + sh.feature});
+      } else {
+        fig = lines(classes.map((c, k) => ({label: String(c), ...stepPoints(sh.edges, col(sh.scores, k)), color: palette[k % palette.length], points: 0, stepped: 'after'})),
+          {xTitle: sh.feature, yTitle, height: 220, label: 'shape of ' + sh.feature});
+      }
+    } else if (sh.kind === 'numeric') {
+      continue;   // a feature with no split: a flat shape
     } else {
-      fig = bars(x.map(String), [{label: 'contribution', values: y, color: COLORS.student}], {categoryTitle: name, valueTitle: 'contribution (logit)', height: 220, label: 'shape of ' + name});
+      const levels = sh.levels || sh.scores.map((_, i) => String(i));
+      fig = bars(levels, (margins === 1 ? [0] : classes.map((_, k) => k)).map((k) => ({
+        label: margins === 1 ? 'contribution' : String(classes[k]), values: col(sh.scores, k), color: palette[k % palette.length]})),
+      {categoryTitle: sh.feature, valueTitle: yTitle, height: 220, label: 'shape of ' + sh.feature});
     }
-    fig.prepend(h('h3', {}, name));
+    const miss = Array.isArray(sh.missing_score) ? sh.missing_score[0] : null;
+    fig.prepend(h('h3', {}, sh.feature, sh.monotone ? ` (monotone ${sh.monotone > 0 ? 'increasing' : 'decreasing'})` : ''));
+    if (miss !== null && miss !== undefined) fig.append(h('p', {class: 'note'}, `missing values: ${num(miss, 3)}`));
     figs.push(fig);
   }
-  if (!figs.length) return [h('p', {class: 'note'}, 'This artifact holds no shape functions the dashboard can draw.')];
-  return [h('p', {class: 'note'}, `Each feature adds its own function to the score${student.intercept !== undefined ? ` (intercept ${num(student.intercept, 4)})` : ''}; the band is ±2 standard errors across bags.`), h('div', {class: 'grid-charts', id: 'gam-shapes'}, figs)];
+  const out = [];
+  const b0 = Array.isArray(student.intercept) ? student.intercept.map((v) => num(v, 4)).join(', ') : num(student.intercept, 4);
+  out.push(h('p', {class: 'note'}, `Score = intercept (${b0}) plus one function per feature, each centred on the training rows; the band is ±2 standard deviations of the bin's score across bags — wide where the data are thin.`));
+  out.push(figs.length ? h('div', {class: 'grid-charts', id: 'gam-shapes'}, figs) : h('p', {class: 'note'}, 'Every shape is flat.'));
+  const pairs = student.interactions || [];
+  if (pairs.length) out.push(h('p', {class: 'note'}, `Interaction terms: ${pairs.map((p) => p.features.join(' × ')).join('; ')} (tables in the artifact).`));
+  return out;
 }
 
 // ---- SBDT --------------------------------------------------------------------
@@ -176,31 +205,33 @@ function filterPicture(weights, image) {
 }
 
 function sbdtSection(student) {
-  const inner = (student.nodes || student.inner || []).filter((n) => Array.isArray(n.filter || n.weights || n.w));
-  const leaves = student.leaves || (student.nodes || []).filter((n) => Array.isArray(n.distribution || n.q));
+  const inner = (student.inner || []).filter((n) => Array.isArray(n.filter));
+  const leaves = student.leaves || [];
   const image = student.image;
   const features = (student.features || []).map((f) => (typeof f === 'string' ? f : f.name));
-  const out = [];
+  const out = [h('p', {class: 'note'}, `A soft tree of depth ${student.depth ?? '?'}: each inner node sends a row right with probability sigmoid(beta · (filter · x + bias)) on the standardised inputs (beta = ${num(student.beta)}${student.beta_learned ? ', learned' : ''}); a row is explained by its most probable path.`)];
   if (inner.length) {
-    out.push(h('h3', {}, 'Filters of the inner nodes'), h('p', {class: 'note'}, image ? 'Each picture is one node\'s weights over the pixels: blue pushes right, orange pushes left.' : 'Each chart is one node\'s weights per feature: positive pushes right.'));
+    out.push(h('h3', {}, 'Filters of the inner nodes'), h('p', {class: 'note'}, image ? 'Each picture is one node\'s weights over the pixels: blue pushes right, orange pushes left.' : 'Each chart is one node\'s weight per feature: positive pushes right.'));
     out.push(h('div', {class: image ? 'filters' : 'grid-charts', id: 'sbdt-filters'}, inner.map((n, i) => {
-      const wts = n.filter || n.weights || n.w;
-      const title = `node ${n.id ?? i}${n.bias !== undefined ? `, bias ${num(n.bias)}` : ''}`;
-      if (image) return h('figure', {}, filterPicture(wts, image), h('figcaption', {}, title));
-      const fig = bars(features.length === wts.length ? features : wts.map((_, k) => 'x' + k), [{label: 'weight', values: wts, colors: wts.map((v) => (v >= 0 ? COLORS.teacher : COLORS.student))}], {horizontal: true, height: Math.max(160, 18 * wts.length + 50), label: title});
+      const title = `node ${n.node ?? i} (depth ${n.depth ?? '?'}), bias ${num(n.bias)}`;
+      if (image) return h('figure', {class: 'filter'}, filterPicture(n.filter, image), h('figcaption', {}, title));
+      const fig = bars(features.length === n.filter.length ? features : n.filter.map((_, k) => 'x' + k), [{label: 'weight', values: n.filter, colors: n.filter.map((v) => (v >= 0 ? COLORS.teacher : COLORS.student))}], {horizontal: true, height: Math.max(160, 18 * n.filter.length + 50), label: 'filter of ' + title});
       fig.prepend(h('h3', {}, title));
       return fig;
     })));
   }
   if (leaves.length) {
-    const classes = student.classes || [];
-    out.push(h('h3', {}, 'Leaf distributions'));
-    out.push(bars(leaves.map((l, i) => `leaf ${l.id ?? i}`), (classes.length ? classes : (leaves[0].distribution || leaves[0].q).map((_, k) => String(k))).map((c, k) => ({
-      label: String(c), values: leaves.map((l) => (l.distribution || l.q)[k]), color: [COLORS.student, COLORS.teacher, COLORS.baseline, '#8e44ad', '#c0392b', '#16a085', '#7f8c8d', '#2c3e50', '#d35400', '#27ae60'][k % 10],
-    })), {valueTitle: 'probability', min: 0, max: 1, label: 'leaf class distributions', height: 240, id: 'sbdt-leaves'}));
+    out.push(h('h3', {}, 'Leaves'));
+    const labels = leaves.map((l, i) => `leaf ${l.leaf ?? i}`);
+    if (Array.isArray(leaves[0].distribution)) {
+      const classes = student.classes || leaves[0].distribution.map((_, k) => String(k));
+      const palette = [COLORS.student, COLORS.teacher, COLORS.baseline, '#8e44ad', '#c0392b', '#16a085', '#7f8c8d', '#2c3e50', '#d35400', '#27ae60'];
+      out.push(bars(labels, classes.map((c, k) => ({label: String(c), values: leaves.map((l) => l.distribution[k]), color: palette[k % palette.length]})),
+        {valueTitle: 'probability', min: 0, max: 1, label: 'leaf class distributions', height: 260, id: 'sbdt-leaves'}));
+    } else {
+      out.push(bars(labels, [{label: 'value', values: leaves.map((l) => l.value), color: COLORS.student}], {valueTitle: 'prediction', label: 'leaf values', height: 240}));
+    }
   }
-  if (student.beta !== undefined) out.push(h('p', {class: 'note'}, `Inverse temperature beta = ${num(student.beta)}`));
-  if (!out.length) out.push(h('p', {class: 'note'}, 'This artifact holds no filters the dashboard can draw.'));
   return out;
 }
 
