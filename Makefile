@@ -30,7 +30,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit unit-asan fuzz fuzz-build bench run clean format \
+.PHONY: all deps test unit unit-asan fuzz fuzz-build bench run clean format docker-test \
         format-check fixtures integration browser
 
 all: $(BUILD)/glassbox
@@ -63,12 +63,14 @@ deps:
 # The whole suite, from nothing: dependencies, release build + unit tests,
 # the same tests under ASan+UBSan, the fuzz targets, integration tests.
 test: deps
+	@mkdir -p build && rm -f build/test-results.txt
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory browser
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory docker-test
 	@scripts/test-summary
 
 unit:
@@ -96,6 +98,9 @@ fuzz:
 
 bench: all
 	@scripts/run-bench $(BENCH)
+
+docker-test: all
+	@scripts/docker-test
 
 fixtures:
 	$(PYTHON) scripts/fixtures/make_all.py

@@ -39,6 +39,7 @@
 #include "core/data/table.h"
 #include "core/json.h"
 #include "core/model/model.h"
+#include "explain/treeshap.h"
 
 typedef enum ex_level { EX_LEVEL_NONE = 0, EX_LEVEL_FAST, EX_LEVEL_FULL } ex_level;
 
@@ -52,6 +53,11 @@ typedef struct ex_params {
     size_t reason_codes_k; /* default 3, 1..20 */
     uint64_t seed;         /* default 0 */
     unsigned n_threads;    /* speed only */
+    /* Optional: the teacher's trees with their covers, for exact TreeSHAP of
+     * a teacher whose gb_model keeps no covers (an XGBoost teacher: build it
+     * from the model file with ex_forest_from_xgboost_json).  Borrowed; must
+     * have the teacher's n_features inputs and n_margins outputs. */
+    const ex_forest *teacher_forest;
 } ex_params;
 
 /* The documented defaults. */

@@ -11,6 +11,8 @@
 
 #include "core/json.h"
 #include "core/model/students/tree.h"
+#include "core/model/teachers/load.h"
+#include "core/model/teachers/ubjson.h"
 #include "core/model/students/tree_impl.h"
 #include "explain/treeshap.h"
 
@@ -282,12 +284,17 @@ gb_status ex_forest_from_xgboost_json(const char *bytes, size_t n_bytes,
     double *base = NULL;
     *out = NULL;
     cJSON *root = NULL;
-    size_t n_text = 0;
-    char *text = without_nan(bytes, n_bytes, &n_text);
-    if (text == NULL)
-        return gb_error_set(err, GB_ENOMEM, "out of memory reading the xgboost model");
-    root = gb_json_parse(text, n_text, err);
-    gb_free(text);
+    if (gb_model_format_detect(bytes, n_bytes) == GB_FORMAT_XGBOOST_UBJSON) {
+        root = gb_ubjson_parse((const unsigned char *)bytes, n_bytes, err);
+    } else {
+        size_t n_text = 0;
+        char *text = without_nan(bytes, n_bytes, &n_text);
+        if (text == NULL)
+            return gb_error_set(err, GB_ENOMEM,
+                                "out of memory reading the xgboost model");
+        root = gb_json_parse(text, n_text, err);
+        gb_free(text);
+    }
     if (root == NULL)
         return err != NULL ? err->code : GB_EINPUT;
 

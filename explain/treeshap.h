@@ -109,13 +109,14 @@ void ex_forest_expected(const ex_forest *forest, double *bias);
 gb_status ex_treeshap(const ex_forest *forest, const double *X, size_t n_rows,
                       unsigned n_threads, double *phi, gb_error *err);
 
-/* Parses an XGBoost model saved as JSON by Booster.save_model (gbtree; the
+/* Parses an XGBoost model saved by Booster.save_model as JSON or UBJSON
+ * (detected as core/model/teachers/load.h does) (gbtree; the
  * objectives binary:logistic, binary:logitraw, reg:logistic,
  * reg:squarederror, reg:linear, multi:softprob, multi:softmax) into a forest
  * in margin space, with sum_hessian as cover, split_lt and float32 set.
  * base[k] is the margin of base_score (logit for the logistic objectives).
- * n_bytes bytes of JSON (not NUL-terminated).  *out owned by the caller;
- * GB_EINPUT for malformed JSON, GB_EUNUSABLE naming the field for anything
+ * n_bytes bytes (not NUL-terminated).  *out owned by the caller;
+ * GB_EINPUT for malformed JSON or UBJSON, GB_EUNUSABLE naming the field for anything
  * unsupported (dart, gblinear, vector leaves, inconsistent arrays); *out is
  * NULL on error. */
 gb_status ex_forest_from_xgboost_json(const char *bytes, size_t n_bytes,

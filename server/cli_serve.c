@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/jobs.h"
+#include "server/runners.h"
 #include "storage/blobs.h"
 #include "storage/db.h"
 #include "storage/tokens.h"
@@ -30,21 +32,6 @@
 static const char *env_lookup(const char *name)
 {
     return getenv(name);
-}
-
-/* Run kinds this build can execute.  The pipeline registers its run
- * function here; until then every run fails with a clear error instead of
- * staying queued forever. */
-static gb_status run_dispatch(void *ctx, const srv_job *job,
-                              const gb_progress *progress, srv_job_result *out,
-                              gb_error *err)
-{
-    (void)ctx;
-    (void)progress;
-    (void)out;
-    return gb_error_set(err, GB_EUNUSABLE,
-                        "this glassbox build cannot execute runs of kind '%s'",
-                        job->run->kind);
 }
 
 static gb_status jobs_enqueue_hook(void *ctx, st_db *db, st_run *run,
@@ -94,6 +81,27 @@ static gb_status write_admin_token(const char *data_dir, const char *secret,
             gb_error_set(err, GB_EIO, "cannot write '%s': %s", path, strerror(errno));
     close(fd);
     return status;
+}
+
+/* Holds an exclusive lock on <data-dir>/glassbox.lock for the life of the
+ * process, so a second daemon cannot serve (and "recover" the runs of)
+ * the same data directory.  *fd_out stays open until exit. */
+static gb_status lock_data_dir(const char *data_dir, int *fd_out, gb_error *err)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/glassbox.lock", data_dir) >= (int)sizeof path)
+        return gb_error_set(err, GB_EINPUT, "data-dir path too long");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return gb_error_set(err, GB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return gb_error_set(err, GB_EINPUT,
+                            "another glassbox is already serving data-dir '%s'",
+                            data_dir);
+    }
+    *fd_out = fd;
+    return GB_OK;
 }
 
 static gb_status first_admin_token(st_db *db, const char *data_dir, gb_error *err)
@@ -153,7 +161,10 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    int lock_fd = -1;
     status = ensure_dir(cfg.data_dir, &err);
+    if (status == GB_OK)
+        status = lock_data_dir(cfg.data_dir, &lock_fd, &err);
     if (status == GB_OK)
         status = st_blobs_init(cfg.data_dir, &err);
     if (status == GB_OK)
@@ -169,7 +180,7 @@ int cli_serve(int argc, char **argv)
                             .max_queued = cfg.max_queued,
                             .requeue_interrupted = cfg.requeue_interrupted,
                             .poll_ms = 1000,
-                            .run_cb = run_dispatch,
+                            .run_cb = srv_run_dispatch,
                             .run_ctx = NULL};
     status = srv_jobs_start(&jcfg, &jobs, &err);
     if (status != GB_OK)
@@ -202,6 +213,7 @@ int cli_serve(int argc, char **argv)
     srv_http_stop(http);
     srv_jobs_stop(jobs);
     st_db_close(db);
+    close(lock_fd);
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
     return 0;
 fail:
@@ -209,5 +221,7 @@ fail:
     srv_http_stop(http);
     srv_jobs_stop(jobs);
     st_db_close(db);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return cli_exit_code(status);
 }

@@ -20,6 +20,7 @@ static const srv_route routes[] = {
     {"DELETE", "/api/v1/datasets/{id}", SRV_ROLES_MODEL, api_datasets_delete, NULL},
 
     {"POST", "/api/v1/teachers", SRV_ROLES_MODEL, NULL, &api_teachers_upload_ops},
+    {"POST", "/api/v1/teachers/train", SRV_ROLES_MODEL, api_teachers_train, NULL},
     {"GET", "/api/v1/teachers", SRV_ROLES_READ, api_teachers_list, NULL},
     {"GET", "/api/v1/teachers/{id}", SRV_ROLES_READ, api_teachers_get, NULL},
     {"DELETE", "/api/v1/teachers/{id}", SRV_ROLES_MODEL, api_teachers_delete, NULL},

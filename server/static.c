@@ -1,132 +1,119 @@
 /*
- * static.c - the dashboard's files (see static.h for what is served).
+ * static.c - the dashboard's static files.
  * Layer: server.
  */
 #include "server/static.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-typedef struct ext_type {
+#include "core/base.h"
+
+static const struct {
     const char *ext;
     const char *type;
-} ext_type;
-
-static const ext_type types[] = {
+} types[] = {
     {".html", "text/html; charset=utf-8"},
     {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
     {".css", "text/css; charset=utf-8"},
+    {".json", "application/json; charset=utf-8"},
     {".svg", "image/svg+xml"},
     {".png", "image/png"},
     {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".map", "application/json; charset=utf-8"},
+    {".txt", "text/plain; charset=utf-8"},
 };
 
-static int name_char(char c)
+static const char fallback_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>glassbox</title></head>"
+    "<body><h1>glassbox</h1><p>The dashboard's files were not found in the configured "
+    "web-dir. The API is at <a href=\"/api/v1/health\">/api/v1/</a>; see "
+    "docs/API.md.</p></body></html>\n";
+
+static const char *type_of(const char *path)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL || strchr(dot, '/') != NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return NULL;
 }
 
-/* 1 when every segment of rel (no leading '/') is [A-Za-z0-9._-]+ and does
- * not start with '.'; *n_segments counts them. */
-static int segments_ok(const char *rel, size_t *n_segments)
+/* Only plain segments: no "..", no leading dots, no odd characters. */
+static int path_allowed(const char *rel)
 {
-    size_t n = 0;
-    const char *s = rel;
-    while (*s != '\0') {
-        size_t len = 0;
-        if (s[0] == '.')
-            return 0;
-        while (s[len] != '\0' && s[len] != '/') {
-            if (!name_char(s[len]))
+    const char *seg = rel;
+    if (rel[0] == '\0')
+        return 0;
+    for (const char *p = rel;; p++) {
+        char c = *p;
+        if (c == '/' || c == '\0') {
+            if (p == seg || seg[0] == '.')
                 return 0;
-            len++;
+            if (c == '\0')
+                return 1;
+            seg = p + 1;
+            continue;
         }
-        if (len == 0)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return 0;
-        n++;
-        s += len;
-        if (*s == '/') {
-            s++;
-            if (*s == '\0')
-                return 0; /* trailing slash */
-        }
     }
-    *n_segments = n;
-    return n > 0;
 }
 
-/* node_modules/<package>/dist/<file...>: the only part of node_modules served. */
-static int node_modules_ok(const char *rel, size_t n_segments)
+/* Under node_modules/ only <package>/dist/... is served: the built files of
+ * the dashboard's libraries, not their sources or package metadata. */
+static int node_modules_allowed(const char *rel)
 {
     if (strncmp(rel, "node_modules/", 13) != 0)
         return 1;
     const char *pkg_end = strchr(rel + 13, '/');
-    return n_segments >= 4 && pkg_end != NULL && strncmp(pkg_end, "/dist/", 6) == 0;
+    return pkg_end != NULL && strncmp(pkg_end, "/dist/", 6) == 0 && pkg_end[6] != '\0';
 }
 
-static const char *type_of(const char *rel)
-{
-    size_t len = strlen(rel);
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-        size_t el = strlen(types[i].ext);
-        if (len > el && strcmp(rel + len - el, types[i].ext) == 0)
-            return types[i].type;
-    }
-    return NULL;
-}
-
-gb_status srv_static_open(const char *web_dir, const char *url, srv_static_file *out)
+int srv_static_get(const char *web_dir, const char *url, char **body, size_t *len,
+                   const char **content_type)
 {
     char path[PATH_MAX];
-    size_t n_segments = 0;
-    struct stat sb;
-    out->fd = -1;
-    out->size = 0;
-    out->content_type = NULL;
-    if (web_dir == NULL || web_dir[0] == '\0' || url == NULL || url[0] != '/')
-        return GB_ENOTFOUND;
-    const char *rel = strcmp(url, "/") == 0 ? "index.html" : url + 1;
-    const char *type = type_of(rel);
-    if (type == NULL || !segments_ok(rel, &n_segments) ||
-        !node_modules_ok(rel, n_segments))
-        return GB_ENOTFOUND;
-    if (snprintf(path, sizeof path, "%s/%s", web_dir, rel) >= (int)sizeof path)
-        return GB_ENOTFOUND;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return GB_ENOTFOUND;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return GB_ENOTFOUND;
+    struct stat st;
+    *body = NULL;
+    *len = 0;
+    const char *rel = url[0] == '/' ? url + 1 : url;
+    int is_index = rel[0] == '\0';
+    if (is_index)
+        rel = "index.html";
+    if (!path_allowed(rel) || !node_modules_allowed(rel) ||
+        (*content_type = type_of(rel)) == NULL)
+        return 404;
+    int n = snprintf(path, sizeof path, "%s/%s", web_dir, rel);
+    if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+        if (!is_index)
+            return 404;
+        *body = gb_strdup(fallback_page);
+        *len = *body != NULL ? strlen(*body) : 0;
+        *content_type = "text/html; charset=utf-8";
+        return *body != NULL ? 200 : 500;
     }
-    out->fd = fd;
-    out->size = (uint64_t)sb.st_size;
-    out->content_type = type;
-    return GB_OK;
-}
-
-void srv_static_default_dir(char *out, size_t cap)
-{
-    char exe[PATH_MAX];
-    char probe[PATH_MAX + 32];
-    struct stat sb;
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            snprintf(probe, sizeof probe, "%s/../web/index.html", exe);
-            if (stat(probe, &sb) == 0 && S_ISREG(sb.st_mode)) {
-                snprintf(out, cap, "%s/../web", exe);
-                return;
-            }
-        }
+    if ((size_t)st.st_size > SRV_STATIC_MAX_BYTES)
+        return 500;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 500;
+    *body = gb_malloc((size_t)st.st_size + 1);
+    size_t got = *body != NULL ? fread(*body, 1, (size_t)st.st_size, f) : 0;
+    fclose(f);
+    if (*body == NULL || got != (size_t)st.st_size) {
+        gb_free(*body);
+        *body = NULL;
+        return 500;
     }
-    snprintf(out, cap, "./web");
+    *len = got;
+    return 200;
 }

@@ -198,6 +198,21 @@ START_TEST(test_upload_errors)
     ck_assert_str_eq(error_code(&resp), "invalid_input");
     resp_free(&resp);
 
+    query_kv bad_utf8 = {{"name", "target"}, {"caf\xc3", "default"}};
+    upload(credit_csv, 1000, &bad_utf8, &resp);
+    ck_assert_int_eq(resp.status, 400);
+    char *printed = cJSON_PrintUnformatted(resp.json);
+    ck_assert_ptr_nonnull(strstr(printed, "UTF-8"));
+    cJSON_free(printed);
+    resp_free(&resp);
+    query_kv good_utf8 = {{"name", "target"},
+                          {"cr\xc3\xa9"
+                           "dit \xe2\x82\xac",
+                           "nope"}};
+    upload(credit_csv, 1000, &good_utf8, &resp);
+    ck_assert_int_eq(resp.status, 422); /* the name passed; the target did not */
+    resp_free(&resp);
+
     query_kv bad_task = {{"name", "target", "task"}, {"x", "default", "ranking"}};
     upload(credit_csv, 1000, &bad_task, &resp);
     ck_assert_int_eq(resp.status, 400);
@@ -279,6 +294,7 @@ START_TEST(test_tokens_and_audit)
     const char *bad_bodies[][2] = {
         {"{\"name\":\"v\",\"role\":\"god\"}", "unprocessable"},
         {"{\"role\":\"viewer\"}", "invalid_field"},
+        {"{\"name\":\"a\\u0001b\",\"role\":\"viewer\"}", "invalid_field"},
         {"[1,2]", "invalid_json"},
         {"{\"name\":", "invalid_json"},
     };

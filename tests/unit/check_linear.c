@@ -260,6 +260,42 @@ START_TEST(test_kd_multiclass_matches_scipy)
 }
 END_TEST
 
+/* Soft targets that are the one-hot labels, at T = 1 and alpha = 0, are the
+ * hard-label problem: the same fit. */
+START_TEST(test_one_hot_soft_targets_equal_hard_labels)
+{
+    const char *paths[] = {"tests/fixtures/linear/kd_binary.json",
+                           "tests/fixtures/linear/kd_multiclass.json"};
+    for (size_t f = 0; f < 2; f++) {
+        fixture_set s;
+        kd_set_load(&s, paths[f]);
+        size_t n = s.ts.n_rows, K = s.ts.n_classes;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < K; k++)
+                s.soft[i * K + k] = s.y[i] == (int32_t)k ? 1.0 : 0.0;
+        s.ts.alpha = 1.0;
+        s.ts.soft = NULL;
+        s.ts.temperature = 1.0;
+        gb_model *hard = fit_ok("logistic", NULL, 0, &s.ts);
+        s.ts.alpha = 0.0;
+        s.ts.soft = s.soft;
+        s.ts.y_class = NULL;
+        gb_model *soft = fit_ok("logistic", NULL, 0, &s.ts);
+        double *o1 = malloc(n * K * sizeof *o1), *o2 = malloc(n * K * sizeof *o2);
+        gb_error err;
+        ck_assert_int_eq(hard->ops->predict(hard, s.X, n, o1, &err), GB_OK);
+        ck_assert_int_eq(soft->ops->predict(soft, s.X, n, o2, &err), GB_OK);
+        for (size_t i = 0; i < n * K; i++)
+            ck_assert_double_eq_tol(o1[i], o2[i], 1e-12);
+        free(o1);
+        free(o2);
+        gb_model_free(hard);
+        gb_model_free(soft);
+        fixture_set_free(&s);
+    }
+}
+END_TEST
+
 /* ---- baseline logistic against sklearn LogisticRegression
  * --------------------------------- */
 
@@ -480,6 +516,24 @@ START_TEST(test_linear_matches_ols)
     free(coef);
     cJSON_Delete(art);
     gb_model_free(m);
+    reg_set_free(&s);
+}
+END_TEST
+
+START_TEST(test_no_features_gives_the_mean)
+{
+    reg_set s;
+    reg_set_load(&s);
+    s.ts.n_features = 0;
+    gb_model *m = fit_ok("linear", NULL, 0, &s.ts);
+    double mean = 0.0, out = 0.0;
+    for (size_t i = 0; i < s.ts.n_rows; i++)
+        mean += s.y[i] / (double)s.ts.n_rows;
+    gb_error err;
+    ck_assert_int_eq(m->ops->predict(m, s.X, 1, &out, &err), GB_OK);
+    ck_assert_double_eq_tol(out, mean, 1e-12);
+    gb_model_free(m);
+    s.ts.n_features = 10;
     reg_set_free(&s);
 }
 END_TEST
@@ -1200,6 +1254,40 @@ START_TEST(test_cancel_and_allocation_failures)
         }
     }
     ck_assert(succeeded);
+
+    /* The same for reading the artifact back, exporting and predicting. */
+    m = fit_ok("logistic", NULL, 0, &s.ts);
+    cJSON *art = m->ops->to_json(m);
+    const char *formats[] = {"sql", "c"};
+    for (int step = 0; step < 4; step++) {
+        succeeded = 0;
+        for (long k = 1; k < 500 && !succeeded; k++) {
+            gb_model *back = NULL;
+            char *code = NULL;
+            double out[6];
+            gb_alloc_fail_after(k);
+            gb_status rc;
+            if (step == 0)
+                rc = gb_linear_from_json(art, &back, &err);
+            else if (step < 3)
+                rc = gb_student_export(m, formats[step - 1], &code, &err);
+            else
+                rc = m->ops->predict(m, s.X, 2, out, &err);
+            gb_alloc_fail_after(0);
+            if (rc == GB_OK) {
+                succeeded = 1;
+                gb_model_free(back);
+                gb_free(code);
+            } else {
+                ck_assert_int_eq(rc, GB_ENOMEM);
+                ck_assert_ptr_null(back);
+                ck_assert_ptr_null(code);
+            }
+        }
+        ck_assert(succeeded);
+    }
+    cJSON_Delete(art);
+    gb_model_free(m);
     fixture_set_free(&s);
 }
 END_TEST
@@ -1211,10 +1299,12 @@ static Suite *linear_suite(void)
     tcase_set_timeout(ref, 60);
     tcase_add_test(ref, test_kd_binary_matches_scipy);
     tcase_add_test(ref, test_kd_multiclass_matches_scipy);
+    tcase_add_test(ref, test_one_hot_soft_targets_equal_hard_labels);
     tcase_add_test(ref, test_breast_cancer_matches_sklearn);
     tcase_add_test(ref, test_digits_multinomial_matches_sklearn);
     tcase_add_test(ref, test_linear_matches_ols);
     tcase_add_test(ref, test_linear_lasso_matches_sklearn);
+    tcase_add_test(ref, test_no_features_gives_the_mean);
     tcase_add_test(ref, test_regression_soft_target_mix);
     suite_add_tcase(s, ref);
     TCase *model = tcase_create("model");

@@ -245,13 +245,13 @@ static char *slurp(const char *path, size_t *n)
     return buf;
 }
 
-static void check_xgboost(const char *name)
+static void check_xgboost_ext(const char *name, const char *ext)
 {
     char path[256];
     size_t n = 0;
     gb_error err;
     if (strncmp(name, "teacher_", 8) == 0)
-        snprintf(path, sizeof path, "tests/fixtures/xgboost/%s.json", name + 8);
+        snprintf(path, sizeof path, "tests/fixtures/xgboost/%s.%s", name + 8, ext);
     else
         snprintf(path, sizeof path, "tests/fixtures/explain/xgb_%s.json", name);
     char *model_bytes = slurp(path, &n);
@@ -327,6 +327,11 @@ static void check_xgboost(const char *name)
     ex_forest_free(f);
 }
 
+static void check_xgboost(const char *name)
+{
+    check_xgboost_ext(name, "json");
+}
+
 START_TEST(test_xgboost_binary)
 {
     check_xgboost("binary");
@@ -348,11 +353,20 @@ START_TEST(test_xgboost_categorical)
 }
 END_TEST
 
+START_TEST(test_xgboost_categorical_onehot)
+{
+    check_xgboost("categorical_onehot");
+}
+END_TEST
+
 START_TEST(test_xgboost_teacher_fixtures)
 {
     check_xgboost("teacher_binary");
     check_xgboost("teacher_multiclass");
     check_xgboost("teacher_regression");
+    /* The same models saved as UBJSON. */
+    check_xgboost_ext("teacher_binary", "ubj");
+    check_xgboost_ext("teacher_multiclass", "ubj");
 }
 END_TEST
 
@@ -602,6 +616,7 @@ static Suite *treeshap_suite(void)
     tcase_add_test(tc, test_xgboost_multiclass);
     tcase_add_test(tc, test_xgboost_regression);
     tcase_add_test(tc, test_xgboost_categorical);
+    tcase_add_test(tc, test_xgboost_categorical_onehot);
     tcase_add_test(tc, test_xgboost_teacher_fixtures);
     tcase_add_test(tc, test_tree_student_binary);
     tcase_add_test(tc, test_tree_student_multiclass);

@@ -2,7 +2,7 @@
 // progress bar; the target column is picked from the CSV's header row,
 // read in the browser before anything is sent.
 import {upload, listAll} from './api.js';
-import {h, clear, errorBox, num} from './dom.js';
+import {h, clear, errorBox, num, when} from './dom.js';
 
 // The fields of a CSV header line (RFC 4180 quoting, BOM tolerated).
 export function parseHeader(text) {
@@ -122,7 +122,8 @@ function teacherForm(datasets) {
     try {
       const {json} = await upload('/teachers?' + q, f, type, prog.set);
       prog.done('uploaded');
-      const check = json.check ? ` — largest score difference ${num(json.check.max_abs_diff ?? json.check.max_diff)}` : '';
+      const ck = json.check || json.score_check;
+      const check = ck ? ` — re-scored ${ck.rows} rows: largest difference from the supplied scores ${num(ck.max_abs_diff)} (line ${ck.worst_line}), mean ${num(ck.mean_abs_diff)}` : '';
       out.append(h('div', {class: 'ok'}, h('strong', {}, `${json.name}: `),
         `${json.kind}, task ${json.task}, ${json.features ? json.features.length : 0} features${check}`));
       renderDatasetList();
@@ -141,8 +142,8 @@ async function renderDatasetList() {
   listBox.append(h('section', {class: 'card'}, h('h2', {}, 'Datasets and teachers'),
     h('table', {}, h('thead', {}, h('tr', {}, ['Kind', 'Name', 'Details', 'Uploaded'].map((x) => h('th', {}, x)))),
       h('tbody', {},
-        datasets.map((d) => h('tr', {}, h('td', {}, 'dataset'), h('td', {}, d.name), h('td', {}, `${d.rows} rows × ${d.columns ? d.columns.length : '?'} columns, target ${d.target} (${d.task})`), h('td', {}, d.created_at || ''))),
-        teachers.map((t) => h('tr', {}, h('td', {}, 'teacher'), h('td', {}, t.name), h('td', {}, `${t.kind}, ${t.task}, ${t.features ? t.features.length : '?'} features`), h('td', {}, t.created_at || '')))))));
+        datasets.map((d) => h('tr', {}, h('td', {}, 'dataset'), h('td', {}, d.name), h('td', {}, `${d.rows} rows × ${d.columns ? d.columns.length : '?'} columns, target ${d.target} (${d.task})`), h('td', {}, when(d.created_at)))),
+        teachers.map((t) => h('tr', {}, h('td', {}, 'teacher'), h('td', {}, t.name), h('td', {}, `${t.kind}, ${t.task}, ${t.features ? t.features.length : '?'} features`), h('td', {}, when(t.created_at))))))));
 }
 
 export async function uploadView(root) {

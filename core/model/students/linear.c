@@ -642,12 +642,14 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
         return loss;
     }
     if (K == 1) {
-        /* softplus(u) = max(u, 0) + log1p(e), softplus(-u) = softplus(u) - u,
-         * sigmoid(u) from the same e = exp(-|u|): one exp and one log1p. */
+        /* softplus(u) = max(u, 0) + log(1 + e), softplus(-u) = softplus(u) - u,
+         * sigmoid(u) from the same e = exp(-|u|): one exp and one log per row.
+         * log(1 + e) instead of log1p(e): e <= 1, so the absolute error stays
+         * below 2.3e-16 (what a mean of losses sees), at a third of the cost. */
         for (size_t i = 0; i < n; i++) {
             size_t row = r0 + i;
             double z = M[i], r = 0.0, li = 0.0;
-            double e = exp(-fabs(z)), sp = fmax(z, 0.0) + log1p(e);
+            double e = exp(-fabs(z)), sp = fmax(z, 0.0) + log(1.0 + e);
             double sig = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
             if (alpha > 0.0) {
                 int y = ts->y_class[row] == 1;
@@ -660,7 +662,7 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
                 if (T != 1.0) {
                     zt = z / T;
                     double et = exp(-fabs(zt));
-                    spt = fmax(zt, 0.0) + log1p(et);
+                    spt = fmax(zt, 0.0) + log(1.0 + et);
                     sigt = zt >= 0.0 ? 1.0 / (1.0 + et) : et / (1.0 + et);
                 }
                 /* cross-entropy part of the KL; the entropy of q is added
@@ -679,18 +681,28 @@ static double block_residuals(const fit_ctx *c, size_t r0, size_t n, double *M,
         for (size_t k = 1; k < K; k++)
             if (m[k] > mx)
                 mx = m[k];
-        double *p = tmp, *pt = tmp + K;
+        /* p = softmax(m); pt = softmax(m / T), the same array when T = 1
+         * (or unused when alpha = 1). */
+        int tempered = alpha < 1.0 && T != 1.0;
+        double *p = tmp, *pt = tempered ? tmp + K : tmp;
         double sum = 0.0, sumt = 0.0;
         for (size_t k = 0; k < K; k++) {
             p[k] = exp(m[k] - mx);
             sum += p[k];
-            pt[k] = exp((m[k] - mx) / T);
-            sumt += pt[k];
         }
-        double lse = mx + log(sum), lset = mx / T + log(sumt);
-        for (size_t k = 0; k < K; k++) {
+        if (tempered) {
+            for (size_t k = 0; k < K; k++) {
+                pt[k] = exp((m[k] - mx) / T);
+                sumt += pt[k];
+            }
+        }
+        double lse = mx + log(sum);
+        double lset = tempered ? mx / T + log(sumt) : lse;
+        for (size_t k = 0; k < K; k++)
             p[k] /= sum;
-            pt[k] /= sumt;
+        if (tempered) {
+            for (size_t k = 0; k < K; k++)
+                pt[k] /= sumt;
         }
         if (alpha > 0.0) {
             size_t y = (size_t)ts->y_class[row];
@@ -869,6 +881,11 @@ static gb_status fit_normal_equations(fit_ctx *c, double *theta, int *solved,
         g.tbar += c->target[i];
     g.tbar /= (double)n;
     *solved = 0;
+    if (P == 0) { /* no columns: the intercept is the mean target */
+        theta[0] = g.tbar;
+        *solved = 1;
+        return GB_OK;
+    }
     g.partial = gb_malloc_array(c->n_chunks, (P * P + P) * sizeof(double));
     double *A = gb_malloc_array(P * P + P, sizeof(double));
     if (g.partial == NULL || A == NULL) {
@@ -957,97 +974,182 @@ static gb_status check_train_set(int is_logistic, const gb_train_set *ts, gb_err
     return GB_OK;
 }
 
+/* Column statistics over fixed row chunks (combined in chunk order, so the
+ * result does not depend on the thread count). */
+typedef struct stats_ctx {
+    const gb_train_set *ts;
+    size_t n_chunks, rows_per_chunk;
+    double *sum, *ssq, *fmin, *fmax; /* n_chunks x p each: mean, M2, range */
+    double *scratch;                 /* n_chunks x 2p: a sub-block's sums */
+    size_t *count, *bcount;          /* n_chunks x p */
+    size_t *first_inf;               /* n_chunks: row * p + col + 1, 0 = none */
+} stats_ctx;
+
+/* One read of the chunk's rows: in sub-blocks of 1024 rows (cache-resident),
+ * count, sum, range and the block's sum of squared deviations, merged into
+ * the chunk's running mean and M2 (Chan et al.'s pairwise update). */
+static void stats_chunk_cb(void *vctx, size_t chunk)
+{
+    stats_ctx *c = vctx;
+    size_t p = c->ts->n_features, r0 = chunk * c->rows_per_chunk;
+    size_t r1 =
+        r0 + c->rows_per_chunk < c->ts->n_rows ? r0 + c->rows_per_chunk : c->ts->n_rows;
+    double *mean = c->sum + chunk * p, *m2 = c->ssq + chunk * p;
+    double *fmin = c->fmin + chunk * p, *fmax = c->fmax + chunk * p;
+    double *bsum = c->scratch + chunk * 2 * p, *bm2 = bsum + p;
+    size_t *count = c->count + chunk * p, *bcount = c->bcount + chunk * p;
+    for (size_t j = 0; j < p; j++) {
+        mean[j] = 0.0;
+        m2[j] = 0.0;
+        count[j] = 0;
+        fmin[j] = INFINITY;
+        fmax[j] = -INFINITY;
+    }
+    c->first_inf[chunk] = 0;
+    for (size_t b0 = r0; b0 < r1; b0 += 1024) {
+        size_t b1 = b0 + 1024 < r1 ? b0 + 1024 : r1;
+        for (size_t j = 0; j < p; j++) {
+            bsum[j] = 0.0;
+            bm2[j] = 0.0;
+            bcount[j] = 0;
+        }
+        for (size_t i = b0; i < b1; i++) {
+            const double *x = c->ts->X + i * p;
+            for (size_t j = 0; j < p; j++) {
+                double v = x[j];
+                if (isnan(v))
+                    continue;
+                if (isinf(v)) {
+                    if (c->first_inf[chunk] == 0)
+                        c->first_inf[chunk] = i * p + j + 1;
+                    continue;
+                }
+                bsum[j] += v;
+                bcount[j]++;
+                fmin[j] = v < fmin[j] ? v : fmin[j];
+                fmax[j] = v > fmax[j] ? v : fmax[j];
+            }
+        }
+        for (size_t j = 0; j < p; j++)
+            bsum[j] =
+                bcount[j] > 0 ? bsum[j] / (double)bcount[j] : 0.0; /* block mean */
+        for (size_t i = b0; i < b1; i++) {
+            const double *x = c->ts->X + i * p;
+            for (size_t j = 0; j < p; j++) {
+                double d = x[j] - bsum[j];
+                if (isfinite(d))
+                    bm2[j] += d * d;
+            }
+        }
+        for (size_t j = 0; j < p; j++) {
+            if (bcount[j] == 0)
+                continue;
+            double na = (double)count[j], nb = (double)bcount[j], nt = na + nb;
+            double delta = bsum[j] - mean[j];
+            mean[j] += delta * nb / nt;
+            m2[j] += bm2[j] + delta * delta * na * nb / nt;
+            count[j] += bcount[j];
+        }
+    }
+}
+
 /* Means, scales, ranges and missing indicators from the training rows. */
 static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_error *err)
 {
-    size_t n = ts->n_rows, p = ts->n_features;
+    size_t n = ts->n_rows, p = ts->n_features, pp = p ? p : 1;
     gb_status rc = GB_OK;
-    double *sum = gb_calloc(p ? p : 1, sizeof *sum);
-    size_t *count = gb_calloc(p ? p : 1, sizeof *count);
-    if (sum == NULL || count == NULL) {
+    stats_ctx c;
+    memset(&c, 0, sizeof c);
+    double *mean = NULL, *ssq = NULL;
+    size_t *count = NULL;
+    c.ts = ts;
+    c.n_chunks = (n + 1023) / 1024 < LINEAR_CHUNKS ? (n + 1023) / 1024 : LINEAR_CHUNKS;
+    c.rows_per_chunk = (n + c.n_chunks - 1) / c.n_chunks;
+    c.sum = gb_malloc_array(c.n_chunks * pp, sizeof *c.sum);
+    c.ssq = gb_malloc_array(c.n_chunks * pp, sizeof *c.ssq);
+    c.fmin = gb_malloc_array(c.n_chunks * pp, sizeof *c.fmin);
+    c.fmax = gb_malloc_array(c.n_chunks * pp, sizeof *c.fmax);
+    c.count = gb_malloc_array(c.n_chunks * pp, sizeof *c.count);
+    c.bcount = gb_malloc_array(c.n_chunks * pp, sizeof *c.bcount);
+    c.scratch = gb_malloc_array(c.n_chunks * 2 * pp, sizeof *c.scratch);
+    c.first_inf = gb_malloc_array(c.n_chunks, sizeof *c.first_inf);
+    mean = gb_calloc(pp, sizeof *mean);
+    ssq = gb_calloc(pp, sizeof *ssq);
+    count = gb_calloc(pp, sizeof *count);
+    if (!c.sum || !c.ssq || !c.fmin || !c.fmax || !c.count || !c.bcount || !c.scratch ||
+        !c.first_inf || !mean || !ssq || !count) {
         rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
         goto out;
     }
-    double *fmin = gb_malloc_array(p ? p : 1, sizeof *fmin);
-    double *fmax = gb_malloc_array(p ? p : 1, sizeof *fmax);
-    if (fmin == NULL || fmax == NULL) {
-        gb_free(fmin);
-        gb_free(fmax);
-        rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
-        goto out;
-    }
-    for (size_t j = 0; j < p; j++)
-        fmin[j] = INFINITY, fmax[j] = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        const double *x = ts->X + i * p;
-        for (size_t j = 0; j < p; j++) {
-            double v = x[j];
-            if (isnan(v))
-                continue;
-            if (isinf(v)) {
-                gb_free(fmin);
-                gb_free(fmax);
-                rc = gb_error_at(err, GB_EUNUSABLE, (long)i + 1, (long)j + 1,
-                                 "feature '%s' is infinite on row %zu",
-                                 ts->features[j].name, i + 1);
-                gb_error_field(err, ts->features[j].name);
-                goto out;
-            }
-            sum[j] += v;
-            count[j]++;
-            if (v < fmin[j])
-                fmin[j] = v;
-            if (v > fmax[j])
-                fmax[j] = v;
+    gb_parallel_for(c.n_chunks, ts->n_threads, stats_chunk_cb, &c);
+    for (size_t ch = 0; ch < c.n_chunks; ch++) {
+        if (c.first_inf[ch] != 0) {
+            size_t at = c.first_inf[ch] - 1, i = at / pp, j = at % pp;
+            rc = gb_error_at(err, GB_EUNUSABLE, (long)i + 1, (long)j + 1,
+                             "feature '%s' is infinite on row %zu",
+                             ts->features[j].name, i + 1);
+            gb_error_field(err, ts->features[j].name);
+            goto out;
         }
     }
+    /* Merge the chunks in order (same pairwise update). */
     size_t n_ind = 0;
-    for (size_t j = 0; j < p; j++)
+    for (size_t j = 0; j < p; j++) {
+        for (size_t ch = 0; ch < c.n_chunks; ch++) {
+            size_t nb_count = c.count[ch * p + j];
+            if (nb_count == 0)
+                continue;
+            double na = (double)count[j], nb = (double)nb_count, nt = na + nb;
+            double delta = c.sum[ch * p + j] - mean[j];
+            mean[j] += delta * nb / nt;
+            ssq[j] += c.ssq[ch * p + j] + delta * delta * na * nb / nt;
+            count[j] += nb_count;
+        }
         n_ind += count[j] < n;
+    }
+
     lm->n_in = p;
     lm->n_ind = n_ind;
     rc = linear_alloc(lm, err);
-    if (rc != GB_OK) {
-        gb_free(fmin);
-        gb_free(fmax);
+    if (rc != GB_OK)
         goto out;
-    }
-    for (size_t j = 0; j < p; j++) {
-        lm->mean[j] = count[j] > 0 ? sum[j] / (double)count[j] : 0.0;
-        lm->fmin[j] = count[j] > 0 ? fmin[j] : NAN;
-        lm->fmax[j] = count[j] > 0 ? fmax[j] : NAN;
-        sum[j] = 0.0;
-    }
-    gb_free(fmin);
-    gb_free(fmax);
-    for (size_t i = 0; i < n; i++) {
-        const double *x = ts->X + i * p;
-        for (size_t j = 0; j < p; j++) {
-            double v = x[j];
-            if (!isnan(v))
-                sum[j] += (v - lm->mean[j]) * (v - lm->mean[j]);
-        }
-    }
     size_t m = 0;
     for (size_t j = 0; j < p; j++) {
-        double sd = count[j] > 0 ? sqrt(sum[j] / (double)count[j]) : 0.0;
+        double lo = INFINITY, hi = -INFINITY, sq = ssq[j];
+        for (size_t ch = 0; ch < c.n_chunks; ch++) {
+            lo = fmin(lo, c.fmin[ch * p + j]);
+            hi = fmax(hi, c.fmax[ch * p + j]);
+        }
+        lm->mean[j] = mean[j];
+        lm->fmin[j] = count[j] > 0 ? lo : NAN;
+        lm->fmax[j] = count[j] > 0 ? hi : NAN;
+        double sd = count[j] > 0 ? sqrt(sq / (double)count[j]) : 0.0;
         lm->scale[j] = sd > 0.0 ? sd : 1.0;
         if (count[j] < n) {
-            size_t c = p + m;
+            size_t col = p + m;
             double rate = (double)(n - count[j]) / (double)n;
             double isd = sqrt(rate * (1.0 - rate));
             lm->ind_src[m] = j;
             lm->ind_of[j] = (long)m;
-            lm->mean[c] = rate;
-            lm->scale[c] = isd > 0.0 ? isd : 1.0;
+            lm->mean[col] = rate;
+            lm->scale[col] = isd > 0.0 ? isd : 1.0;
             m++;
         }
     }
-    for (size_t c = 0; c < lm->n_cols; c++)
-        lm->inv_scale[c] = 1.0 / lm->scale[c];
+    for (size_t col = 0; col < lm->n_cols; col++)
+        lm->inv_scale[col] = 1.0 / lm->scale[col];
 out:
-    gb_free(sum);
     gb_free(count);
+    gb_free(ssq);
+    gb_free(mean);
+    gb_free(c.first_inf);
+    gb_free(c.scratch);
+    gb_free(c.bcount);
+    gb_free(c.count);
+    gb_free(c.fmax);
+    gb_free(c.fmin);
+    gb_free(c.ssq);
+    gb_free(c.sum);
     return rc;
 }
 
