@@ -108,6 +108,7 @@ await step('a bad token is refused on the sign-in screen', async () => {
   await page.waitForSelector('.signin-message .error');
   check('error names the problem', (await page.textContent('.signin-message')).includes('not valid'));
   check('token forgotten', await page.evaluate(() => sessionStorage.getItem('glassbox.token') === null));
+  check('navigation hidden until signed in', !(await page.isVisible('#nav')));
   await shot('01-signin');
   expected.pop();
 });

@@ -213,8 +213,15 @@ export async function newRunView(root, params) {
       location.hash = '#/runs/' + encodeURIComponent(run.id);
     } catch (err) {
       errors.append(errorBox(err));
-      if (err.details && err.details.field) {
-        const el = form.querySelector(`[name="${CSS.escape(err.details.field)}"]`);
+      // The server names the field (e.g. "student.params.max_depth", "distill.alpha").
+      if (err.details && typeof err.details.field === 'string') {
+        const f = err.details.field;
+        const last = f.split('.').pop();
+        const el = (f.startsWith('student.params') && form.querySelector('#p-' + CSS.escape(last))) ||
+          (f.startsWith('teacher') && (modeModel.checked ? tSel : scoreBox)) ||
+          (f.startsWith('dataset') && dsSel) ||
+          (f === 'split.seed' && splitSeed) ||
+          form.querySelector(`[name="${CSS.escape(last)}"]`);
         if (el) setFieldError(el, err.message);
       }
     } finally {
