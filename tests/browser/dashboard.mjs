@@ -122,6 +122,7 @@ await step('sign in with the admin token', async () => {
 });
 
 let datasetId = null;
+let teacherId = null;
 await step('upload a dataset and a teacher with progress', async () => {
   await page.goto(URL + '/#/upload');
   await page.waitForSelector('#dataset-upload');
@@ -144,8 +145,8 @@ await step('upload a dataset and a teacher with progress', async () => {
   check('teacher summary shown', (await page.textContent('#t-result')).includes('mlp'));
   await page.waitForFunction(() => document.querySelectorAll('#dataset-list tbody tr').length >= 2);
   await shot('02-upload');
-  const list = await apiJson('GET', '/datasets');
-  datasetId = list.json.items[0].id;
+  datasetId = (await apiJson('GET', '/datasets')).json.items[0].id;
+  teacherId = (await apiJson('GET', '/teachers')).json.items[0].id;
 });
 
 await step('the new-run form refuses bad parameters before submitting', async () => {
@@ -172,11 +173,13 @@ if (!runsRoute) {
       await page.goto(URL + '/#/new');
       await page.waitForSelector('#new-run');
       await page.selectOption('#dataset', datasetId);
-      await page.selectOption('#teacher', {label: /credit-mlp/});
+      await page.selectOption('#teacher', teacherId);
       await page.selectOption('#student', type);
       for (const [k, v] of Object.entries(params)) await page.fill('#p-' + k, v);
       await page.click('#start-run');
-      await page.waitForURL(/#\/runs\/[^/]+$/);
+      await page.waitForURL(/#\/runs\/[^/]+$/, {timeout: 10000}).catch(async (e) => {
+        throw new Error('no run started: ' + (await page.textContent('#form-errors')) + ' ' + e.message);
+      });
       runIds.push(decodeURIComponent(page.url().split('#/runs/')[1]));
     }
     await page.goto(URL + '/#/runs');
@@ -188,6 +191,7 @@ if (!runsRoute) {
       return tr && tr.dataset.status === 'succeeded';
     }), runIds, {timeout: 90000});
     const rows = await page.locator('#runs-table tbody tr[data-run]').count();
+    check('the runs view alone on the page (no late report from the previous view)', (await page.locator('#report').count()) === 0);
     check('both runs listed', rows >= 2);
     const first = await page.getAttribute('#runs-table tbody tr[data-run]', 'data-run');
     check('newest first', first === runIds[1], `${first} vs ${runIds[1]}`);
@@ -223,7 +227,13 @@ if (!runsRoute) {
     check('tree diagram draws every leaf', (await page.locator('#tree-diagram g.leaf').count()) === student.complexity.leaves || (await page.locator('#tree-diagram g.leaf').count()) === report.complexity.leaves);
     check('rules listed', (await page.locator('#tree-rules li').count()) === student.rules.length);
     await shot('05-report-tree');
-    await page.locator('#tree-diagram').screenshot({path: `${SHOTS}/06-tree-diagram.png`});
+    await page.click('#tree-fit');
+    const fitted = await page.evaluate(() => {
+      const svg = document.querySelector('#tree-diagram');
+      return svg.getBoundingClientRect().width <= svg.closest('.tree-scroll').clientWidth + 1;
+    });
+    check('the whole tree fits the page when asked', fitted);
+    await page.locator('.tree-scroll').screenshot({path: `${SHOTS}/06-tree-diagram.png`});
   });
 
   await step('record a review and see it in the history and the audit log', async () => {

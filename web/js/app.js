@@ -44,10 +44,17 @@ function signinView(root) {
   input.focus();
 }
 
+let generation = 0;  // bumps on every route change; late views tear themselves down
+
 async function route() {
+  const mine = ++generation;
   if (cleanup) { cleanup(); cleanup = null; }
   destroyAll();
   clear(view);
+  // Each view renders into its own container: a view still loading when the
+  // user moves on writes into a detached element, never into the next view.
+  const root = h('div', {class: 'view-root'});
+  view.append(root);
   const hash = location.hash || '#/runs';
   const [path, query] = hash.slice(1).split('?');
   const params = new URLSearchParams(query || '');
@@ -57,23 +64,26 @@ async function route() {
       location.hash = '#/signin';
       return;
     }
-    signinView(view);
+    signinView(root);
     return;
   }
   nav.hidden = false;
   for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', path.startsWith(a.getAttribute('href').slice(1)));
   const parts = path.split('/').filter(Boolean);
+  let done = null;
   try {
-    if (parts[0] === 'runs' && parts[1]) cleanup = await reportView(view, decodeURIComponent(parts[1]));
-    else if (parts[0] === 'new') cleanup = await newRunView(view, params);
-    else if (parts[0] === 'upload') cleanup = await uploadView(view);
-    else if (parts[0] === 'compare') cleanup = await compareView(view, params);
-    else if (parts[0] === 'audit') cleanup = await auditView(view);
-    else cleanup = await runsView(view, params);
+    if (parts[0] === 'runs' && parts[1]) done = await reportView(root, decodeURIComponent(parts[1]));
+    else if (parts[0] === 'new') done = await newRunView(root, params);
+    else if (parts[0] === 'upload') done = await uploadView(root);
+    else if (parts[0] === 'compare') done = await compareView(root, params);
+    else if (parts[0] === 'audit') done = await auditView(root);
+    else done = await runsView(root, params);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
-    view.append(errorBox(err));
+    root.append(errorBox(err));
   }
+  if (mine === generation) cleanup = done;
+  else if (done) done();
 }
 
 document.getElementById('signout').addEventListener('click', () => {

@@ -6,6 +6,12 @@ import {h, clear, when, section, table, errorBox} from './dom.js';
 
 const PAGE = 50;
 
+// Long details fold away behind their first line.
+function detailsCell(text) {
+  if (!text || text.length <= 110) return h('code', {class: 'details'}, text || '');
+  return h('details', {}, h('summary', {}, h('code', {}, text.slice(0, 90) + '…')), h('code', {class: 'details'}, text));
+}
+
 export async function auditView(root) {
   const verifyBox = h('div', {id: 'audit-verify', 'aria-live': 'polite'});
   const listBox = h('div', {id: 'audit-list'});
@@ -28,7 +34,7 @@ export async function auditView(root) {
     const page = await api('GET', `/audit?limit=${PAGE}&offset=${offset}`);
     listBox.append(table(['#', 'When', 'Actor', 'Action', 'Object', 'Details', 'Hash'], page.items.map((e) => [
       e.seq, when(e.at), e.actor, e.action, h('code', {}, e.object || ''),
-      h('code', {class: 'details'}, typeof e.details === 'string' ? e.details : JSON.stringify(e.details)),
+      detailsCell(typeof e.details === 'string' ? e.details : JSON.stringify(e.details)),
       h('code', {class: 'hash', title: `hash ${e.hash}\nprevious ${e.prev_hash}`}, (e.hash || '').slice(0, 12) + '…')]), {class: 'compact', id: 'audit-table'}));
     const prev = h('button', {type: 'button', disabled: offset === 0}, '← Newer');
     const next = h('button', {type: 'button', disabled: offset + PAGE >= page.total}, 'Older →');

@@ -14,19 +14,34 @@ function fromReports(runs) {
   return runs.map((run) => {
     const r = run.report || {};
     return {id: run.id, label: `${short(run.id)} ${studentLabel(run)}`, metrics: r.metrics || {}, fidelity: r.fidelity || {},
+      ci95: (r.fidelity && r.fidelity.ci95) || {},
       complexity: r.complexity || {}, global: (r.explanations && r.explanations.global) || []};
   });
 }
 
-// Takes what the compare route gives per run and fills gaps from the reports.
-function merge(resp, base) {
-  const items = resp && (resp.runs || resp.items);
-  if (!Array.isArray(items)) return base;
-  return base.map((b) => {
-    const c = items.find((x) => x && (x.id === b.id || x.run_id === b.id));
-    if (!c) return b;
-    return {...b, metrics: c.metrics || b.metrics, fidelity: c.fidelity || b.fidelity, complexity: c.complexity || b.complexity,
-      global: Array.isArray(c.global) ? c.global : b.global};
+// The compare route answers column-wise (one array entry per run, in the
+// order asked): {"runs":[{id, student, ...}], "metrics":{model:{metric:[..]}},
+// "fidelity":{field:[..]}, "fidelity_ci95":{field:[[lo,hi]..]},
+// "complexity":{field:[..]}, "explanations":{"global":[{feature,
+// teacher:[..], student:[..], baseline:[..]}]}}. Turned into one row per run.
+function fromCompare(resp, base) {
+  if (!resp || !Array.isArray(resp.runs)) return base;
+  const at = (obj, i) => Object.fromEntries(Object.entries(obj || {}).map(([k, v]) => [k, Array.isArray(v) ? v[i] : null]));
+  const global = (resp.explanations && resp.explanations.global) || [];
+  return resp.runs.map((r, i) => {
+    const b = base.find((x) => x.id === r.id) || {};
+    const metrics = {};
+    for (const [model, vals] of Object.entries(resp.metrics || {})) metrics[model] = at(vals, i);
+    const fidelity = at(resp.fidelity, i);
+    const ci = resp.fidelity_ci95 || {};
+    return {
+      id: r.id,
+      label: `${short(r.id)} ${r.student && r.student.type ? r.student.type : (b.label || '')}`,
+      metrics, fidelity, ci95: at(ci, i),
+      complexity: Object.fromEntries(Object.entries(at(resp.complexity, i)).filter(([, v]) => v !== null && v !== undefined)),
+      global: global.map((g) => ({feature: g.feature, teacher: g.teacher ? g.teacher[i] : null, student: g.student ? g.student[i] : null, baseline: g.baseline ? g.baseline[i] : null}))
+        .filter((g) => g.student !== null || g.teacher !== null),
+    };
   });
 }
 
@@ -54,7 +69,7 @@ export async function compareView(root, params) {
   let rows = fromReports(runs);
   try {
     const resp = await api('GET', '/compare?runs=' + ids.map(encodeURIComponent).join(','));
-    rows = merge(resp, rows);
+    rows = fromCompare(resp, rows);
   } catch (err) {
     if (err.status !== 404) root.append(errorBox(err));
   }
@@ -70,6 +85,9 @@ export async function compareView(root, params) {
   for (const k of metricKeys) body.push([k, ...rows.map((r) => num(r.metrics.teacher ? r.metrics.teacher[k] : null, 4))]);
   body.push([h('th', {colspan: rows.length + 1, class: 'group'}, 'Fidelity to the teacher')]);
   for (const k of fidKeys) body.push([k, ...rows.map((r) => num(r.fidelity[k], 4))]);
+  if (rows.some((r) => r.ci95 && Array.isArray(r.ci95.agreement))) {
+    body.push(['agreement 95% CI', ...rows.map((r) => (r.ci95 && Array.isArray(r.ci95.agreement) ? `${num(r.ci95.agreement[0])} – ${num(r.ci95.agreement[1])}` : '–'))]);
+  }
   body.push([h('th', {colspan: rows.length + 1, class: 'group'}, 'Complexity')]);
   for (const k of cxKeys) body.push([k, ...rows.map((r) => num(r.complexity[k]))]);
   const tableEl = h('table', {class: 'compare', id: 'compare-table'},

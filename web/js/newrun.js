@@ -113,8 +113,9 @@ export async function newRunView(root, params) {
     const cols = new Set((dataset.columns || []).map((c) => c.name));
     for (const opt of tSel.selectedOptions) {
       const t = teachers.find((x) => x.id === opt.value);
-      const missing = (t.features || []).filter((f) => !cols.has(f));
-      if (missing.length) teacherNote.textContent = `${t.name} needs columns the dataset lacks: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? '…' : ''}`;
+      // One-hot inputs are named "column=level".
+      const missing = (t.features || []).filter((f) => !cols.has(f) && !(f.includes('=') && cols.has(f.slice(0, f.indexOf('=')))));
+      if (missing.length) teacherNote.textContent = `${t.name} expects columns this dataset may lack: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? '…' : ''} (the server checks when you start the run)`;
     }
   }
 
@@ -133,7 +134,6 @@ export async function newRunView(root, params) {
     if (modeModel.checked) {
       const ids = [...tSel.selectedOptions].map((o) => o.value);
       if (ids.length === 0) setFieldError(tSel, 'choose a teacher (several form an ensemble)');
-      else if (teacherNote.textContent) setFieldError(tSel, teacherNote.textContent);
       body.teacher = ids.length === 1 ? {id: ids[0]} : {ids};
     } else {
       const cols = [...scoreBox.querySelectorAll('input:checked')].map((i) => i.value);
@@ -213,6 +213,7 @@ export async function newRunView(root, params) {
       location.hash = '#/runs/' + encodeURIComponent(run.id);
     } catch (err) {
       errors.append(errorBox(err));
+      if (err.details && Array.isArray(err.details.missing)) errors.append(h('p', {class: 'note'}, 'Missing: ' + err.details.missing.join(', ')));
       // The server names the field (e.g. "student.params.max_depth", "distill.alpha").
       if (err.details && typeof err.details.field === 'string') {
         const f = err.details.field;

@@ -90,10 +90,23 @@ export function treeDiagram(student) {
   return scroller;
 }
 
+// Detail (readable boxes, scroll sideways) or the whole tree fitted to the width.
+function treeToolbar() {
+  const btn = h('button', {type: 'button', id: 'tree-fit', class: 'noprint', 'aria-pressed': 'false'}, 'Fit the whole tree');
+  btn.addEventListener('click', () => {
+    const box = btn.closest('section').querySelector('.tree-scroll');
+    const fit = box.classList.toggle('fit');
+    btn.setAttribute('aria-pressed', String(fit));
+    btn.textContent = fit ? 'Show at full size' : 'Fit the whole tree';
+  });
+  return h('div', {class: 'actions'}, btn);
+}
+
 function treeSection(student) {
   const rules = student.rules || [];
   return [
     h('p', {class: 'note'}, 'Each box tests one feature: rows that satisfy the test go left ("yes"). Leaves show the predicted probability, shaded from orange (low) to blue (high).'),
+    treeToolbar(),
     treeDiagram(student),
     rules.length ? h('details', {open: true, id: 'tree-rules'}, h('summary', {}, `${rules.length} rules, one per leaf`),
       h('ol', {class: 'rules'}, rules.map((r) => h('li', {}, h('code', {}, typeof r === 'string' ? r : (r.rule || JSON.stringify(r))))))) : null,
