@@ -256,6 +256,21 @@ if (!runsRoute) {
     await shot('08-report-logistic');
   });
 
+  const html = await fetch(`${URL}/api/v1/runs/${encodeURIComponent(runIds[0] || 'none')}/report.html`, {headers: {Authorization: 'Bearer ' + TOKEN}});
+  if (html.status !== 200) {
+    console.log(`  note: report.html answered ${html.status}; download step skipped`);
+  } else {
+    await step('download the printable report.html', async () => {
+      await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[0]));
+      await page.waitForSelector('#report-html');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#report-html')]);
+      const text = readFileSync(await download.path(), 'utf8');
+      check('report.html downloaded whole', text.length > 1000 && /<html/i.test(text) && text.includes(runIds[0]), String(text.length));
+      await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
+      await page.waitForSelector('#scorecard');
+    });
+  }
+
   await step('print view hides the controls', async () => {
     await page.emulateMedia({media: 'print'});
     check('review form hidden in print', !(await page.isVisible('#review-form')));

@@ -34,28 +34,32 @@ function fidelitySection(report) {
   const f = report.fidelity || {};
   const ci = f.ci95 || {};
   const ciText = (a) => (Array.isArray(a) ? `95% CI ${num(a[0])} – ${num(a[1])}` : null);
+  const has = (v) => v !== undefined && v !== null;
+  const regression = report.task === 'regression';
   const stats = h('div', {class: 'stats'},
-    f.agreement !== undefined ? stat('Agreement with teacher', pct(f.agreement), ciText(ci.agreement), 'stat-agreement') : null,
+    has(f.agreement) ? stat('Agreement with teacher', pct(f.agreement), ciText(ci.agreement), 'stat-agreement') : null,
     f.agreement_at_cutoff ? stat(`Agreement at cutoff ${num(f.agreement_at_cutoff.cutoff, 2)}`, pct(f.agreement_at_cutoff.value)) : null,
-    f.auc_vs_teacher !== undefined ? stat('AUC vs teacher\'s decision', num(f.auc_vs_teacher)) : null,
-    f.spearman !== undefined ? stat('Rank correlation (Spearman)', num(f.spearman)) : null,
-    f.r2 !== undefined ? stat('R² of scores', num(f.r2)) : null,
-    f.mae !== undefined ? stat('Mean abs. score gap', num(f.mae)) : null,
-    f.kl !== undefined ? stat('KL(teacher ‖ student)', num(f.kl, 4)) : null,
+    has(f.auc_vs_teacher) ? stat('AUC vs teacher\'s decision', num(f.auc_vs_teacher)) : null,
+    has(f.spearman) ? stat('Rank correlation (Spearman)', num(f.spearman)) : null,
+    has(f.r2) ? stat(regression ? 'R² of teacher outputs' : 'R² of scores', num(f.r2)) : null,
+    has(f.mae) ? stat(regression ? 'Mean abs. gap to teacher' : 'Mean abs. score gap', num(f.mae)) : null,
+    has(f.kl) ? stat('KL(teacher ‖ student)', num(f.kl, 4)) : null,
     ci.auc ? stat('Student AUC interval', ciText(ci.auc)) : null);
   const children = [stats];
   const dec = f.deciles || [];
   if (dec.length) {
     const x = dec.map((d) => d.decile);
+    const hasAgreement = dec.some((d) => has(d.agreement));
     children.push(h('div', {class: 'two-col'},
       lines([
         {label: 'teacher mean score', x, y: dec.map((d) => d.teacher_mean), color: COLORS.teacher, points: 3},
         {label: 'student mean score', x, y: dec.map((d) => d.student_mean), color: COLORS.student, points: 3},
-      ], {xTitle: 'decile of teacher score', yTitle: 'mean score', label: 'mean teacher and student score per decile', caption: 'Calibration of the student against the teacher, decile by decile.', height: 240}),
-      bars(x.map(String), [{label: 'agreement', values: dec.map((d) => d.agreement), color: COLORS.student}],
+      ], {xTitle: regression ? 'decile of teacher output' : 'decile of teacher score', yTitle: regression ? 'mean output' : 'mean score', label: 'mean teacher and student score per decile', caption: 'Calibration of the student against the teacher, decile by decile.', height: 240}),
+      hasAgreement && bars(x.map(String), [{label: 'agreement', values: dec.map((d) => d.agreement), color: COLORS.student}],
         {categoryTitle: 'decile of teacher score', valueTitle: 'agreement', min: 0, max: 1, label: 'agreement per decile', caption: 'Where along the score range the student departs from the teacher.', height: 240})));
     children.push(h('details', {}, h('summary', {}, 'Decile table'),
-      table(['Decile', 'Teacher mean', 'Student mean', 'Agreement'], dec.map((d) => [d.decile, num(d.teacher_mean), num(d.student_mean), pct(d.agreement)]), {class: 'compact'})));
+      table(['Decile', 'Teacher mean', 'Student mean', ...(hasAgreement ? ['Agreement'] : [])],
+        dec.map((d) => [d.decile, num(d.teacher_mean), num(d.student_mean), ...(hasAgreement ? [pct(d.agreement)] : [])]), {class: 'compact'})));
   }
   return section('Fidelity: does the student behave like the teacher?', 'Student against teacher on the test rows; intervals are bootstrap percentiles.', children);
 }
@@ -75,8 +79,13 @@ function rocSection(report) {
 }
 
 function importanceSection(ex) {
-  const g = (ex.global || []).slice().sort((a, b) => (b.teacher ?? 0) - (a.teacher ?? 0));
-  if (!g.length) return null;
+  const all = (ex.global || []).slice().sort((a, b) => (b.teacher ?? 0) - (a.teacher ?? 0));
+  if (!all.length) return null;
+  // Many features (pixels, wide bank data): the 25 that matter most to any model.
+  const TOP = 25;
+  const peak = (r) => Math.max(r.teacher ?? 0, r.student ?? 0, r.baseline ?? 0);
+  const keep = new Set(all.slice().sort((a, b) => peak(b) - peak(a)).slice(0, TOP).map((r) => r.feature));
+  const g = all.filter((r) => keep.has(r.feature));
   const ag = ex.agreement || {};
   const sb = ex.student_vs_baseline || {};
   return section('Global importance, side by side',
@@ -90,10 +99,11 @@ function importanceSection(ex) {
       {label: 'teacher', values: g.map((r) => r.teacher), color: COLORS.teacher},
       {label: 'student', values: g.map((r) => r.student), color: COLORS.student},
       {label: 'baseline', values: g.map((r) => r.baseline), color: COLORS.baseline},
-    ], {horizontal: true, valueTitle: 'importance', label: 'global importance', height: Math.max(220, 34 * g.length + 70), id: 'importance'}));
+    ], {horizontal: true, valueTitle: 'importance', label: 'global importance', height: Math.max(220, 34 * g.length + 70), id: 'importance',
+      caption: all.length > g.length ? `The ${g.length} features most important to any of the three models, of ${all.length}.` : null}));
 }
 
-function pdpSection(ex) {
+function pdpSection(ex, task) {
   const pdp = ex.pdp || [];
   if (!pdp.length) return null;
   const figs = pdp.map((p) => {
@@ -104,16 +114,23 @@ function pdpSection(ex) {
     (ice.student || []).forEach((y, i) => series.push({label: i === 0 ? 'student ICE' : '_s' + i, x, y, color: 'rgba(217, 98, 43, 0.22)', width: 1, points: 0, order: 2}));
     series.push({label: 'teacher PDP', x, y: p.teacher, color: COLORS.teacher, width: 3, points: 2, order: 0});
     series.push({label: 'student PDP', x, y: p.student, color: COLORS.student, width: 3, points: 2, order: 0});
-    const fig = lines(series, {xTitle: p.feature, yTitle: 'P(' + (ex.reason_codes && ex.reason_codes.class ? ex.reason_codes.class : 'class 1') + ')', label: 'partial dependence of ' + p.feature, height: 240});
+    const yTitle = task === 'regression' ? 'prediction' : task === 'multiclass' ? 'score' : 'P(' + (ex.reason_codes && ex.reason_codes.class ? ex.reason_codes.class : 'class 1') + ')';
+    const fig = lines(series, {xTitle: p.feature, yTitle, label: 'partial dependence of ' + p.feature, height: 240});
     fig.prepend(h('h3', {}, p.feature));
     return fig;
   });
   return section('Partial dependence with ICE curves', 'Thick lines: average prediction as one feature varies (PDP); thin lines: individual rows (ICE). Teacher in blue, student in orange.', h('div', {class: 'grid-charts'}, figs));
 }
 
-function disagreementSection(ex) {
+function disagreementSection(ex, task) {
   const d = ex.disagreement || [];
   if (!d.length) return null;
+  if (task === 'regression') {
+    const top = Math.max(...d.map((r) => r.disagreement_rate || 0), 1e-12);
+    return section('Where the student departs most', 'Rules describing the test rows where the student\'s output is furthest from the teacher\'s, worst first.',
+      table(['Rule', 'Rows', 'Mean |student − teacher|', ''], d.map((r) => [h('code', {}, r.rule), r.rows, num(r.disagreement_rate),
+        h('td', {class: 'barcell'}, h('meter', {min: 0, max: top, value: r.disagreement_rate, 'aria-label': 'mean absolute difference'}))]), {id: 'disagreement-table'}));
+  }
   return section('Where the student disagrees', 'Rules describing the test rows where student and teacher predict different classes, worst first.',
     table(['Rule', 'Rows', 'Disagreement rate', ''], d.map((r) => [h('code', {}, r.rule), r.rows, pct(r.disagreement_rate),
       h('td', {class: 'barcell'}, h('meter', {min: 0, max: 1, value: r.disagreement_rate, 'aria-label': 'disagreement rate'}))]), {id: 'disagreement-table'}));
@@ -134,12 +151,13 @@ function frontierSection(report) {
   if (!fr.length) return null;
   const x = fr.map((p) => p.complexity);
   const chosen = report.complexity ? (report.complexity.leaves ?? report.complexity.nonzero_coefs ?? report.complexity.terms) : null;
+  const reg = report.task === 'regression';
   return section('Fidelity–complexity frontier', 'The student refit at increasing complexity: how much fidelity each extra leaf, coefficient or term buys.',
     lines([
-      {label: 'fidelity (agreement)', x, y: fr.map((p) => p.fidelity), color: COLORS.student, points: 4},
-      {label: 'AUC', x, y: fr.map((p) => p.auc), color: COLORS.baseline, points: 4, dash: [6, 3]},
-    ], {xTitle: 'complexity (leaves / nonzero coefficients / terms)', yTitle: 'score', xType: 'logarithmic', label: 'fidelity-complexity frontier', id: 'frontier'}),
-    table(['Setting', 'Complexity', 'Fidelity', 'AUC'], fr.map((p) => [
+      {label: reg ? 'fidelity (R² to teacher)' : 'fidelity (agreement)', x, y: fr.map((p) => p.fidelity), color: COLORS.student, points: 4},
+      {label: reg ? 'R² to labels' : 'AUC', x, y: fr.map((p) => p.auc), color: COLORS.baseline, points: 4, dash: [6, 3]},
+    ], {xTitle: 'complexity (leaves / nonzero coefficients / terms)', yTitle: 'score', xType: Math.max(...x) / Math.max(1, Math.min(...x)) >= 8 ? 'logarithmic' : 'linear', label: 'fidelity-complexity frontier', id: 'frontier'}),
+    table(['Setting', 'Complexity', 'Fidelity', reg ? 'R² to labels' : 'AUC'], fr.map((p) => [
       Object.entries(p.setting || {}).map(([k, v]) => `${k}=${v}`).join(', '),
       h('td', {class: p.complexity === chosen ? 'better' : ''}, p.complexity), num(p.fidelity), num(p.auc)]), {class: 'compact'}));
 }
@@ -264,7 +282,7 @@ export async function reportView(root, runId) {
       body.append(metricsSection(report), fidelitySection(report));
       const roc = rocSection(report);
       if (roc) body.append(roc);
-      for (const sec of [importanceSection(ex), pdpSection(ex), disagreementSection(ex), reasonCodesSection(ex), frontierSection(report)]) if (sec) body.append(sec);
+      for (const sec of [importanceSection(ex), pdpSection(ex, report.task), disagreementSection(ex, report.task), reasonCodesSection(ex), frontierSection(report)]) if (sec) body.append(sec);
       if (ex.unavailable && ex.unavailable.length) body.append(section('Not computed', null, h('ul', {}, ex.unavailable.map((u) => h('li', {}, typeof u === 'string' ? u : `${u.what || u.name || ''}: ${u.reason || JSON.stringify(u)}`)))));
       try {
         const student = await api('GET', `/runs/${encodeURIComponent(runId)}/student`);

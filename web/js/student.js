@@ -122,7 +122,7 @@ function linearSection(student) {
     const sorted = coefs.slice().sort((a, b) => Math.abs(b.coef_std ?? b.coef) - Math.abs(a.coef_std ?? a.coef));
     out.push(bars(sorted.map((c) => c.feature), [{label: 'standardised coefficient', values: sorted.map((c) => c.coef_std ?? c.coef),
       colors: sorted.map((c) => ((c.coef_std ?? c.coef) >= 0 ? COLORS.teacher : COLORS.student))}],
-    {horizontal: true, valueTitle: 'coefficient per standard deviation (logit)', label: 'coefficients', height: Math.max(200, 24 * sorted.length + 60), id: 'coefficients'}));
+    {horizontal: true, valueTitle: student.type === 'logistic' ? 'coefficient per standard deviation (logit)' : 'coefficient per standard deviation', label: 'coefficients', height: Math.max(200, 24 * sorted.length + 60), id: 'coefficients'}));
     out.push(table(['Feature', 'Coefficient', 'Per std. dev.', student.type === 'logistic' ? 'Odds ratio' : 'Mean', 'Range'],
       [['(intercept)', num(student.intercept, 4), num(student.intercept_std, 4), '', ''],
         ...coefs.map((c) => [c.feature, num(c.coef, 4), num(c.coef_std, 4), student.type === 'logistic' ? num(c.odds_ratio, 4) : num(c.mean), `${num(c.min)} – ${num(c.max)}`])],
