@@ -24,14 +24,19 @@
 #include "storage/runs.h"
 #include "storage/tokens.h"
 
+/* Students rebuilt from their artifacts, shared by all threads (see
+ * api/predict.c).  Created and freed by the daemon. */
+typedef struct api_model_cache api_model_cache;
+api_model_cache *api_model_cache_create(void);
+void api_model_cache_free(api_model_cache *cache);
+
 /* The daemon state handlers may use.  Hooks into the job pool are
  * callbacks so that api/ does not depend on server/. */
-typedef struct api_student_cache api_student_cache;
-
 typedef struct api_env {
     const char *data_dir;
     const char *db_path;
     size_t max_upload_bytes;
+    api_model_cache *model_cache; /* may be NULL (no caching) */
     void *hooks_ctx;
     /* Enqueues a run within the queue bound (see srv_jobs_enqueue); may be
      * NULL when no job pool runs (then runs are queued unbounded). */
@@ -40,9 +45,6 @@ typedef struct api_env {
                              gb_error *err);
     /* Raises the in-memory cancel flag of a run being executed. */
     void (*run_cancel)(void *ctx, const char *run_id);
-    /* Parsed students of succeeded runs (predict, export); may be NULL
-     * (then every request loads the student from the database). */
-    api_student_cache *students;
 } api_env;
 
 /* Query-string lookup provided by the HTTP layer; NULL when absent. */
@@ -163,12 +165,6 @@ gb_status api_run_distill(st_db *db, const char *data_dir, const st_run *run,
                           const gb_progress *progress, char **report_json,
                           char **student_json, gb_error *err);
 
-/* A bounded, thread-safe cache of parsed students keyed by run id (least
- * recently used evicted).  NULL on allocation failure; capacity 0 = 64.
- * Free with api_student_cache_free after the HTTP server stopped. */
-api_student_cache *api_student_cache_create(size_t capacity);
-void api_student_cache_free(api_student_cache *cache);
-
 /* The Content-Security-Policy sent with HTML answers (report.html): no
  * scripts, nothing external, the report's one <style> element allowed by
  * its SHA-256.  Writes at most cap bytes (NUL included) into out. */
@@ -197,10 +193,11 @@ void api_runs_list(const api_request *req, api_response *resp);
 void api_runs_get(const api_request *req, api_response *resp);
 void api_runs_cancel(const api_request *req, api_response *resp);
 void api_runs_student(const api_request *req, api_response *resp);
-void api_runs_create(const api_request *req, api_response *resp);
-void api_runs_predict(const api_request *req, api_response *resp);
 void api_runs_export(const api_request *req, api_response *resp);
+void api_runs_predict(const api_request *req, api_response *resp);
+void api_runs_create(const api_request *req, api_response *resp);
 void api_runs_report_html(const api_request *req, api_response *resp);
+
 void api_compare(const api_request *req, api_response *resp);
 
 void api_reviews_create(const api_request *req, api_response *resp);

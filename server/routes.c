@@ -34,9 +34,10 @@ static const srv_route routes[] = {
     {"POST", "/api/v1/runs/{id}/predict", SRV_ROLES_READ, api_runs_predict, NULL},
     {"GET", "/api/v1/runs/{id}/report.html", SRV_ROLES_READ, api_runs_report_html,
      NULL},
-    {"GET", "/api/v1/compare", SRV_ROLES_READ, api_compare, NULL},
     {"POST", "/api/v1/runs/{id}/reviews", SRV_ROLES_REVIEW, api_reviews_create, NULL},
     {"GET", "/api/v1/runs/{id}/reviews", SRV_ROLES_READ, api_reviews_list, NULL},
+
+    {"GET", "/api/v1/compare", SRV_ROLES_READ, api_compare, NULL},
 
     {"GET", "/api/v1/audit", SRV_ROLES_READ, api_audit_list, NULL},
     {"GET", "/api/v1/audit/verify", SRV_ROLES_READ, api_audit_verify, NULL},
