@@ -156,7 +156,6 @@ gb_status api_run_distill(st_db *db, const char *data_dir, const st_run *run,
     rc = gb_distill_run(&c.cfg, in.table, NULL, progress, &result, err);
     if (rc != GB_OK)
         goto done;
-    gb_progress_report(progress, "store", 1.0);
     artifact = result.student->ops->to_json(result.student);
     *student_json = artifact != NULL ? gb_json_print(artifact, 0) : NULL;
     *report_json = gb_json_print(result.report, 0);

@@ -310,7 +310,13 @@ check "compare unknown id -> 404 naming it" [ "$STATUS" = 404 ] && grep -q run_n
 req GET "/api/v1/compare?runs=$RUN" "${TOK[viewer]}"
 check "compare one run -> 400" [ "$STATUS" = 400 ]
 
-# a one-hot student on a dataset with categorical columns, JSON rows by column
+# an ensemble of two teachers with weights
+post_run "$MOD" "{\"dataset_id\":\"$DS\",\"teacher\":{\"ids\":[\"$TCH\",\"$TCH\"],\"weights\":[1,3]},\"student\":{\"type\":\"tree\",\"params\":{\"max_depth\":2}},\"explain\":\"none\"}"
+ENS=$(json 'j["id"]')
+check "ensemble run succeeds" wait_run "$ENS" succeeded
+req GET "/api/v1/runs/$ENS" "$ADMIN"
+check "ensemble teacher kind and hash" [ "$(json 'j["report"]["teacher"]["kind"], j["teacher_ids"] == ["'"$TCH"'"] * 2, len(j["report"]["hashes"]["teacher"])')" = "ensemble True 64" ]
+
 post_run "$MOD" "{\"dataset_id\":\"$DS_CREDIT\",\"teacher\":{\"scores\":[]},\"student\":{\"type\":\"logistic\"}}"
 check "empty scores list -> 422" is_error unprocessable teacher.scores
 
