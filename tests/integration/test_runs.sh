@@ -372,11 +372,28 @@ req GET "/api/v1/runs/$LONG1/report.html" "${TOK[viewer]}"
 check "report.html of a running run -> 409" [ "$STATUS" = 409 ]
 req GET "/api/v1/compare?runs=$RUN,$LONG1" "${TOK[viewer]}"
 check "compare with a running run -> 409 naming it" [ "$STATUS" = 409 ] && grep -q "$LONG1" "$WORK/body"
+# a run queued behind it whose dataset bytes vanish from disk fails clearly
+awk 'NR <= 200' "$BC" >"$WORK/bc_small.csv"
+req POST "/api/v1/datasets?name=small&target=target" "$MOD" -H 'Content-Type: text/csv' --data-binary "@$WORK/bc_small.csv"
+SMALL_SHA=$(json 'j["sha256"]')
+post_run "$MOD" "{\"dataset_id\":\"$(json 'j["id"]')\",\"teacher\":{\"id\":\"$TCH\"},\"student\":{\"type\":\"tree\"}}"
+DOOMED=$(json 'j["id"]')
+check "run queued behind the long run" [ "$STATUS" = 202 ]
+rm -f "$DATA/blobs/${SMALL_SHA:0:2}/${SMALL_SHA:2}"
 req POST "/api/v1/runs/$LONG1/cancel" "$MOD"
 check "cancel accepted" [ "$STATUS" = 200 ]
 check "long run is cancelled" wait_run "$LONG1" cancelled 300
 req GET "/api/v1/runs/$LONG1" "$ADMIN"
 check "cancelled run has no report" [ "$(json 'j["report"], j["error"]["code"]')" = "None cancelled" ]
+check "run without its data fails" wait_run "$DOOMED" failed 300
+req GET "/api/v1/runs/$DOOMED" "$ADMIN"
+check "failed run records a clear error" python3 - "$WORK/body" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+e = j["error"]
+assert j["report"] is None
+assert e["code"] and "cannot" in e["message"] and isinstance(e["details"], dict), e
+PY
 
 # --- kill -9 during a run ------------------------------------------------------------
 post_run "$MOD" "$LONG"
