@@ -30,8 +30,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit unit-asan fuzz fuzz-build bench run clean format \
-        format-check fixtures integration
+.PHONY: all deps test unit unit-asan fuzz fuzz-build bench run clean format docker-test \
+        format-check fixtures integration browser
 
 all: $(BUILD)/glassbox
 
@@ -68,7 +68,9 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory browser
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory docker-test
 	@scripts/test-summary
 
 unit:
@@ -85,6 +87,10 @@ unit-asan:
 integration: all
 	@scripts/run-integration-tests
 
+# The dashboard in headless Chromium against a live daemon (npm ci on first use).
+browser: all
+	@tests/browser/run.sh build/glassbox
+
 # libFuzzer targets (clang).  Each runs FUZZ_SECONDS on a scratch copy of its
 # committed seed corpus; committed regression inputs are replayed first.
 fuzz:
@@ -92,6 +98,9 @@ fuzz:
 
 bench: all
 	@scripts/run-bench $(BENCH)
+
+docker-test: all
+	@scripts/docker-test
 
 fixtures:
 	$(PYTHON) scripts/fixtures/make_all.py

@@ -17,10 +17,18 @@
 
 #include "core/base.h"
 #include "core/json.h"
+#include "core/model/model.h"
+#include "core/progress.h"
 #include "storage/audit.h"
 #include "storage/db.h"
 #include "storage/runs.h"
 #include "storage/tokens.h"
+
+/* Students rebuilt from their artifacts, shared by all threads (see
+ * api/predict.c).  Created and freed by the daemon. */
+typedef struct api_model_cache api_model_cache;
+api_model_cache *api_model_cache_create(void);
+void api_model_cache_free(api_model_cache *cache);
 
 /* The daemon state handlers may use.  Hooks into the job pool are
  * callbacks so that api/ does not depend on server/. */
@@ -28,6 +36,7 @@ typedef struct api_env {
     const char *data_dir;
     const char *db_path;
     size_t max_upload_bytes;
+    api_model_cache *model_cache; /* may be NULL (no caching) */
     void *hooks_ctx;
     /* Enqueues a run within the queue bound (see srv_jobs_enqueue); may be
      * NULL when no job pool runs (then runs are queued unbounded). */
@@ -116,10 +125,14 @@ char *api_details_text(const cJSON *details);
 cJSON *api_list(cJSON *items, size_t total, size_t limit, size_t offset);
 
 /* Checks a user-supplied name (token, dataset, teacher): 1..max bytes of
- * UTF-8 without control characters.  Returns -1 after filling a 422
+ * well-formed UTF-8 without control characters.  Returns -1 after filling a 422
  * naming field. */
 int api_check_name(const char *value, const char *field, size_t max,
                    api_response *resp);
+
+/* 1 when text is well-formed UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF). */
+int api_utf8_valid(const char *text);
 
 /* Appends an audit entry outside any other write (for actions whose
  * storage call takes no audit entry).  Failures are returned. */
@@ -128,6 +141,20 @@ gb_status api_audit(const api_request *req, const char *action, const char *obje
 
 /* Adds key: text, or null when text is NULL or "". */
 void api_add_string_or_null(cJSON *obj, const char *key, const char *text);
+
+/* {"name","kind","format","sha256","task","features":[...],"classes":[...]}
+ * for a loaded teacher (a new tree; NULL on allocation failure). */
+cJSON *api_teacher_summary(const gb_model *m, const char *name, const char *format,
+                           const char *sha256);
+
+/* Executes a queued run of kind "teacher_train" (queued by POST
+ * /teachers/train): trains the MLP on the run's dataset, stores the model
+ * file as a blob and the teacher row (audited as "system"), and returns
+ * the run's report {"teacher_id","rows","features","epochs_run"} in
+ * *report_json (gb_malloc'd).  Honors the progress cancel flag. */
+gb_status api_run_teacher_train(st_db *db, const char *data_dir, const st_run *run,
+                                const gb_progress *progress, char **report_json,
+                                gb_error *err);
 
 /* ---- resources (one file each) ------------------------------------------------ */
 
@@ -143,6 +170,7 @@ void api_datasets_get(const api_request *req, api_response *resp);
 void api_datasets_delete(const api_request *req, api_response *resp);
 
 extern const api_stream_ops api_teachers_upload_ops;
+void api_teachers_train(const api_request *req, api_response *resp);
 void api_teachers_list(const api_request *req, api_response *resp);
 void api_teachers_get(const api_request *req, api_response *resp);
 void api_teachers_delete(const api_request *req, api_response *resp);
@@ -151,6 +179,10 @@ void api_runs_list(const api_request *req, api_response *resp);
 void api_runs_get(const api_request *req, api_response *resp);
 void api_runs_cancel(const api_request *req, api_response *resp);
 void api_runs_student(const api_request *req, api_response *resp);
+void api_runs_export(const api_request *req, api_response *resp);
+void api_runs_predict(const api_request *req, api_response *resp);
+
+void api_compare(const api_request *req, api_response *resp);
 
 void api_reviews_create(const api_request *req, api_response *resp);
 void api_reviews_list(const api_request *req, api_response *resp);

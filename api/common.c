@@ -188,6 +188,43 @@ void api_add_string_or_null(cJSON *obj, const char *key, const char *text)
         cJSON_AddStringToObject(obj, key, text);
 }
 
+int api_utf8_valid(const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    while (*s) {
+        unsigned c = *s;
+        size_t n;
+        unsigned min;
+        if (c < 0x80) {
+            s++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            min = 0x80;
+            c &= 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            min = 0x800;
+            c &= 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            min = 0x10000;
+            c &= 0x07;
+        } else {
+            return 0;
+        }
+        for (size_t i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            c = (c << 6) | (s[i] & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+
 int api_check_name(const char *value, const char *field, size_t max, api_response *resp)
 {
     const char *problem = NULL;
@@ -195,6 +232,8 @@ int api_check_name(const char *value, const char *field, size_t max, api_respons
         problem = "is required";
     else if (strlen(value) > max)
         problem = "is too long";
+    else if (!api_utf8_valid(value))
+        problem = "is not valid UTF-8";
     else
         for (const unsigned char *p = (const unsigned char *)value; *p; p++)
             if (*p < 0x20 || *p == 0x7f)

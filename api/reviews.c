@@ -51,6 +51,10 @@ void api_reviews_create(const api_request *req, api_response *resp)
         goto done;
     }
     const char *comment_text = cJSON_IsString(comment) ? comment->valuestring : "";
+    if (!api_utf8_valid(comment_text)) {
+        field_error(resp, "comment", "comment is not valid UTF-8");
+        goto done;
+    }
     if (strlen(comment_text) > REVIEW_COMMENT_MAX) {
         field_error(resp, "comment", "comment is longer than 20000 bytes");
         goto done;

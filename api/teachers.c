@@ -46,9 +46,8 @@ typedef struct teacher_upload {
 /* ---- rendering ---------------------------------------------------------------------
  */
 
-/* {"name","kind","format","sha256","task","features":[...],"classes":[...]} */
-static cJSON *teacher_summary(const gb_model *m, const char *name, const char *format,
-                              const char *sha256)
+cJSON *api_teacher_summary(const gb_model *m, const char *name, const char *format,
+                           const char *sha256)
 {
     cJSON *obj = cJSON_CreateObject();
     if (obj == NULL)
@@ -362,7 +361,7 @@ static void teacher_upload_end(void *state, const api_request *req, api_response
         api_json(resp, 200, out);
         goto done;
     }
-    summary = teacher_summary(model, u->name, gb_model_format_name(format), sha);
+    summary = api_teacher_summary(model, u->name, gb_model_format_name(format), sha);
     if (summary != NULL && check != NULL) {
         cJSON_AddItemToObject(summary, "check", check);
         check = NULL;

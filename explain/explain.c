@@ -18,7 +18,6 @@
 #include "explain/pdp.h"
 #include "explain/reason_codes.h"
 #include "explain/shapley.h"
-#include "explain/treeshap.h"
 
 enum { M_TEACHER = 0, M_STUDENT = 1, M_BASELINE = 2, N_MODELS = 3 };
 static const char *const model_role[N_MODELS] = {"teacher", "student", "baseline"};
@@ -71,6 +70,7 @@ typedef struct explain_ctx {
     const gb_table *table;
     const ex_params *p;
     size_t n_sample, n_bg, n_ice, grid_points, n_perm, n_repeats;
+    size_t n_local;      /* first rows of the sample with local attributions */
     size_t *sample_rows; /* table rows of the sample */
     size_t *bg_rows;     /* table rows of the background */
     char **union_names;  /* n_union source columns */
@@ -136,31 +136,31 @@ static gb_status side_attribute(explain_ctx *c, model_side *s, gb_error *err)
     size_t nf = m->n_features;
     s->exact = ex_exact_available(m);
     s->width = s->exact ? m->n_margins : ex_output_width(m);
-    s->phi = gb_malloc_array(c->n_sample * s->width * (nf + 1), sizeof *s->phi);
+    s->phi = gb_malloc_array(c->n_local * s->width * (nf + 1), sizeof *s->phi);
     if (s->phi == NULL)
         return nomem(err);
     if (s->exact)
-        return ex_exact_attribute(m, s->X, c->n_sample, c->p->n_threads, s->phi, err);
+        return ex_exact_attribute(m, s->X, c->n_local, c->p->n_threads, s->phi, err);
     ex_shapley_params sp = {c->n_perm, c->p->seed ^ 0x5348415050ull, c->p->n_threads};
-    return ex_shapley(m, s->X, c->n_sample, s->X_bg, c->n_bg, &sp, s->phi, NULL, err);
+    return ex_shapley(m, s->X, c->n_local, s->X_bg, c->n_bg, &sp, s->phi, NULL, err);
 }
 
 /* Grouped local attributions aligned to the union columns. */
 static gb_status side_align_local(explain_ctx *c, model_side *s, gb_error *err)
 {
     size_t ng = s->groups.n_groups, nu = c->n_union, w = s->width;
-    double *grouped = gb_malloc_array(c->n_sample * w * (ng ? ng : 1), sizeof *grouped);
+    double *grouped = gb_malloc_array(c->n_local * w * (ng ? ng : 1), sizeof *grouped);
     double *imp = gb_malloc_array(ng ? ng : 1, sizeof *imp);
-    s->local = gb_calloc(c->n_sample * w * (nu ? nu : 1), sizeof *s->local);
+    s->local = gb_calloc(c->n_local * w * (nu ? nu : 1), sizeof *s->local);
     if (grouped == NULL || imp == NULL || s->local == NULL) {
         gb_free(grouped);
         gb_free(imp);
         return nomem(err);
     }
-    ex_importance_from_attributions(s->phi, c->n_sample, w, &s->groups, imp, grouped);
+    ex_importance_from_attributions(s->phi, c->n_local, w, &s->groups, imp, grouped);
     for (size_t g = 0; g < ng; g++) {
         size_t u = (size_t)union_find(c, s->groups.names[g]);
-        for (size_t r = 0; r < c->n_sample * w; r++)
+        for (size_t r = 0; r < c->n_local * w; r++)
             s->local[r * nu + u] = grouped[r * ng + g];
     }
     gb_free(grouped);
@@ -213,6 +213,27 @@ static cJSON *curve_json(const double *v, size_t n_points, size_t no, gb_task ta
             cJSON_Delete(item);
             item = cJSON_CreateNull();
         }
+        if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* An ICE curve: as curve_json, but a multiclass curve follows one class. */
+static cJSON *ice_json(const double *v, size_t n_points, size_t no, gb_task task,
+                       size_t cls)
+{
+    if (task != GB_TASK_MULTICLASS)
+        return curve_json(v, n_points, no, task);
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    for (size_t g = 0; g < n_points; g++) {
+        cJSON *item = isfinite(v[g * no + cls]) ? cJSON_CreateNumber(v[g * no + cls])
+                                                : cJSON_CreateNull();
         if (item == NULL || !cJSON_AddItemToArray(arr, item)) {
             cJSON_Delete(item);
             cJSON_Delete(arr);
@@ -287,7 +308,7 @@ static gb_status agreement_block(explain_ctx *c, cJSON *root, int have_local,
     int cos_ok = have_t && have_local && t->local != NULL && s->local != NULL &&
                  t->width == s->width;
     if (cos_ok)
-        cosv = ex_agreement_cosine(t->local, s->local, c->n_sample, t->width * nu);
+        cosv = ex_agreement_cosine(t->local, s->local, c->n_local, t->width * nu);
     if (add_number_or_null(ag, "spearman", rho, have_t) == NULL ||
         add_number_or_null(ag, "top5_jaccard", jac, have_t) == NULL ||
         add_number_or_null(ag, "local_cosine", cosv, cos_ok) == NULL)
@@ -319,10 +340,11 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
     size_t nu = c->n_union;
     size_t *order = gb_malloc_array(nu ? nu : 1, sizeof *order);
     size_t *ice_idx = gb_malloc_array(c->n_ice ? c->n_ice : 1, sizeof *ice_idx);
-    double *curve = NULL, *ice = NULL;
+    size_t *ice_class = gb_calloc(c->n_ice ? c->n_ice : 1, sizeof *ice_class);
+    double *curve = NULL, *ice = NULL, *lead_pred = NULL;
     ex_grid grid;
     memset(&grid, 0, sizeof grid);
-    if (arr == NULL || order == NULL || ice_idx == NULL) {
+    if (arr == NULL || order == NULL || ice_idx == NULL || ice_class == NULL) {
         rc = nomem(err);
         goto out;
     }
@@ -330,6 +352,22 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
         ice_idx[r] = r;
     const model_side *lead =
         c->side[M_TEACHER].m != NULL ? &c->side[M_TEACHER] : &c->side[M_STUDENT];
+    /* Multiclass ICE curves follow the class the teacher (else the student)
+     * predicts for the row as it is. */
+    int multiclass = lead->m->task == GB_TASK_MULTICLASS;
+    if (multiclass && c->n_ice > 0) {
+        size_t no = lead->m->n_outputs;
+        lead_pred = gb_malloc_array(c->n_ice * no, sizeof *lead_pred);
+        if (lead_pred == NULL) {
+            rc = nomem(err);
+            goto out;
+        }
+        if ((rc = lead->m->ops->predict(lead->m, lead->X, c->n_ice, lead_pred, err)) !=
+            GB_OK)
+            goto out;
+        for (size_t r = 0; r < c->n_ice; r++)
+            ice_class[r] = (size_t)gb_argmax(lead_pred + r * no, no);
+    }
     order_columns(lead->imp_u, c->union_names, order, nu);
     size_t done = 0;
     for (size_t i = 0; i < nu && done < c->p->pdp_features; i++) {
@@ -369,12 +407,25 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
             rc = nomem(err);
             goto out;
         }
+        cJSON *ice_cls = multiclass ? cJSON_AddArrayToObject(ice_o, "class") : NULL;
+        if (multiclass && ice_cls == NULL) {
+            rc = nomem(err);
+            goto out;
+        }
         for (size_t r = 0; r < c->n_ice; r++) {
             cJSON *num = cJSON_CreateNumber((double)c->sample_rows[r]);
             if (num == NULL || !cJSON_AddItemToArray(ice_rows, num)) {
                 cJSON_Delete(num);
                 rc = nomem(err);
                 goto out;
+            }
+            if (multiclass) {
+                cJSON *label = cJSON_CreateString(lead->m->classes[ice_class[r]]);
+                if (label == NULL || !cJSON_AddItemToArray(ice_cls, label)) {
+                    cJSON_Delete(label);
+                    rc = nomem(err);
+                    goto out;
+                }
             }
         }
         for (int k = 0; k < M_BASELINE; k++) {
@@ -409,7 +460,8 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
                 goto out;
             }
             for (size_t r = 0; r < c->n_ice; r++) {
-                cJSON *ij = curve_json(ice + r * grid.n * no, grid.n, no, s->m->task);
+                cJSON *ij = ice_json(ice + r * grid.n * no, grid.n, no, s->m->task,
+                                     ice_class[r]);
                 if (ij == NULL || !cJSON_AddItemToArray(ice_arr, ij)) {
                     cJSON_Delete(ij);
                     rc = nomem(err);
@@ -427,6 +479,8 @@ out:
     ex_grid_free(&grid);
     gb_free(curve);
     gb_free(ice);
+    gb_free(lead_pred);
+    gb_free(ice_class);
     gb_free(ice_idx);
     gb_free(order);
     return rc;
@@ -499,11 +553,27 @@ out:
     return rc;
 }
 
+/* The column of a side's local attribution blocks, and its sign, that gives
+ * contributions to the margin of class `adverse` (checked to be a class of
+ * the model by ex_explain_report; a model without it falls back to the
+ * logit of classes[1]). */
+static void adverse_column(const model_side *side, const char *adverse, size_t *col,
+                           double *sign)
+{
+    const gb_model *m = side->m;
+    size_t a = 1;
+    for (size_t k = 0; k < m->n_classes; k++)
+        if (strcmp(m->classes[k], adverse) == 0)
+            a = k;
+    *col = side->width == 1 ? 0 : (a < side->width ? a : side->width - 1);
+    *sign = side->width == 1 && a == 0 ? -1.0 : 1.0;
+}
+
 /* Reason codes: binary tasks with local attributions. */
 static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
 {
     const model_side *t = &c->side[M_TEACHER], *s = &c->side[M_STUDENT];
-    size_t nu = c->n_union, k = c->p->reason_codes_k, n = c->n_sample;
+    size_t nu = c->n_union, k = c->p->reason_codes_k, n = c->n_local;
     size_t *ct = gb_malloc_array(n * k, sizeof *ct),
            *cs = gb_malloc_array(n * k, sizeof *cs);
     double *lt = gb_malloc_array(n * (nu ? nu : 1), sizeof *lt);
@@ -514,14 +584,22 @@ static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
         rc = nomem(err);
         goto out;
     }
-    /* The adverse-class margin column: the last column of the block (the
-     * logit for a margin block of 1, P(class 1) for a probability block). */
+    /* The adverse class's contributions: a margin block of 1 is the logit
+     * of classes[1] (negated for classes[0]); a probability block has one
+     * column per class. */
     int have_t = t->m != NULL && t->local != NULL;
+    const char *adverse =
+        c->p->adverse_class != NULL ? c->p->adverse_class : s->m->classes[1];
+    size_t col_s = 0, col_t = 0;
+    double sign_s = 1, sign_t = 1;
+    adverse_column(s, adverse, &col_s, &sign_s);
+    if (have_t)
+        adverse_column(t, adverse, &col_t, &sign_t);
     for (size_t i = 0; i < n; i++)
         for (size_t u = 0; u < nu; u++) {
-            ls[i * nu + u] = s->local[(i * s->width + s->width - 1) * nu + u];
+            ls[i * nu + u] = sign_s * s->local[(i * s->width + col_s) * nu + u];
             if (have_t)
-                lt[i * nu + u] = t->local[(i * t->width + t->width - 1) * nu + u];
+                lt[i * nu + u] = sign_t * t->local[(i * t->width + col_t) * nu + u];
         }
     ex_reason_codes(ls, n, nu, k, cs);
     if (have_t)
@@ -529,7 +607,7 @@ static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
     ex_reason_match mt = {NAN, NAN};
     if (have_t)
         mt = ex_reason_codes_match(ct, cs, n, k);
-    if (cJSON_AddStringToObject(o, "class", s->m->classes[1]) == NULL ||
+    if (cJSON_AddStringToObject(o, "class", adverse) == NULL ||
         gb_json_add_number(o, "k", (double)k) == NULL ||
         gb_json_add_number(o, "rows", (double)n) == NULL ||
         add_number_or_null(o, "match_rate", mt.match_rate, have_t) == NULL ||
@@ -655,6 +733,18 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     if (student == NULL || test_table == NULL)
         return gb_error_set(err, GB_EUNUSABLE,
                             "explanations need a student and test rows");
+    if (params->adverse_class != NULL && student->task == GB_TASK_BINARY) {
+        int known = 0;
+        for (size_t k = 0; k < student->n_classes; k++)
+            known |= strcmp(student->classes[k], params->adverse_class) == 0;
+        if (!known) {
+            gb_error_set(err, GB_EUNUSABLE,
+                         "adverse class '%s' is not a class of the student",
+                         params->adverse_class);
+            gb_error_field(err, "adverse_class");
+            return GB_EUNUSABLE;
+        }
+    }
     root = cJSON_CreateObject();
     if (root == NULL ||
         cJSON_AddStringToObject(root, "level", ex_level_name(params->level)) == NULL) {
@@ -735,11 +825,26 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     if ((rc = build_union(&c, err)) != GB_OK)
         goto out;
 
-    /* Attributions and the method of global importance. */
+    /* Attributions and the method of global importance.  Sampled Shapley
+     * values cost n_perm * (n_features + 1) predictions a row: the rows with
+     * local attributions are capped so that this stays within a budget
+     * (fast: 10^6 predicted rows per model, full: 5 * 10^6), at least 20. */
     int all_exact = 1;
+    size_t widest = 0;
     for (int k = 0; k < N_MODELS; k++)
-        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m))
+        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m)) {
             all_exact = 0;
+            if (c.side[k].m->n_features > widest)
+                widest = c.side[k].m->n_features;
+        }
+    c.n_local = c.n_sample;
+    if (!all_exact) {
+        size_t budget = (full ? 5000000 : 1000000) / (c.n_perm * (widest + 1));
+        if (budget < 20)
+            budget = 20;
+        if (budget < c.n_local)
+            c.n_local = budget;
+    }
     int have_local = params->shap != 0;
     const char *method = NULL;
     if (params->shap && all_exact)
@@ -769,7 +874,8 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
         }
     }
     if (gb_json_add_number(attr, "permutations", (double)c.n_perm) == NULL ||
-        gb_json_add_number(attr, "rows", (double)c.n_sample) == NULL ||
+        gb_json_add_number(attr, "rows", (double)c.n_local) == NULL ||
+        gb_json_add_number(attr, "sample_rows", (double)c.n_sample) == NULL ||
         gb_json_add_number(attr, "background_rows", (double)c.n_bg) == NULL) {
         rc = nomem(err);
         goto out;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/jobs.h"
+#include "server/runners.h"
 #include "storage/blobs.h"
 #include "storage/db.h"
 #include "storage/tokens.h"
@@ -30,21 +32,6 @@
 static const char *env_lookup(const char *name)
 {
     return getenv(name);
-}
-
-/* Run kinds this build can execute.  The pipeline registers its run
- * function here; until then every run fails with a clear error instead of
- * staying queued forever. */
-static gb_status run_dispatch(void *ctx, const srv_job *job,
-                              const gb_progress *progress, srv_job_result *out,
-                              gb_error *err)
-{
-    (void)ctx;
-    (void)progress;
-    (void)out;
-    return gb_error_set(err, GB_EUNUSABLE,
-                        "this glassbox build cannot execute runs of kind '%s'",
-                        job->run->kind);
 }
 
 static gb_status jobs_enqueue_hook(void *ctx, st_db *db, st_run *run,
@@ -96,6 +83,27 @@ static gb_status write_admin_token(const char *data_dir, const char *secret,
     return status;
 }
 
+/* Holds an exclusive lock on <data-dir>/glassbox.lock for the life of the
+ * process, so a second daemon cannot serve (and "recover" the runs of)
+ * the same data directory.  *fd_out stays open until exit. */
+static gb_status lock_data_dir(const char *data_dir, int *fd_out, gb_error *err)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/glassbox.lock", data_dir) >= (int)sizeof path)
+        return gb_error_set(err, GB_EINPUT, "data-dir path too long");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return gb_error_set(err, GB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return gb_error_set(err, GB_EINPUT,
+                            "another glassbox is already serving data-dir '%s'",
+                            data_dir);
+    }
+    *fd_out = fd;
+    return GB_OK;
+}
+
 static gb_status first_admin_token(st_db *db, const char *data_dir, gb_error *err)
 {
     size_t n = 0;
@@ -129,6 +137,7 @@ int cli_serve(int argc, char **argv)
     st_db *db = NULL;
     srv_jobs *jobs = NULL;
     srv_http *http = NULL;
+    api_model_cache *model_cache = NULL;
     char db_path[PATH_MAX + 32];
     gb_status status;
     gb_error_clear(&err);
@@ -153,7 +162,11 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    int lock_fd = -1;
+    umask(077); /* the database, blobs and token file are private to the daemon */
     status = ensure_dir(cfg.data_dir, &err);
+    if (status == GB_OK)
+        status = lock_data_dir(cfg.data_dir, &lock_fd, &err);
     if (status == GB_OK)
         status = st_blobs_init(cfg.data_dir, &err);
     if (status == GB_OK)
@@ -169,13 +182,19 @@ int cli_serve(int argc, char **argv)
                             .max_queued = cfg.max_queued,
                             .requeue_interrupted = cfg.requeue_interrupted,
                             .poll_ms = 1000,
-                            .run_cb = run_dispatch,
+                            .run_cb = srv_run_dispatch,
                             .run_ctx = NULL};
     status = srv_jobs_start(&jcfg, &jobs, &err);
     if (status != GB_OK)
         goto fail;
 
+    model_cache = api_model_cache_create();
+    if (model_cache == NULL) {
+        status = gb_error_set(&err, GB_ENOMEM, "out of memory");
+        goto fail;
+    }
     api_env env = {.data_dir = cfg.data_dir,
+                   .model_cache = model_cache,
                    .db_path = db_path,
                    .max_upload_bytes = cfg.max_upload_mb * 1024 * 1024,
                    .hooks_ctx = jobs,
@@ -185,6 +204,12 @@ int cli_serve(int argc, char **argv)
     if (status != GB_OK)
         goto fail;
 
+    int loopback = strncmp(cfg.bind, "127.", 4) == 0 || strcmp(cfg.bind, "::1") == 0;
+    if (!loopback && cfg.tls_cert[0] == '\0')
+        fprintf(stderr,
+                "{\"level\":\"warn\",\"msg\":\"listening beyond loopback without "
+                "TLS: tokens travel in clear text\",\"bind\":\"%s\"}\n",
+                cfg.bind);
     const char *scheme = cfg.tls_cert[0] ? "https" : "http";
     int v6 = strchr(cfg.bind, ':') != NULL;
     printf("glassbox %s listening on %s://%s%s%s:%u/ (dashboard), API at "
@@ -201,13 +226,18 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", sig);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_model_cache_free(model_cache);
     st_db_close(db);
+    close(lock_fd);
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
     return 0;
 fail:
     cli_print_error("serve", &err);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_model_cache_free(model_cache);
     st_db_close(db);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return cli_exit_code(status);
 }

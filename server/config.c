@@ -43,6 +43,7 @@ static const key_spec keys[] = {
     {"max-queued", SIZE(max_queued, 1, 1000000, "queued runs before 503 (default 64)")},
     {"requeue-interrupted", KEY_BOOL, offsetof(srv_config, requeue_interrupted), 0, 0,
      1, "re-queue runs left running at start-up (default false)"},
+    {"web-dir", TEXT(web_dir, "the dashboard's static files (default ./web)")},
     {"tls-cert", TEXT(tls_cert, "PEM certificate (with --tls-key)")},
     {"tls-key", TEXT(tls_key, "PEM private key (with --tls-cert)")},
 };
@@ -60,6 +61,7 @@ void srv_config_defaults(srv_config *cfg)
     cfg->max_connections = 256;
     cfg->connection_timeout_s = 30;
     cfg->max_queued = 64;
+    snprintf(cfg->web_dir, sizeof cfg->web_dir, "./web");
 }
 
 static const key_spec *find_key(const char *name)

@@ -20,6 +20,7 @@
  *   connection-timeout  30          idle seconds before a connection drops
  *   max-queued          64          queued runs before POST /runs gets 503
  *   requeue-interrupted false       re-queue runs left running at start-up
+ *   web-dir             ./web       the dashboard's static files
  *   tls-cert, tls-key   (none)      PEM files; both or neither
  */
 #ifndef SERVER_CONFIG_H
@@ -42,6 +43,7 @@ typedef struct srv_config {
     unsigned connection_timeout_s;
     size_t max_queued;
     int requeue_interrupted;
+    char web_dir[PATH_MAX];
     char tls_cert[PATH_MAX];
     char tls_key[PATH_MAX];
     char config_file[PATH_MAX]; /* "" when none */

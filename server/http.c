@@ -6,6 +6,7 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "server/routes.h"
+#include "server/static.h"
 #include "storage/tokens.h"
 
 /* ---- database connection pool ------------------------------------------------ */
@@ -41,6 +43,7 @@ struct srv_http {
     db_pool pool;
     atomic_ulong next_request;
     char id_prefix[9];
+    char web_dir[PATH_MAX];
     uint16_t port;
     char *tls_cert;
     char *tls_key;
@@ -271,6 +274,40 @@ static int authorize(struct MHD_Connection *conn, req_state *st, enum MHD_Result
     return 0;
 }
 
+/* The dashboard's files (no token needed; see server/static.h). */
+static enum MHD_Result serve_static(srv_http *http, struct MHD_Connection *conn,
+                                    req_state *st, const char *url)
+{
+    char *body = NULL;
+    size_t len = 0;
+    const char *type = NULL;
+    int status = srv_static_get(http->web_dir, url, &body, &len, &type);
+    if (status != 200)
+        return respond_error(conn, st, status, status == 404 ? "not_found" : "io_error",
+                             status == 404 ? "no such file" : "cannot read the file",
+                             NULL);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    if (r == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, "X-Request-Id", st->request_id);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Content-Security-Policy", SRV_STATIC_CSP);
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    if (ret == MHD_YES) {
+        st->responded = 1;
+        st->status = 200;
+    }
+    return ret;
+}
+
 /* First call for a request: route, auth, size pre-check, stream begin. */
 static enum MHD_Result first_call(srv_http *http, struct MHD_Connection *conn,
                                   req_state *st, const char *url, const char *method)
@@ -279,6 +316,9 @@ static enum MHD_Result first_call(srv_http *http, struct MHD_Connection *conn,
     enum MHD_Result ret = MHD_YES;
     srv_match match =
         srv_route_find(method, url, &st->route, st->id, allow, sizeof allow);
+    if (match == SRV_MATCH_NO_PATH && strncmp(url, "/api/", 5) != 0 &&
+        (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+        return serve_static(http, conn, st, url);
     if (match == SRV_MATCH_NO_PATH)
         return respond_error(conn, st, 404, "not_found", "no such route", NULL);
     if (match == SRV_MATCH_NO_METHOD)
@@ -505,7 +545,7 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
     struct sockaddr_in addr4;
     struct sockaddr_in6 addr6;
     struct sockaddr *addr = NULL;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
     *out = NULL;
 
     memset(&addr4, 0, sizeof addr4);
@@ -532,6 +572,7 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
     http->env = *env;
     http->max_upload = cfg->max_upload_mb * 1024 * 1024;
     http->max_json = cfg->max_json_kb * 1024;
+    snprintf(http->web_dir, sizeof http->web_dir, "%s", cfg->web_dir);
     atomic_init(&http->next_request, 0);
     unsigned char rnd[4];
     status = st_random_bytes(rnd, sizeof rnd, err);
@@ -610,8 +651,22 @@ void srv_http_stop(srv_http *http)
 {
     if (http == NULL)
         return;
-    if (http->daemon != NULL)
+    if (http->daemon != NULL) {
+        /* Stop accepting, give requests in flight up to 3 s to finish,
+         * then close what is left (idle keep-alive connections). */
+        MHD_socket listener = MHD_quiesce_daemon(http->daemon);
+        if (listener != MHD_INVALID_SOCKET)
+            close(listener);
+        for (int i = 0; i < 300; i++) {
+            const union MHD_DaemonInfo *info =
+                MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+            if (info == NULL || info->num_connections == 0)
+                break;
+            struct timespec pause = {0, 10 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
         MHD_stop_daemon(http->daemon);
+    }
     pool_close(&http->pool);
     gb_free(http->tls_cert);
     gb_free(http->tls_key);

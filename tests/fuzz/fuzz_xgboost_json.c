@@ -2,7 +2,8 @@
  * fuzz_xgboost_json.c - libFuzzer target: xgboost model files (JSON text and,
  * through format detection, UBJSON) must load or be refused, never crash,
  * hang or leak; a loaded model scores a few rows (missing, negative, huge and
- * fractional values) without reading out of bounds.
+ * fractional values) and, when it has node covers, attributes them (TreeSHAP)
+ * without reading out of bounds.
  */
 #include <math.h>
 #include <stddef.h>
@@ -29,6 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 X[r * nf + f] = probes[(r + f) % ROWS];
         m->ops->predict(m, X, ROWS, out, &err);
         m->ops->predict_margin(m, X, ROWS, out, &err);
+        size_t width = m->n_margins * (nf + 1);
+        if (m->ops->attribute != NULL && width <= 100000) {
+            double *phi = gb_malloc_array(ROWS * width, sizeof *phi);
+            if (phi != NULL)
+                m->ops->attribute(m, X, ROWS, phi, &err);
+            gb_free(phi);
+        }
         cJSON *j = m->ops->to_json(m);
         cJSON_Delete(j);
     }

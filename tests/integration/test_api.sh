@@ -104,6 +104,11 @@ check "health 200" [ "$STATUS" = 200 ]
 check "health body" [ "$(json 'j["status"], j["db"], j["version"]')" = "ok ok 0.1.0" ]
 check "health has X-Request-Id" has_request_id
 
+STATUS=$(curl -s -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$PORT/")
+check "GET / answers without a token" [ "$STATUS" = 200 ]
+STATUS=$(curl -s --path-as-is -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$PORT/../glassbox.db")
+check "static files cannot escape web-dir" [ "$STATUS" = 404 ]
+
 # --- auth ---------------------------------------------------------------------
 req GET /api/v1/datasets ""
 check "no token -> 401" [ "$STATUS" = 401 ]
@@ -138,6 +143,16 @@ check "400 error body" is_error invalid_json
 req POST /api/v1/tokens "$ADMIN" -H 'Content-Type: text/plain' -d '{"name":"x","role":"viewer"}'
 check "tokens POST wrong type -> 415" [ "$STATUS" = 415 ]
 check "415 error body" is_error unsupported_media_type
+
+# `glassbox token create` from the shell, against the live database.
+CLI_TOKEN=$("$BIN" token create --role viewer --name cli-user --data-dir "$DATA" 2>/dev/null)
+check "token create prints a 64-hex secret" [ "${#CLI_TOKEN}" = 64 ]
+req GET /api/v1/datasets "$CLI_TOKEN"
+check "CLI-created viewer token reads" [ "$STATUS" = 200 ]
+req POST /api/v1/tokens "$CLI_TOKEN" -H 'Content-Type: application/json' -d '{"name":"z","role":"admin"}'
+check "CLI-created viewer token cannot create tokens" [ "$STATUS" = 403 ]
+"$BIN" token create --role wizard --name x --data-dir "$DATA" >/dev/null 2>&1
+check "token create with a bad role exits 2" [ $? = 2 ]
 
 # Roles: 403 for a known token calling a route its role does not allow.
 req GET /api/v1/tokens "${TOK[modeler]}"
@@ -259,6 +274,47 @@ req GET "/api/v1/teachers/$TCH" "${TOK[validator]}"
 check "teacher get" [ "$(json 'j["features"][0]')" = age ]
 check "rejected teacher uploads left no temp files" [ -z "$(ls -A "$DATA/blobs/tmp")" ]
 
+# --- teacher training: a real queued run ------------------------------------------
+# train_body NAME EPOCHS [extra JSON members]
+train_body() { printf '{"name":"%s","dataset_id":"%s","kind":"mlp","hidden":[8],"epochs":%s,"seed":1%s}' "$1" "$DS" "$2" "${3:-}"; }
+# wait_run ID STATUS: polls GET /runs/ID for up to 30 s
+wait_run() {
+    for _ in $(seq 1 300); do
+        req GET "/api/v1/runs/$1" "$ADMIN"
+        [ "$(json 'j["status"]')" = "$2" ] && return 0
+        sleep 0.1
+    done
+    echo "  run $1 is $(json 'j["status"], j["error"]'), wanted $2"
+    return 1
+}
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' -d "$(train_body mlp-small 5)"
+check "train teacher -> 202" [ "$STATUS $(json 'j["status"]')" = "202 queued" ]
+TRAIN_RUN=$(json 'j["id"]')
+check "training run succeeds" wait_run "$TRAIN_RUN" succeeded
+check "training progress complete" [ "$(json 'j["progress"]["fraction"], j["kind"], j["created_by"]')" = "1 teacher_train modeler-user" ]
+MLP=$(json 'j["report"]["teacher_id"]')
+check "report names the teacher and its size" [ "$(json 'j["report"]["rows"], j["report"]["features"], j["report"]["epochs_run"]')" = "426 30 5" ]
+req GET "/api/v1/teachers/$MLP" "${TOK[viewer]}"
+check "trained teacher is listed" [ "$(json 'j["kind"], j["format"], j["task"], len(j["features"])')" = "mlp glassbox-mlp binary 30" ]
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' -d "$(train_body bad 0)"
+check "bad epochs -> 422 naming the field" [ "$STATUS $(json 'j["error"]["details"]["field"]')" = "422 epochs" ]
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' \
+    -d '{"name":"x","dataset_id":"ds_nope","kind":"mlp"}'
+check "unknown dataset -> 404" [ "$STATUS" = 404 ]
+req POST /api/v1/teachers/train "${TOK[validator]}" -H 'Content-Type: application/json' -d "$(train_body x 5)"
+check "validator trains -> 403" [ "$STATUS" = 403 ]
+# Cancel a long run while it executes.
+req POST /api/v1/teachers/train "${TOK[modeler]}" -H 'Content-Type: application/json' \
+    -d "$(train_body long 100000 ',"patience":100000,"hidden":[64,64]')"
+LONG=$(json 'j["id"]')
+check "long run starts" wait_run "$LONG" running
+req POST "/api/v1/runs/$LONG/cancel" "${TOK[modeler]}"
+check "cancel running -> 200" [ "$STATUS $(json 'j["cancel_requested"]')" = "200 True" ]
+check "cancelled run stops" wait_run "$LONG" cancelled
+check "cancelled run says so" [ "$(json 'j["error"]["code"]')" = cancelled ]
+req GET "/api/v1/runs?kind=teacher_train" "$ADMIN"
+check "runs list by kind" [ "$(json 'j["total"], j["items"][0]["id"]')" = "2 $LONG" ]
+
 # --- runs and reviews (rows inserted as a finished pipeline would) ---------------
 RUN=run_integration0001
 sqlite3 "$DATA/glassbox.db" >/dev/null "PRAGMA busy_timeout=5000;
@@ -271,7 +327,11 @@ req GET "/api/v1/runs/$RUN" "${TOK[viewer]}"
 check "get run 200" [ "$STATUS" = 200 ]
 check "run object" [ "$(json 'j["status"], j["progress"]["fraction"], j["report"]["task"], j["config"]["seed"], j["error"]')" = "succeeded 1 binary 0 None" ]
 req GET "/api/v1/runs?status=succeeded&dataset_id=$DS" "${TOK[viewer]}"
-check "runs filtered" [ "$(json 'j["total"], j["items"][0]["id"]')" = "1 $RUN" ]
+check "runs filtered (this one and the training run)" [ "$(json 'j["total"], j["items"][0]["id"]')" = "2 $RUN" ]
+req GET "/api/v1/compare?runs=$RUN,$TRAIN_RUN" "${TOK[validator]}"
+check "compare two runs with reports" [ "$STATUS $(json '[r["id"] for r in j["runs"]] == ["'"$RUN"'", "'"$TRAIN_RUN"'"], j["features"]')" = "200 True []" ]
+req GET "/api/v1/compare?runs=$RUN,$LONG" "${TOK[validator]}"
+check "compare with a run without report -> 409" [ "$STATUS" = 409 ]
 req GET "/api/v1/runs?status=bogus" "${TOK[viewer]}"
 check "bad status filter -> 400" [ "$STATUS" = 400 ]
 req POST "/api/v1/runs/$RUN/cancel" "${TOK[modeler]}"
@@ -303,6 +363,91 @@ check "review of unknown run -> 404" [ "$STATUS" = 404 ]
 req GET "/api/v1/runs/$RUN/reviews" "${TOK[viewer]}"
 check "list reviews" [ "$(json 'j["total"], j["items"][0]["comment"]')" = "1 fidelity adequate" ]
 
+# --- a real distillation result (written by `glassbox distill`) --------------------------
+"$BIN" distill --data "$WORK/lgb.csv" --target y --teacher "$LGB" --student tree \
+    --param max_depth=3 --out "$WORK/report.json" --student-out "$WORK/student.json" 2>/dev/null
+check "glassbox distill wrote a report and a student" [ -s "$WORK/report.json" -a -s "$WORK/student.json" ]
+for rid in run_distilled01 run_distilled02; do
+    sqlite3 "$DATA/glassbox.db" >/dev/null "PRAGMA busy_timeout=5000;
+      INSERT INTO runs (id, kind, status, dataset_id, config, created_at, created_by, phase, fraction)
+      VALUES ('$rid', 'distill', 'succeeded', '$LGB_DS', '{}', '2024-01-01T00:00:00.000Z', 'x', 'done', 1);
+      INSERT INTO reports (run_id, body, created_at) VALUES ('$rid', CAST(readfile('$WORK/report.json') AS TEXT), 'now');
+      INSERT INTO students (run_id, body, sha256, created_at) VALUES ('$rid', CAST(readfile('$WORK/student.json') AS TEXT), 'x', 'now');"
+done
+req GET /api/v1/runs/run_distilled01 "${TOK[viewer]}"
+check "run shows the stored report" [ "$(json 'j["report"] == json.load(open("'"$WORK/report.json"'"))')" = True ]
+req GET /api/v1/runs/run_distilled01/student "${TOK[viewer]}"
+check "student artifact as stored" [ "$(json 'j == json.load(open("'"$WORK/student.json"'"))')" = True ]
+req GET /api/v1/runs/run_distilled01/export "${TOK[viewer]}"
+check "export json (default) is the artifact" [ "$(json 'j == json.load(open("'"$WORK/student.json"'"))')" = True ]
+req GET "/api/v1/runs/run_distilled01/export?format=c" "${TOK[viewer]}"
+cp "$WORK/body" "$WORK/student.c"
+check "export c -> 200 text/x-c" grep -qi '^Content-Type: text/x-c' "$WORK/headers"
+check "exported C compiles cleanly" cc -std=c11 -Wall -Wextra -Werror -fsyntax-only "$WORK/student.c"
+req GET "/api/v1/runs/run_distilled01/export?format=sql" "${TOK[viewer]}"
+check "export sql is a CASE expression" grep -q 'CASE WHEN' "$WORK/body"
+req GET "/api/v1/runs/run_distilled01/export?format=pmml" "${TOK[viewer]}"
+check "unknown export format -> 400" [ "$STATUS" = 400 ]
+req GET "/api/v1/runs/$RUN/export" "${TOK[viewer]}"
+check "export of a run without student -> 404" [ "$STATUS" = 404 ]
+# predict: the daemon's answers equal `glassbox predict` on the same rows.
+"$BIN" predict --model "$WORK/student.json" --data "$WORK/lgb.csv" --out "$WORK/cli_pred.csv" 2>/dev/null
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: text/csv' \
+    --data-binary "@$WORK/lgb.csv"
+check "predict CSV -> 200" [ "$STATUS" = 200 ]
+check "predict CSV equals glassbox predict" python3 - "$WORK/body" "$WORK/cli_pred.csv" <<'PY'
+import csv, json, sys
+j = json.load(open(sys.argv[1]))
+rows = list(csv.reader(open(sys.argv[2])))
+assert rows[0] == ["p_" + c for c in j["classes"]], rows[0]
+assert len(j["predictions"]) == len(rows) - 1
+for p, r in zip(j["predictions"], rows[1:]):
+    assert all(abs(a - float(b)) <= 1e-15 for a, b in zip(p, r)), (p, r)
+PY
+python3 - "$WORK/lgb.csv" "$WORK/rows.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))[:3]
+def value(v):
+    try:
+        return float(v)
+    except ValueError:
+        return v if v not in ("", "NA") else None
+json.dump({"rows": [{k: value(v) for k, v in r.items()} for r in rows]}, open(sys.argv[2], "w"))
+PY
+req POST "/api/v1/runs/run_distilled01/predict?explain=1" "${TOK[viewer]}" \
+    -H 'Content-Type: application/json' --data-binary "@$WORK/rows.json"
+check "predict JSON rows with explanations -> 200" [ "$STATUS" = 200 ]
+check "JSON rows give the CSV answers; attributions add up to the logit" \
+    python3 - "$WORK/body" "$WORK/cli_pred.csv" <<'PY'
+import csv, json, math, sys
+j = json.load(open(sys.argv[1]))
+rows = list(csv.reader(open(sys.argv[2])))[1:4]
+for p, r, e in zip(j["predictions"], rows, j["explanations"]):
+    assert all(abs(a - float(b)) <= 1e-15 for a, b in zip(p, r)), (p, r)
+    margin = e["bias"] + sum(e["contributions"].values())
+    assert abs(margin - math.log(p[1] / p[0])) < 1e-9, (margin, p)
+PY
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: application/json' \
+    -d '{"rows":[{"age":40}]}'
+check "predict with a missing feature -> 422" [ "$STATUS" = 422 ]
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: application/json' \
+    -d '{"rows":[]}'
+check "predict without rows -> 422" [ "$STATUS" = 422 ]
+req POST "/api/v1/runs/$RUN/predict" "${TOK[viewer]}" -H 'Content-Type: application/json' -d '{"rows":[{"a":1}]}'
+check "predict on a run without student -> 404" [ "$STATUS" = 404 ]
+req GET "/api/v1/compare?runs=run_distilled01,run_distilled02" "${TOK[viewer]}"
+check "compare aligns the reports' global explanations" python3 - "$WORK/body" "$WORK/report.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); report = json.load(open(sys.argv[2]))
+glob = report["explanations"]["global"]
+assert [f["feature"] for f in j["features"]] == [g["feature"] for g in glob], j["features"]
+for f, g in zip(j["features"], glob):
+    for role in ("teacher", "student", "baseline"):
+        assert f[role] == [g[role], g[role]], (f, g)
+assert j["runs"][0]["metrics"] == report["metrics"]
+assert j["runs"][1]["fidelity"] == report["fidelity"]
+PY
+
 # --- delete, revoke ------------------------------------------------------------------
 req DELETE "/api/v1/datasets/$DS2" "${TOK[viewer]}"
 check "viewer deletes -> 403" [ "$STATUS" = 403 ]
@@ -327,15 +472,27 @@ check "audit list" [ "$STATUS" = 200 ]
 check "audit entries chained newest first" \
     [ "$(json 'all(a["prev_hash"] == b["hash"] for a, b in zip(j["items"], j["items"][1:]))')" = True ]
 check "audit records actions" \
-    [ "$(json '",".join(sorted({e["action"] for e in j["items"]}))')" = "dataset.create,dataset.delete,review.create,teacher.create,token.create,token.revoke" ]
+    [ "$(json '",".join(sorted({e["action"] for e in j["items"]}))')" = "dataset.create,dataset.delete,review.create,run.cancel,run.cancelled,run.succeeded,teacher.create,teacher.train,token.create,token.revoke" ]
 check "audit records actor" [ "$(json '[e["actor"] for e in j["items"] if e["action"] == "dataset.delete"][0]')" = modeler-user ]
 req GET /api/v1/audit/verify "${TOK[validator]}"
-check "audit verify ok (11 mutations)" [ "$(json 'j["ok"], j["entries"]')" = "True 11" ]
+check "audit verify ok (18 entries)" [ "$(json 'j["ok"], j["entries"]')" = "True 18" ]
 
 # --- 413 -----------------------------------------------------------------------------------
 stop
 check "SIGTERM stops cleanly (exit 0)" [ $? = 0 ]
-start --max-upload-mb 1
+start --max-upload-mb 1 --max-queued 1
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' \
+    -d "$(train_body busy 100000 ',"patience":100000,"hidden":[64,64]')"
+BUSY=$(json 'j["id"]')
+check "busy run starts" wait_run "$BUSY" running
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' -d "$(train_body q1 5)"
+check "one queued run fits the bound" [ "$STATUS" = 202 ]
+Q1=$(json 'j["id"]')
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' -d "$(train_body q2 5)"
+check "queue full -> 503" [ "$STATUS" = 503 ]
+check "503 error body" is_error queue_full
+req POST "/api/v1/runs/$Q1/cancel" "$ADMIN"
+check "cancel queued -> cancelled at once" [ "$(json 'j["status"]')" = cancelled ]
 python3 - "$CSV" "$WORK/big.csv" <<'PY'
 import sys
 lines = open(sys.argv[1]).read().splitlines(True)
@@ -357,7 +514,13 @@ check "oversized uploads stored nothing" [ "$(json 'j["total"]')" = 2 ]
 
 # --- restart persistence -------------------------------------------------------------------
 stop
+check "SIGTERM with a run in progress stops cleanly" [ $? = 0 ]
 start
+"$BIN" serve --data-dir "$DATA" --port "$(free_port)" >/dev/null 2>"$WORK/second.log"
+check "a second daemon on the same data dir is refused (exit 2)" [ $? = 2 ]
+check "refusal names the reason" grep -q "already serving" "$WORK/second.log"
+req GET "/api/v1/runs/$BUSY" "$ADMIN"
+check "run stopped by SIGTERM is interrupted" [ "$(json 'j["status"]')" = interrupted ]
 check "no second admin token on restart" [ "$(grep -c 'created the first admin token' "$WORK/stdout.log")" = 1 ]
 req GET "/api/v1/datasets/$DS" "${TOK[modeler]}"
 check "dataset survives restart" [ "$STATUS" = 200 ]
@@ -377,6 +540,10 @@ with open(sys.argv[2], "w") as out:
     for i in range(30):
         out.writelines(lines[1:])
 PY
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' \
+    -d "$(train_body doomed 100000 ',"patience":100000,"hidden":[64,64]')"
+DOOMED=$(json 'j["id"]')
+check "run before kill -9 starts" wait_run "$DOOMED" running
 curl -s -o /dev/null --limit-rate 200k -H "Authorization: Bearer $ADMIN" -H 'Content-Type: text/csv' \
     --data-binary "@$WORK/big.csv" "http://127.0.0.1:$PORT/api/v1/datasets?name=partial&target=target" &
 CURL=$!
@@ -395,13 +562,29 @@ start
 req GET /api/v1/datasets "$ADMIN"
 check "killed upload left no dataset" [ "$(json 'j["total"], [d["name"] for d in j["items"]]')" = "2 ['lgb-scores', 'breast cancer']" ]
 check "killed upload's temp file removed at start-up" [ -z "$(ls -A "$DATA/blobs/tmp")" ]
-check "no blob for the partial upload (2 datasets + 1 teacher)" \
-    [ "$(find "$DATA/blobs" -type f | wc -l)" = 3 ]
+check "no blob for the partial upload (2 datasets + 2 teachers)" \
+    [ "$(find "$DATA/blobs" -type f | wc -l)" = 4 ]
+req GET "/api/v1/runs/$DOOMED" "$ADMIN"
+check "run killed by kill -9 is interrupted after restart" [ "$(json 'j["status"], j["error"]["code"]')" = "interrupted interrupted" ]
 req GET /api/v1/runs/run_killed0001 "$ADMIN"
 check "run left running is interrupted after restart" [ "$(json 'j["status"], j["error"]["code"]')" = "interrupted interrupted" ]
 req GET /api/v1/audit/verify "$ADMIN"
 check "audit chain intact after kill -9" [ "$(json 'j["ok"]')" = True ]
 check "integrity_check ok while serving" [ "$(sqlite3 "$DATA/glassbox.db" 'PRAGMA integrity_check')" = ok ]
+
+# --- kill -9 during a run, restart with --requeue-interrupted ------------------------------
+req POST /api/v1/teachers/train "$ADMIN" -H 'Content-Type: application/json' \
+    -d "$(train_body phoenix 100000 ',"patience":100000,"hidden":[64,64]')"
+PHOENIX=$(json 'j["id"]')
+check "run before second kill -9 starts" wait_run "$PHOENIX" running
+{ kill -9 "$PID"; wait "$PID"; } 2>/dev/null
+PID=""
+start --requeue-interrupted
+check "with --requeue-interrupted the run executes again" wait_run "$PHOENIX" running
+req POST "/api/v1/runs/$PHOENIX/cancel" "$ADMIN"
+check "requeued run cancelled" wait_run "$PHOENIX" cancelled
+req GET "/api/v1/audit?limit=1000" "$ADMIN"
+check "requeue is audited" [ "$(json 'sum(1 for e in j["items"] if e["action"] == "run.requeue" and e["object"] == "'"$PHOENIX"'")')" = 1 ]
 
 # --- concurrency: 8 clients uploading at once ------------------------------------------
 for i in $(seq 1 8); do
@@ -438,6 +621,28 @@ PY
 req GET /api/v1/audit/verify "$ADMIN"
 check "audit chain intact after concurrent writes" [ "$(json 'j["ok"]')" = True ]
 
+# --- concurrency: 8 clients starting runs at once ------------------------------------------
+PIDS=()
+for i in $(seq 1 8); do
+    curl -s -o "$WORK/r$i.out" -w '%{http_code}' -H "Authorization: Bearer ${TOK[modeler]}" \
+        -H 'Content-Type: application/json' -d "$(train_body "par$i" 3)" \
+        "http://127.0.0.1:$PORT/api/v1/teachers/train" >"$WORK/r$i.code" &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+check "8 concurrent run requests each get 202 or 503" \
+    [ -z "$(cat "$WORK"/r?.code | fold -w3 | grep -v '^202$' | grep -v '^503$')" ]
+ALL_DONE=1
+for i in $(seq 1 8); do
+    if [ "$(cat "$WORK/r$i.code")" = 202 ]; then
+        id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/r$i.out")
+        wait_run "$id" succeeded || ALL_DONE=0
+    fi
+done
+check "every accepted concurrent run succeeds" [ "$ALL_DONE" = 1 ]
+req GET /api/v1/audit/verify "$ADMIN"
+check "audit chain intact after concurrent runs" [ "$(json 'j["ok"]')" = True ]
+
 # --- slow clients are dropped ----------------------------------------------------------------
 stop
 start --connection-timeout 1
@@ -452,6 +657,54 @@ assert data == b"" and time.time() - t0 < 5, (data, time.time() - t0)
 PY
 req GET /api/v1/health ""
 check "server still answers after dropping a slow client" [ "$STATUS" = 200 ]
+
+# --- backup while serving, restore by serving the copy --------------------------------------
+"$BIN" backup --data-dir "$DATA" --out "$WORK/backup" >/dev/null
+check "glassbox backup while serving exits 0" [ $? = 0 ]
+check "backup database passes integrity_check" [ "$(sqlite3 "$WORK/backup/glassbox.db" 'PRAGMA integrity_check')" = ok ]
+"$BIN" backup --data-dir "$DATA" --out "$WORK/backup" >/dev/null 2>&1
+check "backup refuses an existing directory (exit 2)" [ $? = 2 ]
+req GET "/api/v1/datasets?limit=100" "$ADMIN"
+LIVE_DATASETS=$(json 'sorted(d["id"] for d in j["items"])')
+req GET "/api/v1/audit?limit=1" "$ADMIN"
+LIVE_AUDIT=$(json 'j["total"]')
+MAIN_PID=$PID; MAIN_PORT=$PORT
+PORT=$(free_port)
+"$BIN" serve --data-dir "$WORK/backup" --port "$PORT" >>"$WORK/stdout.log" 2>>"$WORK/stderr.log" &
+PID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/v1/health" && break; sleep 0.05; done
+req GET "/api/v1/datasets?limit=100" "$ADMIN"
+check "restored copy serves the same datasets with the same tokens" \
+    [ "$STATUS $(json 'sorted(d["id"] for d in j["items"])')" = "200 $LIVE_DATASETS" ]
+req GET /api/v1/audit/verify "$ADMIN"
+check "restored audit chain intact and complete" [ "$(json 'j["ok"], j["entries"]')" = "True $LIVE_AUDIT" ]
+req GET "/api/v1/teachers/$TCH" "$ADMIN"
+check "restored teacher readable" [ "$STATUS" = 200 ]
+check "restored blobs present" [ "$(find "$WORK/backup/blobs" -type f | wc -l)" = "$(find "$DATA/blobs" -type f | wc -l)" ]
+stop
+PID=$MAIN_PID; PORT=$MAIN_PORT
+
+# --- TLS ----------------------------------------------------------------------------------------
+if command -v openssl >/dev/null 2>&1; then
+    stop
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+        -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1
+    PORT=$(free_port)
+    "$BIN" serve --data-dir "$DATA" --port "$PORT" --tls-cert "$WORK/cert.pem" \
+        --tls-key "$WORK/key.pem" >>"$WORK/stdout.log" 2>>"$WORK/stderr.log" &
+    PID=$!
+    TLS_STATUS=000
+    for _ in $(seq 1 100); do
+        TLS_STATUS=$(curl -sk -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
+            "https://127.0.0.1:$PORT/api/v1/audit/verify")
+        [ "$TLS_STATUS" = 200 ] && break
+        sleep 0.05
+    done
+    check "HTTPS with --tls-cert/--tls-key" [ "$TLS_STATUS $(json 'j["ok"]')" = "200 True" ]
+    check "plain HTTP is not served on the TLS port" \
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/health")" != 200 ]
+    check "banner shows the https URL" grep -q "https://127.0.0.1:$PORT/" "$WORK/stdout.log"
+fi
 
 # --- request logs -------------------------------------------------------------------------------
 check "one JSON log line per request" python3 - "$WORK/stderr.log" <<'PY'

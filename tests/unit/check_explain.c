@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "core/math/rng.h"
+#include "core/data/csv.h"
 #include "core/model/students/student.h"
+#include "core/model/teachers/xgboost.h"
 #include "explain/explain.h"
 #include "explain/shapley.h"
 
@@ -224,6 +226,39 @@ START_TEST(test_binary_all_exact)
     text2 = explain_text(teacher, student, baseline, &w, tt, &p, NULL);
     ck_assert(strcmp(text, text2) == 0);
     gb_free(text2);
+    /* The other class as the adverse one: its reasons are the columns that
+     * push the logit of "good" down, so no example shares a reason with the
+     * default ("good") codes. */
+    p.adverse_class = "bad";
+    cJSON *jb = NULL;
+    gb_free(explain_text(teacher, student, baseline, &w, tt, &p, &jb));
+    const cJSON *rcb = get(jb, "reason_codes");
+    ck_assert_str_eq(get(rcb, "class")->valuestring, "bad");
+    const cJSON *ea = get(rc, "examples")->child, *eb = get(rcb, "examples")->child;
+    int n_reasons = 0;
+    for (; ea != NULL && eb != NULL; ea = ea->next, eb = eb->next) {
+        ck_assert_int_eq(get(ea, "row")->valueint, get(eb, "row")->valueint);
+        for (int m = 0; m < 2; m++) {
+            const char *role = m == 0 ? "teacher" : "student";
+            const cJSON *x = NULL, *y = NULL;
+            cJSON_ArrayForEach(x, get(eb, role))
+            {
+                n_reasons++;
+                cJSON_ArrayForEach(y, get(ea, role))
+                    ck_assert_str_ne(x->valuestring, y->valuestring);
+            }
+        }
+    }
+    ck_assert_int_gt(n_reasons, 0);
+    cJSON_Delete(jb);
+    p.adverse_class = "maybe";
+    gb_error err;
+    cJSON *none = NULL;
+    ck_assert_int_eq(ex_explain_report(teacher, student, baseline, w.table, w.test_rows,
+                                       N_TEST, NULL, tt, &p, &none, &err),
+                     GB_EUNUSABLE);
+    ck_assert_str_eq(err.field, "adverse_class");
+    ck_assert_ptr_null(none);
     gb_free(text);
     cJSON_Delete(j);
     free(tt);
@@ -290,6 +325,17 @@ START_TEST(test_opaque_teacher_uses_permutation)
     p.seed = 9;
     text2 = explain_text(teacher, student, NULL, &w, tt, &p, NULL);
     ck_assert(strcmp(text, text2) != 0);
+    gb_free(text2);
+    /* Many permutations: fewer rows get local attributions (10^6 predicted
+     * rows / (5000 permutations x 5) = 40). */
+    ck_assert_int_eq(get(get(j, "attributions"), "rows")->valueint, 100);
+    p.permutations = 5000;
+    cJSON *j2 = NULL;
+    text2 = explain_text(teacher, student, NULL, &w, tt, &p, &j2);
+    ck_assert_int_eq(get(get(j2, "attributions"), "rows")->valueint, 40);
+    ck_assert_int_eq(get(get(j2, "attributions"), "sample_rows")->valueint, 100);
+    ck_assert_int_eq(get(get(j2, "reason_codes"), "rows")->valueint, 40);
+    cJSON_Delete(j2);
     gb_free(text);
     gb_free(text2);
     cJSON_Delete(j);
@@ -363,7 +409,17 @@ START_TEST(test_multiclass_and_regression)
             ck_assert_int_eq(cJSON_GetArraySize(first), 3);
         else
             ck_assert(cJSON_IsNumber(first));
-        ck_assert_int_eq(cJSON_GetArraySize(get(get(pdp->child, "ice"), "rows")), 30);
+        const cJSON *ice = get(pdp->child, "ice");
+        ck_assert_int_eq(cJSON_GetArraySize(get(ice, "rows")), 30);
+        /* Multiclass ICE curves follow one class per row. */
+        const cJSON *curve0 = get(ice, "student")->child;
+        ck_assert_int_eq(cJSON_GetArraySize(curve0),
+                         cJSON_GetArraySize(get(pdp->child, "grid")));
+        ck_assert(cJSON_IsNumber(curve0->child));
+        if (tasks[k] == GB_TASK_MULTICLASS)
+            ck_assert_int_eq(cJSON_GetArraySize(get(ice, "class")), 30);
+        else
+            ck_assert_ptr_null(cJSON_GetObjectItem(ice, "class"));
         ck_assert_str_eq(get(j, "method")->valuestring, "shap");
         gb_free(text);
         cJSON_Delete(j);
@@ -445,6 +501,96 @@ START_TEST(test_errors_and_levels)
 }
 END_TEST
 
+static char *read_bytes(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)size + 1);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return buf;
+}
+
+/* An XGBoost teacher: exact TreeSHAP through its attribute operation when the
+ * file has sum_hessian covers; sampled attributions and permutation
+ * importance when it has none. */
+START_TEST(test_xgboost_teacher_attribute)
+{
+    gb_error err;
+    gb_table *t = NULL;
+    ck_assert_int_eq(
+        gb_csv_read_file("tests/fixtures/xgboost/dataset.csv", NULL, &t, &err), GB_OK);
+    size_t n = 0;
+    char *bytes = read_bytes("tests/fixtures/xgboost/binary.json", &n);
+    gb_xgboost_options opts = {t};
+    gb_model *teacher = NULL, *coverless = NULL;
+    ck_assert_int_eq(gb_xgboost_load_opts(bytes, n, &opts, &teacher, &err), GB_OK);
+    for (char *key = strstr(bytes, "\"sum_hessian\""); key != NULL;
+         key = strstr(key + 1, "\"sum_hessian\""))
+        memcpy(key + 1, "sum_hessiax", 11);
+    ck_assert_int_eq(gb_xgboost_load_opts(bytes, n, &opts, &coverless, &err), GB_OK);
+    free(bytes);
+    /* A tree student on the first 300 rows, explained on the last 100. */
+    gb_target target;
+    ck_assert_int_eq(gb_target_resolve(t, "y", GB_TASK_BINARY, &target, &err), GB_OK);
+    unsigned char exclude[7] = {0, 0, 0, 0, 0, 0, 1};
+    gb_feature *f = NULL;
+    size_t nf = 0;
+    ck_assert_int_eq(gb_features_from_table(t, exclude, 0, &f, &nf, &err), GB_OK);
+    gb_design *d = gb_design_bind(f, nf, t, &err);
+    double *X = malloc(300 * nf * sizeof *X);
+    gb_design_fill(d, NULL, 0, 300, X);
+    gb_train_set ts = {.n_rows = 300,
+                       .n_features = nf,
+                       .X = X,
+                       .features = f,
+                       .task = GB_TASK_BINARY,
+                       .n_classes = 2,
+                       .classes = target.classes,
+                       .y_class = target.y_class,
+                       .temperature = 1,
+                       .alpha = 1,
+                       .n_threads = 1};
+    gb_model *student = NULL;
+    ck_assert_int_eq(gb_student_fit("tree", NULL, 0, &ts, NULL, &student, &err), GB_OK);
+    size_t rows[100];
+    for (size_t i = 0; i < 100; i++)
+        rows[i] = 300 + i;
+    double *tt = malloc(100 * 2 * sizeof *tt);
+    ck_assert_int_eq(gb_model_predict_table(teacher, t, rows, 100, tt, &err), GB_OK);
+    ex_params p;
+    ex_params_default(&p);
+    cJSON *j = NULL;
+    ck_assert_msg(ex_explain_report(teacher, student, NULL, t, rows, 100, NULL, tt, &p,
+                                    &j, &err) == GB_OK,
+                  "%s", err.message);
+    ck_assert_str_eq(get(j, "method")->valuestring, "shap");
+    ck_assert_str_eq(get(get(j, "attributions"), "teacher")->valuestring, "exact");
+    ck_assert(cJSON_IsNumber(get(get(j, "agreement"), "local_cosine")));
+    ck_assert_int_eq(cJSON_GetArraySize(get(j, "global")), 6);
+    cJSON_Delete(j);
+    ck_assert_int_eq(ex_explain_report(coverless, student, NULL, t, rows, 100, NULL, tt,
+                                       &p, &j, &err),
+                     GB_OK);
+    ck_assert_str_eq(get(j, "method")->valuestring, "permutation");
+    ck_assert_str_eq(get(get(j, "attributions"), "teacher")->valuestring, "sampled");
+    cJSON_Delete(j);
+    free(tt);
+    free(X);
+    gb_design_free(d);
+    gb_features_free(f, nf);
+    gb_target_free(&target);
+    gb_model_free(student);
+    gb_model_free(teacher);
+    gb_model_free(coverless);
+    gb_table_free(t);
+}
+END_TEST
+
 static Suite *explain_suite(void)
 {
     Suite *s = suite_create("explain");
@@ -455,6 +601,7 @@ static Suite *explain_suite(void)
     tcase_add_test(tc, test_score_teacher);
     tcase_add_test(tc, test_multiclass_and_regression);
     tcase_add_test(tc, test_errors_and_levels);
+    tcase_add_test(tc, test_xgboost_teacher_attribute);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,7 @@
 
 #include "server/config.h"
 #include "server/routes.h"
+#include "server/static.h"
 
 /* ---- a fake environment ----------------------------------------------------- */
 
@@ -219,12 +220,16 @@ START_TEST(test_routes_role_matrix)
         {"GET", "/api/v1/datasets", 1, 1, 1, 1},
         {"DELETE", "/api/v1/datasets/d", 1, 1, 0, 0},
         {"POST", "/api/v1/teachers", 1, 1, 0, 0},
+        {"POST", "/api/v1/teachers/train", 1, 1, 0, 0},
         {"GET", "/api/v1/teachers/t", 1, 1, 1, 1},
         {"DELETE", "/api/v1/teachers/t", 1, 1, 0, 0},
         {"GET", "/api/v1/runs/r", 1, 1, 1, 1},
         {"POST", "/api/v1/runs/r/cancel", 1, 1, 0, 0},
+        {"GET", "/api/v1/runs/r/export", 1, 1, 1, 1},
+        {"POST", "/api/v1/runs/r/predict", 1, 1, 1, 1},
         {"POST", "/api/v1/runs/r/reviews", 1, 0, 1, 0},
         {"GET", "/api/v1/runs/r/reviews", 1, 1, 1, 1},
+        {"GET", "/api/v1/compare", 1, 1, 1, 1},
         {"GET", "/api/v1/audit", 1, 1, 1, 1},
         {"GET", "/api/v1/audit/verify", 1, 1, 1, 1},
     };
@@ -251,6 +256,47 @@ START_TEST(test_routes_role_matrix)
 }
 END_TEST
 
+START_TEST(test_static_files_confined_to_web_dir)
+{
+    char dir[64] = "/tmp/gb-web-XXXXXX", path[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    FILE *f = fopen(path, "w");
+    fputs("<p>dashboard</p>", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/app.js", dir);
+    f = fopen(path, "w");
+    fputs("let x = 1;", f);
+    fclose(f);
+    char *body = NULL;
+    size_t len = 0;
+    const char *type = NULL;
+    ck_assert_int_eq(srv_static_get(dir, "/", &body, &len, &type), 200);
+    ck_assert_uint_eq(len, 16);
+    ck_assert_str_eq(type, "text/html; charset=utf-8");
+    gb_free(body);
+    ck_assert_int_eq(srv_static_get(dir, "/app.js", &body, &len, &type), 200);
+    ck_assert(strncmp(body, "let x = 1;", len) == 0);
+    ck_assert_str_eq(type, "text/javascript; charset=utf-8");
+    gb_free(body);
+    const char *refused[] = {"/../etc/passwd", "/a/../../x.js", "/.env",
+                             "/app.exe",       "//app.js",      "/app.js/",
+                             "/a b.js",        "/missing.js"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        ck_assert_msg(srv_static_get(dir, refused[i], &body, &len, &type) == 404, "%s",
+                      refused[i]);
+        ck_assert_ptr_null(body);
+    }
+    /* Without a web directory, / still answers (a pointer to the API). */
+    ck_assert_int_eq(srv_static_get("/nonexistent", "/", &body, &len, &type), 200);
+    ck_assert_ptr_nonnull(strstr(body, "/api/v1/"));
+    gb_free(body);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -262,6 +308,7 @@ static Suite *server_suite(void)
     TCase *routes = tcase_create("routes");
     tcase_add_test(routes, test_routes_match_ids_and_methods);
     tcase_add_test(routes, test_routes_role_matrix);
+    tcase_add_test(routes, test_static_files_confined_to_web_dir);
     suite_add_tcase(s, routes);
     return s;
 }

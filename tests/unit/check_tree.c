@@ -177,9 +177,13 @@ START_TEST(test_regression_tie_takes_lower_threshold)
     gb_error err;
     ck_assert_int_eq(m->ops->predict_margin(m, X, 6, margin, &err), GB_OK);
     ck_assert(margin[5] == 9.0);
+    /* conditions on one feature are merged into the tightest bounds */
+    ck_assert_str_eq(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rules"), 1)->valuestring,
+        "2.5 < x0 <= 4.5 -> value = 5, n = 2");
     ck_assert_str_eq(
         cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rules"), 2)->valuestring,
-        "x0 > 2.5 and x0 > 4.5 -> value = 9, n = 2");
+        "x0 > 4.5 -> value = 9, n = 2");
     cJSON_Delete(j);
     gb_model_free(m);
 }
@@ -413,6 +417,38 @@ START_TEST(test_categorical_split_by_ordered_levels)
 }
 END_TEST
 
+/* Two splits on one categorical feature merge into the levels left:
+ * {car, radio} | {repairs, tv} at the root, then each pair splits. */
+START_TEST(test_categorical_rules_merge)
+{
+    double X[16];
+    int32_t y[16];
+    int ones[4] = {0, 1, 3, 4}; /* positives among the 4 rows of each level */
+    for (int l = 0; l < 4; l++)
+        for (int r = 0; r < 4; r++) {
+            X[4 * l + r] = l;
+            y[4 * l + r] = r < ones[l];
+        }
+    gb_train_set ts = binary_set(X, 16, 1, y);
+    ts.features = purpose_feature;
+    gb_param p[] = {{"max_depth", "2"}};
+    gb_model *m = fit_ok(&ts, p, 1);
+    cJSON *j = parsed_json(m);
+    const cJSON *rules = cJSON_GetObjectItem(j, "rules");
+    ck_assert_int_eq(cJSON_GetArraySize(rules), 4);
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 0)->valuestring,
+                     "purpose in {car} -> P(1) = 0, n = 4");
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 1)->valuestring,
+                     "purpose in {radio} -> P(1) = 0.25, n = 4");
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 2)->valuestring,
+                     "purpose in {repairs} -> P(1) = 0.75, n = 4");
+    ck_assert_str_eq(cJSON_GetArrayItem(rules, 3)->valuestring,
+                     "purpose in {tv} -> P(1) = 1, n = 4");
+    cJSON_Delete(j);
+    gb_model_free(m);
+}
+END_TEST
+
 static char *abc_levels[] = {"a", "b", "c"};
 static gb_feature abc_feature[1] = {{"grade", GB_FEAT_CATEGORICAL, abc_levels, 3}};
 
@@ -641,6 +677,70 @@ START_TEST(test_max_leaves_splits_largest_gain_first)
 }
 END_TEST
 
+/* Best-first growth with more waiting leaves than the histogram budget
+ * holds: leaves drop their histograms and rebuild them; the tree still has
+ * max_leaves leaves and does not depend on the thread count. */
+START_TEST(test_best_first_beyond_histogram_budget)
+{
+    size_t n = 20000, F = 20, K = 10;
+    double *X = malloc(n * F * sizeof *X);
+    double *soft = malloc(n * K * sizeof *soft);
+    int32_t *y = malloc(n * sizeof *y);
+    double W[10][20];
+    gb_rng rng;
+    gb_rng_seed(&rng, 99);
+    for (size_t k = 0; k < K; k++)
+        for (size_t f = 0; f < F; f++)
+            W[k][f] = gb_rng_normal(&rng);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t f = 0; f < F; f++)
+            X[i * F + f] = gb_rng_normal(&rng);
+        double z[10], mx = -INFINITY, sum = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            z[k] = 0.0;
+            for (size_t f = 0; f < F; f++)
+                z[k] += W[k][f] * X[i * F + f];
+            mx = fmax(mx, z[k]);
+        }
+        for (size_t k = 0; k < K; k++)
+            sum += soft[i * K + k] = exp(z[k] - mx);
+        for (size_t k = 0; k < K; k++)
+            soft[i * K + k] /= sum;
+        y[i] = (int32_t)gb_rng_below(&rng, K);
+    }
+    gb_feature feats[20];
+    char names[20][8];
+    for (size_t f = 0; f < F; f++) {
+        snprintf(names[f], sizeof names[f], "f%zu", f);
+        feats[f] = (gb_feature){names[f], GB_FEAT_NUMERIC, NULL, 0};
+    }
+    gb_train_set ts = binary_set(X, n, F, y);
+    ts.features = feats;
+    ts.task = GB_TASK_MULTICLASS;
+    ts.n_classes = K;
+    ts.soft = soft;
+    ts.alpha = 0.0;
+    gb_param p[] = {
+        {"max_leaves", "400"}, {"max_depth", "20"}, {"min_samples_leaf", "5"}};
+    ts.n_threads = 1;
+    gb_model *m1 = fit_ok(&ts, p, 3);
+    ts.n_threads = 2;
+    gb_model *m2 = fit_ok(&ts, p, 3);
+    char *j1 = model_json(m1), *j2 = model_json(m2);
+    ck_assert_str_eq(j1, j2);
+    cJSON *j = parsed_json(m1);
+    ck_assert(json_num(cJSON_GetObjectItem(j, "complexity"), "leaves") == 400);
+    cJSON_Delete(j);
+    gb_free(j1);
+    gb_free(j2);
+    gb_model_free(m1);
+    gb_model_free(m2);
+    free(X);
+    free(soft);
+    free(y);
+}
+END_TEST
+
 /* ---- determinism, round trip --------------------------------------------- */
 
 static char *mixed_levels[] = {"a", "b", "c", "d", "e"};
@@ -800,6 +900,163 @@ START_TEST(test_bad_artifact_is_rejected)
     ck_assert_ptr_null(m);
     ck_assert(err.message[0] != '\0');
     cJSON_Delete(j);
+}
+END_TEST
+
+/* ---- TreeSHAP against brute-force Shapley values -------------------------- */
+
+/* A tree read back from the artifact, walked without the model's code. */
+typedef struct ref_tree {
+    cJSON *root;
+    const cJSON *nodes;
+    const cJSON *features;
+    int n_margins;
+    gb_task task;
+} ref_tree;
+
+static int ref_goes_left(const ref_tree *rt, const cJSON *node, const double *x)
+{
+    int f = (int)json_num(node, "feature");
+    double v = x[f];
+    if (isnan(v))
+        return strcmp(json_str(node, "missing"), "left") == 0;
+    const cJSON *thr = cJSON_GetObjectItem(node, "threshold");
+    if (thr != NULL)
+        return v <= thr->valuedouble;
+    const cJSON *levels =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(rt->features, f), "levels");
+    const char *level = cJSON_GetArrayItem(levels, (int)v)->valuestring;
+    const cJSON *l = NULL;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(node, "left_levels"))
+    {
+        if (strcmp(l->valuestring, level) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static double ref_margin(const ref_tree *rt, const cJSON *leaf, int k)
+{
+    const cJSON *v = cJSON_GetObjectItem(leaf, "value");
+    if (rt->task == GB_TASK_REGRESSION)
+        return cJSON_GetArrayItem(v, 0)->valuedouble;
+    if (rt->task == GB_TASK_BINARY) {
+        double p = fmin(fmax(cJSON_GetArrayItem(v, 1)->valuedouble, 1e-15), 1 - 1e-15);
+        return log(p / (1 - p));
+    }
+    return log(fmin(fmax(cJSON_GetArrayItem(v, k)->valuedouble, 1e-15), 1 - 1e-15));
+}
+
+/* E[margin | x_S] with the path-dependent rule: features outside S are
+ * averaged over the training rows reaching each node. */
+static double ref_expect(const ref_tree *rt, int id, unsigned subset, const double *x,
+                         int k)
+{
+    const cJSON *node = cJSON_GetArrayItem(rt->nodes, id);
+    if (cJSON_GetObjectItem(node, "value") != NULL)
+        return ref_margin(rt, node, k);
+    int left = (int)json_num(node, "left"), right = (int)json_num(node, "right");
+    if (subset & (1u << (int)json_num(node, "feature")))
+        return ref_expect(rt, ref_goes_left(rt, node, x) ? left : right, subset, x, k);
+    double nl = json_num(cJSON_GetArrayItem(rt->nodes, left), "n");
+    double nr = json_num(cJSON_GetArrayItem(rt->nodes, right), "n");
+    return (nl * ref_expect(rt, left, subset, x, k) +
+            nr * ref_expect(rt, right, subset, x, k)) /
+           (nl + nr);
+}
+
+static void check_shap_against_brute_force(const gb_model *m, const double *X,
+                                           size_t n_rows)
+{
+    ref_tree rt;
+    rt.root = parsed_json(m);
+    rt.nodes = cJSON_GetObjectItem(rt.root, "nodes");
+    rt.features = cJSON_GetObjectItem(rt.root, "features");
+    rt.n_margins = (int)m->n_margins;
+    rt.task = m->task;
+    int M = (int)m->n_features, K = (int)m->n_margins;
+    double *phi = malloc(n_rows * (size_t)K * (size_t)(M + 1) * sizeof *phi);
+    double *margin = malloc(n_rows * (size_t)K * sizeof *margin);
+    gb_error err;
+    ck_assert_int_eq(m->ops->attribute(m, X, n_rows, phi, &err), GB_OK);
+    ck_assert_int_eq(m->ops->predict_margin(m, X, n_rows, margin, &err), GB_OK);
+    double fact[16] = {1};
+    for (int i = 1; i < 16; i++)
+        fact[i] = fact[i - 1] * i;
+    for (size_t r = 0; r < n_rows; r++) {
+        const double *x = X + r * (size_t)M;
+        for (int k = 0; k < K; k++) {
+            const double *block = phi + (r * (size_t)K + (size_t)k) * (size_t)(M + 1);
+            double sum = 0.0;
+            for (int f = 0; f <= M; f++)
+                sum += block[f];
+            ck_assert_msg(fabs(sum - margin[r * (size_t)K + (size_t)k]) < 1e-9,
+                          "row %zu margin %d: sum %.17g vs %.17g", r, k, sum,
+                          margin[r * (size_t)K + (size_t)k]);
+            ck_assert(fabs(block[M] - ref_expect(&rt, 0, 0u, x, k)) < 1e-12);
+            for (int i = 0; i < M; i++) {
+                double shapley = 0.0;
+                for (unsigned S = 0; S < (1u << M); S++) {
+                    if (S & (1u << i))
+                        continue;
+                    int size = __builtin_popcount(S);
+                    double w = fact[size] * fact[M - size - 1] / fact[M];
+                    shapley += w * (ref_expect(&rt, 0, S | (1u << i), x, k) -
+                                    ref_expect(&rt, 0, S, x, k));
+                }
+                ck_assert_msg(fabs(shapley - block[i]) < 1e-9,
+                              "row %zu margin %d feature %d: TreeSHAP %.17g vs %.17g",
+                              r, k, i, block[i], shapley);
+            }
+        }
+    }
+    free(phi);
+    free(margin);
+    cJSON_Delete(rt.root);
+}
+
+START_TEST(test_tree_shap_multiclass_matches_brute_force)
+{
+    size_t n = 2000;
+    double *X, *soft;
+    int32_t *y;
+    make_mixed(n, &X, &y, &soft);
+    gb_train_set ts = mixed_set(X, n, y, soft);
+    gb_param p[] = {{"max_depth", "5"}, {"min_samples_leaf", "10"}};
+    gb_model *m = fit_ok(&ts, p, 2);
+    check_shap_against_brute_force(m, X, 12);
+    gb_model_free(m);
+    free(X);
+    free(y);
+    free(soft);
+}
+END_TEST
+
+START_TEST(test_tree_shap_binary_and_regression_match_brute_force)
+{
+    size_t n = 2000, F = 5;
+    double *X = malloc(n * F * sizeof *X);
+    int32_t *y = malloc(n * sizeof *y);
+    make_random_set(n, F, 17, X, y, 0.1);
+    gb_train_set ts = binary_set(X, n, F, y);
+    gb_param p[] = {{"max_depth", "6"}, {"min_samples_leaf", "5"}};
+    gb_model *m = fit_ok(&ts, p, 2);
+    check_shap_against_brute_force(m, X, 12);
+    gb_model_free(m);
+    double *yv = malloc(n * sizeof *yv);
+    for (size_t i = 0; i < n; i++)
+        yv[i] = y[i] + (isnan(X[i * F]) ? 0.5 : X[i * F]);
+    ts.task = GB_TASK_REGRESSION;
+    ts.n_classes = 0;
+    ts.classes = NULL;
+    ts.y_class = NULL;
+    ts.y_value = yv;
+    m = fit_ok(&ts, p, 2);
+    check_shap_against_brute_force(m, X, 12);
+    gb_model_free(m);
+    free(yv);
+    free(X);
+    free(y);
 }
 END_TEST
 
@@ -1313,6 +1570,7 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_missing_goes_to_the_better_side);
     tcase_add_test(tc, test_missing_unseen_goes_to_larger_side);
     tcase_add_test(tc, test_categorical_split_by_ordered_levels);
+    tcase_add_test(tc, test_categorical_rules_merge);
     tcase_add_test(tc, test_categorical_multiclass_order);
     tcase_add_test(tc, test_categorical_with_many_levels);
     tcase_add_test(tc, test_no_features_gives_one_leaf);
@@ -1320,10 +1578,13 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_min_samples_leaf_and_max_depth);
     tcase_add_test(tc, test_max_leaves_best_first);
     tcase_add_test(tc, test_max_leaves_splits_largest_gain_first);
+    tcase_add_test(tc, test_best_first_beyond_histogram_budget);
     tcase_add_test(tc, test_same_json_for_1_and_2_threads);
     tcase_add_test(tc, test_json_round_trip);
     tcase_add_loop_test(tc, test_bad_artifact_is_rejected, 0,
                         (int)(sizeof bad_artifacts / sizeof bad_artifacts[0]));
+    tcase_add_test(tc, test_tree_shap_multiclass_matches_brute_force);
+    tcase_add_test(tc, test_tree_shap_binary_and_regression_match_brute_force);
     tcase_add_test(tc, test_c_export_matches_predict);
     tcase_add_test(tc, test_sql_export_matches_predict);
     tcase_add_test(tc, test_export_unknown_format);

@@ -365,6 +365,57 @@ START_TEST(test_predict_table_missing_feature)
 }
 END_TEST
 
+/* TreeSHAP against xgboost's pred_contribs (float32 in xgboost, double
+ * here): within 1e-5; each block sums to the margin. */
+static void check_contribs(const char *model_file, const char *name)
+{
+    char path[256];
+    size_t nr = 0, nc = 0, cr = 0, cc = 0;
+    double *X = read_matrix(FIX "design.csv", &nr, &nc);
+    snprintf(path, sizeof path, FIX "%s_contribs.csv", name);
+    double *ref = read_matrix(path, &cr, &cc);
+    snprintf(path, sizeof path, FIX "%s", model_file);
+    gb_model *m = load_path(path);
+    ck_assert_ptr_nonnull(m->ops->attribute);
+    size_t width = m->n_features + 1;
+    ck_assert_uint_eq(cc, m->n_margins * width);
+    double *phi = malloc(nr * cc * sizeof *phi);
+    double *margin = malloc(nr * m->n_margins * sizeof *margin);
+    gb_error err;
+    ck_assert_int_eq(m->ops->attribute(m, X, nr, phi, &err), GB_OK);
+    ck_assert_int_eq(m->ops->predict_margin(m, X, nr, margin, &err), GB_OK);
+    double worst = 0;
+    for (size_t r = 0; r < nr; r++) {
+        for (size_t k = 0; k < cc; k++) {
+            double d = fabs(phi[r * cc + k] - ref[r * cc + k]);
+            worst = d > worst ? d : worst;
+        }
+        for (size_t g = 0; g < m->n_margins; g++) {
+            double sum = 0;
+            for (size_t k = 0; k < width; k++)
+                sum += phi[r * cc + g * width + k];
+            ck_assert_msg(fabs(sum - margin[r * m->n_margins + g]) < 1e-5,
+                          "row %zu: SHAP sum %.9g, margin %.9g", r, sum,
+                          margin[r * m->n_margins + g]);
+        }
+    }
+    ck_assert_msg(worst <= 1e-5, "%s: SHAP differs from xgboost by %g", model_file,
+                  worst);
+    free(phi);
+    free(margin);
+    free(X);
+    free(ref);
+    gb_model_free(m);
+}
+
+START_TEST(test_treeshap_matches_xgboost)
+{
+    check_contribs("binary.json", "binary");
+    check_contribs("binary.ubj", "binary");
+    check_contribs("multiclass.ubj", "multiclass");
+}
+END_TEST
+
 /* ---- hand-made models: semantics and refusals ----------------------------- */
 
 static const char *TEMPLATE =
@@ -509,6 +560,40 @@ START_TEST(test_deep_chain_tree)
     for (int i = 0; i < 38; i++)
         ck_assert_msg(out[i] == (i == 0 ? 0 : i), "row %d: %g", i, out[i]);
     ck_assert(out[38] == 1000 && out[39] == 1000);
+    gb_model_free(m);
+}
+END_TEST
+
+START_TEST(test_no_covers_no_attribute)
+{
+    gb_model *m = NULL;
+    gb_error err;
+    /* the template has no sum_hessian */
+    ck_assert_int_eq(load_variant(NULL, NULL, &m, &err), GB_OK);
+    ck_assert_ptr_null(m->ops->attribute);
+    gb_model_free(m);
+    ck_assert_int_eq(load_variant("\"base_weights\"",
+                                  "\"sum_hessian\":[4,2,2,1,1],"
+                                  "\"base_weights\"",
+                                  &m, &err),
+                     GB_OK);
+    ck_assert_ptr_nonnull(m->ops->attribute);
+    /* a = 0.7 goes right (leaf 2.0); b missing goes right at node 1 (leaf
+     * -3).  Tree mean E = (2 * (-1 - 3) / 2 + 2 * 2) / 4 = 0; E[f | b] =
+     * (-3 + 2) / 2 = -0.5; E[f | a] = E[f | a, b] = 2.  Shapley values:
+     * phi_b = ((-0.5 - 0) + (2 - 2)) / 2 = -0.25, phi_a = 2 - 0 - phi_b = 2.25,
+     * bias = E + base_score 0.5. */
+    double x[2] = {0.7, NAN}, phi[3];
+    ck_assert_int_eq(m->ops->attribute(m, x, 1, phi, &err), GB_OK);
+    ck_assert(fabs(phi[0] - 2.25) < 1e-12 && fabs(phi[1] + 0.25) < 1e-12 &&
+              fabs(phi[2] - 0.5) < 1e-12);
+    gb_model_free(m);
+    ck_assert_int_eq(load_variant("\"base_weights\"",
+                                  "\"sum_hessian\":[4,0,2,1,1],"
+                                  "\"base_weights\"",
+                                  &m, &err),
+                     GB_OK);
+    ck_assert_ptr_null(m->ops->attribute);
     gb_model_free(m);
 }
 END_TEST
@@ -848,12 +933,14 @@ static Suite *xgboost_suite(void)
     tcase_add_test(tc, test_features_and_summary);
     tcase_add_test(tc, test_levels_from_table);
     tcase_add_test(tc, test_predict_table_dataset);
+    tcase_add_test(tc, test_treeshap_matches_xgboost);
     tcase_add_test(tc, test_predict_table_missing_feature);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("refusals");
     tcase_add_test(tc, test_template_semantics);
     tcase_add_test(tc, test_deep_chain_tree);
+    tcase_add_test(tc, test_no_covers_no_attribute);
     tcase_add_test(tc, test_refuse_gblinear);
     tcase_add_test(tc, test_refuse_dart_weight_drops);
     tcase_add_test(tc, test_refuse_unknown_objective);

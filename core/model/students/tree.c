@@ -19,6 +19,9 @@
 #define BIN_SAMPLE 200000
 /* Below this many (rows x features) a histogram is built on one thread. */
 #define PARALLEL_MIN_WORK 65536
+/* Histogram memory best-first growth keeps for waiting leaves; beyond it a
+ * waiting leaf drops its histogram and rebuilds it when it is split. */
+#define HIST_BUDGET_BYTES ((size_t)64 << 20)
 /* Cells of the per-feature table that starts the search for a value's bin. */
 #define BIN_CELLS 1024
 
@@ -190,7 +193,8 @@ static gb_status tree_predict_margin(const gb_model *m, const double *X, size_t 
 static cJSON *tree_to_json(const gb_model *m);
 
 static const gb_model_ops tree_ops = {
-    "tree", tree_predict, tree_predict_margin, NULL, tree_to_json, tree_impl_free,
+    "tree",       tree_predict,   tree_predict_margin, gb_tree_attribute,
+    tree_to_json, tree_impl_free,
 };
 
 int gb_tree_is(const gb_model *m)
@@ -303,6 +307,7 @@ typedef struct fit_ctx {
     size_t cap_sum;
     double **free_hists;
     size_t n_free_hists, n_hists_alloc, cap_hists;
+    size_t max_live_hists; /* best-first: histograms kept by waiting leaves */
     double **all_hists;
     unsigned char *cat_sets; /* left sets of categorical splits */
     size_t cat_sets_len, cat_sets_cap;
@@ -997,6 +1002,14 @@ static gb_status split_leaf(fit_ctx *c, work_leaf *w, unsigned char *cat_left)
             hist_give(c, child[s].hist);
             continue;
         }
+        /* a categorical split keeps its histogram: the level order it was
+         * chosen with must be replayed exactly when it is applied */
+        if (c->p.max_leaves > 0 &&
+            c->n_hists_alloc - c->n_free_hists > c->max_live_hists &&
+            !c->fb[child[s].best.feature].categorical) {
+            hist_give(c, child[s].hist);
+            child[s].hist = NULL;
+        }
         if ((rc = frontier_push(c, &child[s])) != GB_OK) {
             hist_give(c, child[s].hist);
             return rc;
@@ -1328,6 +1341,9 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         c.order[i] = (uint32_t)i;
     if ((rc = build_targets(&c, err)) != GB_OK)
         goto out;
+    c.max_live_hists = HIST_BUDGET_BYTES / (c.total_bins * c.S * sizeof(double) + 1);
+    if (c.max_live_hists < 8)
+        c.max_live_hists = 8;
     size_t root = 0;
     if (node_add(&c, c.n_rows, &root) != GB_OK)
         goto nomem;
@@ -1387,6 +1403,12 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         memmove(c.frontier + pick, c.frontier + pick + 1,
                 (c.n_frontier - pick - 1) * sizeof *c.frontier);
         c.n_frontier--;
+        if (w.hist == NULL) {
+            w.hist = hist_take(&c);
+            if (w.hist == NULL)
+                goto nomem;
+            build_hist(&c, w.hist, w.begin, w.end);
+        }
         rc = split_leaf(&c, &w, cat_left);
         if (rc == GB_ENOMEM)
             goto nomem;
@@ -1480,59 +1502,95 @@ static void rule_number(double v, char buf[32])
     snprintf(buf, 32, "%.6g", v);
 }
 
+typedef struct rule_step {
+    const tree_node *node;
+    int left;
+} rule_step;
+
 typedef struct rule_walk {
     const gb_model *m;
     const tree_impl *t;
     cJSON *rules;
-    char *conds[64];
-    size_t n_conds;
+    rule_step steps[40];
+    size_t n_steps;
+    unsigned char *allowed; /* scratch: one flag per level */
 } rule_walk;
 
-static char *level_list(const gb_feature *feat, const unsigned char *set, int want)
+/* Writes "{a, b}" listing the levels whose flag equals want. */
+static void level_list(gb_tree_buf *b, const gb_feature *feat,
+                       const unsigned char *flags, int want)
 {
-    gb_tree_buf b = {0};
     size_t written = 0;
-    gb_tree_buf_printf(&b, "{");
+    gb_tree_buf_printf(b, "{");
     for (size_t l = 0; l < feat->n_levels; l++) {
-        if ((set[l] != 0) != want)
+        if ((flags[l] != 0) != want)
             continue;
-        gb_tree_buf_printf(&b, "%s%s", written ? ", " : "", feat->levels[l]);
+        gb_tree_buf_printf(b, "%s%s", written ? ", " : "", feat->levels[l]);
         written++;
     }
-    gb_tree_buf_printf(&b, "}");
-    if (b.failed) {
-        gb_free(b.text);
-        return NULL;
-    }
-    return b.text;
+    gb_tree_buf_printf(b, "}");
 }
 
-static char *condition_text(const gb_model *m, const tree_impl *t,
-                            const tree_node *node, int left)
+/* Writes the condition of every step on the feature of step `first` (which
+ * is its first step on that feature), merged into one: the tightest bounds
+ * ("2.5 < x <= 4.5") or the levels still allowed.  "(or missing)" is added
+ * when missing values follow every one of those steps and some node on
+ * them saw missing values at training. */
+static void merged_condition(rule_walk *rw, gb_tree_buf *b, size_t first)
 {
-    const gb_feature *feat = &m->features[node->feature];
-    gb_tree_buf b = {0};
-    int with_missing = node->n_missing > 0 && node->missing_left == left;
-    if (node->n_levels == 0) {
-        char num[32];
-        rule_number(node->threshold, num);
-        gb_tree_buf_printf(&b, "%s %s %s", feat->name, left ? "<=" : ">", num);
-    } else {
-        char *list = level_list(feat, t->left_levels + node->levels_at, 1);
-        if (list == NULL) {
-            gb_free(b.text);
-            return NULL;
+    const tree_node *node0 = rw->steps[first].node;
+    const gb_feature *feat = &rw->m->features[node0->feature];
+    int missing_ok = 1, missing_seen = 0;
+    size_t n_steps = 0;
+    double lo = -INFINITY, hi = INFINITY;
+    if (node0->n_levels > 0)
+        memset(rw->allowed, 1, node0->n_levels);
+    for (size_t j = first; j < rw->n_steps; j++) {
+        const tree_node *node = rw->steps[j].node;
+        int left = rw->steps[j].left;
+        if (node->feature != node0->feature)
+            continue;
+        n_steps++;
+        missing_ok &= node->missing_left == left;
+        missing_seen |= node->n_missing > 0;
+        if (node->n_levels == 0) {
+            if (left)
+                hi = fmin(hi, node->threshold);
+            else
+                lo = fmax(lo, node->threshold);
+        } else {
+            const unsigned char *set = rw->t->left_levels + node->levels_at;
+            for (size_t l = 0; l < node->n_levels; l++)
+                if ((set[l] != 0) != left)
+                    rw->allowed[l] = 0;
         }
-        gb_tree_buf_printf(&b, "%s %s %s", feat->name, left ? "in" : "not in", list);
-        gb_free(list);
     }
-    if (with_missing)
-        gb_tree_buf_printf(&b, " (or missing)");
-    if (b.failed) {
-        gb_free(b.text);
-        return NULL;
+    char num_lo[32], num_hi[32];
+    rule_number(lo, num_lo);
+    rule_number(hi, num_hi);
+    if (node0->n_levels == 0) {
+        if (isfinite(lo) && isfinite(hi))
+            gb_tree_buf_printf(b, "%s < %s <= %s", num_lo, feat->name, num_hi);
+        else if (isfinite(hi))
+            gb_tree_buf_printf(b, "%s <= %s", feat->name, num_hi);
+        else
+            gb_tree_buf_printf(b, "%s > %s", feat->name, num_lo);
+    } else {
+        size_t n_allowed = 0;
+        for (size_t l = 0; l < node0->n_levels; l++)
+            n_allowed += rw->allowed[l] != 0;
+        size_t n_excluded = node0->n_levels - n_allowed;
+        /* one condition reads as the split does ("in" the left levels, or
+         * "not in" them); merged ones list the shorter side */
+        int list_allowed = n_steps == 1
+                               ? rw->steps[first].left
+                               : n_allowed < n_excluded ||
+                                     (n_allowed == n_excluded && rw->steps[first].left);
+        gb_tree_buf_printf(b, "%s %s ", feat->name, list_allowed ? "in" : "not in");
+        level_list(b, feat, rw->allowed, list_allowed);
     }
-    return b.text;
+    if (missing_ok && missing_seen)
+        gb_tree_buf_printf(b, " (or missing)");
 }
 
 static int add_rule(rule_walk *rw, const tree_node *leaf)
@@ -1540,10 +1598,19 @@ static int add_rule(rule_walk *rw, const tree_node *leaf)
     const gb_model *m = rw->m;
     const double *v = rw->t->values + leaf->value_at;
     gb_tree_buf b = {0};
-    if (rw->n_conds == 0)
+    size_t written = 0;
+    for (size_t i = 0; i < rw->n_steps; i++) {
+        size_t j = 0;
+        while (j < i && rw->steps[j].node->feature != rw->steps[i].node->feature)
+            j++;
+        if (j < i)
+            continue; /* merged into the feature's first condition */
+        if (written++)
+            gb_tree_buf_printf(&b, " and ");
+        merged_condition(rw, &b, i);
+    }
+    if (written == 0)
         gb_tree_buf_printf(&b, "all rows");
-    for (size_t i = 0; i < rw->n_conds; i++)
-        gb_tree_buf_printf(&b, "%s%s", i ? " and " : "", rw->conds[i]);
     char num[32];
     if (m->task == GB_TASK_REGRESSION) {
         snprintf(num, sizeof num, "%.4g", v[0]);
@@ -1566,7 +1633,13 @@ static int add_rule(rule_walk *rw, const tree_node *leaf)
     }
     cJSON *s = cJSON_CreateString(b.text);
     gb_free(b.text);
-    return s != NULL && cJSON_AddItemToArray(rw->rules, s);
+    if (s == NULL)
+        return 0;
+    if (!cJSON_AddItemToArray(rw->rules, s)) {
+        cJSON_Delete(s);
+        return 0;
+    }
+    return 1;
 }
 
 static int walk_rules(rule_walk *rw, size_t id)
@@ -1574,13 +1647,14 @@ static int walk_rules(rule_walk *rw, size_t id)
     const tree_node *node = &rw->t->nodes[id];
     if (node->feature < 0)
         return add_rule(rw, node);
+    if (rw->n_steps >= sizeof rw->steps / sizeof rw->steps[0])
+        return 0;
     for (int side = 1; side >= 0; side--) {
-        char *cond = condition_text(rw->m, rw->t, node, side);
-        if (cond == NULL)
-            return 0;
-        rw->conds[rw->n_conds++] = cond;
+        rw->steps[rw->n_steps].node = node;
+        rw->steps[rw->n_steps].left = side;
+        rw->n_steps++;
         int ok = walk_rules(rw, (size_t)(side ? node->left : node->right));
-        gb_free(rw->conds[--rw->n_conds]);
+        rw->n_steps--;
         if (!ok)
             return 0;
     }
@@ -1758,8 +1832,15 @@ static cJSON *tree_to_json(const gb_model *m)
     memset(&rw, 0, sizeof rw);
     rw.m = m;
     rw.t = t;
+    size_t max_levels = 1;
+    for (size_t f = 0; f < m->n_features; f++)
+        if (m->features[f].n_levels > max_levels)
+            max_levels = m->features[f].n_levels;
+    rw.allowed = gb_malloc(max_levels);
     rw.rules = cJSON_AddArrayToObject(root, "rules");
-    if (rw.rules == NULL || !walk_rules(&rw, 0))
+    int rules_ok = rw.allowed != NULL && rw.rules != NULL && walk_rules(&rw, 0);
+    gb_free(rw.allowed);
+    if (!rules_ok)
         goto fail;
     cJSON *cx = cJSON_AddObjectToObject(root, "complexity");
     if (cx == NULL || gb_json_add_number(cx, "depth", t->depth) == NULL ||

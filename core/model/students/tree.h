@@ -22,7 +22,9 @@
  * Prediction walks the tree with the original feature units: a numeric
  * feature goes left when x <= threshold, a categorical code goes left when it
  * is one of the node's left levels (any other code goes right), and NaN takes
- * the recorded missing side.
+ * the recorded missing side.  The model's margin is the logit of the second
+ * class (binary), the log of each class probability (multiclass) or the
+ * value; `attribute` gives path-dependent TreeSHAP values of that margin.
  *
  * Parameters (text, validated before any work; GB_EUNUSABLE with err->field
  * naming the key):

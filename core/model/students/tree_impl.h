@@ -47,6 +47,12 @@ int gb_tree_node_goes_left(const tree_impl *t, const tree_node *node, double x);
 /* The leaf reached by the row x (n_features values). */
 const tree_node *gb_tree_leaf_of(const tree_impl *t, const double *x);
 
+/* The model's attribute operation (tree_shap.c): path-dependent TreeSHAP on
+ * the leaves' margins; phi is n_rows x n_margins x (n_features + 1), the
+ * last entry of each block the bias.  GB_ENOMEM on allocation failure. */
+gb_status gb_tree_attribute(const gb_model *m, const double *X, size_t n_rows,
+                            double *phi, gb_error *err);
+
 /* Growable NUL-terminated text; on allocation failure `failed` is set and
  * later appends are ignored.  The owner frees text with gb_free. */
 typedef struct gb_tree_buf {

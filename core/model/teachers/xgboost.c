@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/model/teachers/ubjson.h"
+#include "core/model/treeshap.h"
 
 /* ---- the flattened model -------------------------------------------------- */
 
@@ -60,6 +61,7 @@ typedef struct xgb_impl {
     uint32_t *tree_group; /* n_trees: output group of each tree */
     uint32_t *tree_depth; /* n_trees: longest root-to-leaf path (edges) */
     float *base_margin;   /* n_groups margins every row starts from */
+    int has_cover;        /* every tree so far has positive finite sum_hessian */
     double *base_score;   /* base_score values as in the file */
     size_t n_base_score;
     int has_categorical;
@@ -67,6 +69,8 @@ typedef struct xgb_impl {
     uint32_t *cat_words_n; /* n_nodes: bitset words of that node */
     uint32_t *cat_words;   /* bitsets: bit c set = category c goes right */
     size_t n_cat_words;
+    gb_forest *forest; /* the trees with their sum_hessian covers, for
+                          TreeSHAP; NULL when the file has no usable covers */
 } xgb_impl;
 
 static void xgb_impl_free(void *p)
@@ -83,6 +87,7 @@ static void xgb_impl_free(void *p)
     gb_free(m->cat_offset);
     gb_free(m->cat_words_n);
     gb_free(m->cat_words);
+    gb_forest_free(m->forest);
     gb_free(m);
 }
 
@@ -284,8 +289,26 @@ static cJSON *xgb_to_json(const gb_model *model)
     return root;
 }
 
+/* Models whose trees lack node covers (sum_hessian) cannot attribute. */
 static const gb_model_ops xgb_ops = {
     "xgboost", xgb_predict, xgb_predict_margin, NULL, xgb_to_json, xgb_impl_free,
+};
+
+/* Path-dependent TreeSHAP in margin space (core/model/treeshap.h): one block
+ * of n_margins x (n_features + 1) per row, the bias holding base_score's
+ * margin plus each tree's cover-weighted mean leaf, as xgboost's
+ * predict(pred_contribs=True). */
+static gb_status xgb_attribute(const gb_model *model, const double *X, size_t n_rows,
+                               double *phi, gb_error *err)
+{
+    const xgb_impl *m = model->impl;
+    return gb_forest_treeshap(m->forest, X, n_rows, 1, phi, err);
+}
+
+/* As xgb_ops, with attributions (the file had sum_hessian covers). */
+static const gb_model_ops xgb_shap_ops = {
+    "xgboost",     xgb_predict, xgb_predict_margin,
+    xgb_attribute, xgb_to_json, xgb_impl_free,
 };
 
 /* ---- loading helpers ------------------------------------------------------ */
@@ -556,6 +579,7 @@ typedef struct tree_scratch {
     size_t cap;
     int64_t *left, *right, *feature, *dleft, *stype;
     double *cond;
+    double *hess;      /* sum_hessian, old index */
     uint32_t *order;   /* BFS order: new position -> old index */
     uint32_t *depth;   /* new position -> depth */
     int32_t *newpos;   /* old index -> new position, -1 unvisited */
@@ -572,6 +596,7 @@ static void tree_scratch_free(tree_scratch *s)
     gb_free(s->dleft);
     gb_free(s->stype);
     gb_free(s->cond);
+    gb_free(s->hess);
     gb_free(s->order);
     gb_free(s->depth);
     gb_free(s->newpos);
@@ -586,10 +611,10 @@ static int tree_scratch_reserve(tree_scratch *s, size_t n)
 {
     if (n <= s->cap)
         return 0;
-    void *p[10];
-    size_t sz[10] = {8, 8, 8, 8, 8, 8, 4, 4, 4, 4};
+    void *p[11];
+    size_t sz[11] = {8, 8, 8, 8, 8, 8, 4, 4, 4, 4, 8};
     int64_t **i64[5] = {&s->left, &s->right, &s->feature, &s->dleft, &s->stype};
-    for (int k = 0; k < 10; k++) {
+    for (int k = 0; k < 11; k++) {
         p[k] = gb_malloc_array(n, sz[k]);
         if (p[k] == NULL) {
             for (int j = 0; j < k; j++)
@@ -611,6 +636,8 @@ static int tree_scratch_reserve(tree_scratch *s, size_t n)
     s->cat_node = p[8];
     gb_free(s->depth);
     s->depth = p[9];
+    gb_free(s->hess);
+    s->hess = p[10];
     s->cap = n;
     return 0;
 }
@@ -646,19 +673,19 @@ typedef struct model_builder {
     int32_t *max_category; /* per feature: largest category in a split, -1 */
 } model_builder;
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* p grown (capacity doubling) to hold `need` elements: p itself when large
+ * enough, the new block, or NULL on failure (p is then still valid). */
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
-        return 0;
+        return p;
     size_t c = *cap ? *cap : 256;
     while (c < need)
         c *= 2;
-    void *q = gb_realloc_array(*p, c, elem);
-    if (q == NULL)
-        return -1;
-    *p = q;
-    *cap = c;
-    return 0;
+    void *q = gb_realloc_array(p, c, elem);
+    if (q != NULL)
+        *cap = c;
+    return q;
 }
 
 /* Reads categories_* of a tree into s (cat_node map filled). */
@@ -769,6 +796,22 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
                             "%s.split_conditions[%zu] must be a number", path, i);
         i++;
     }
+    /* sum_hessian (node covers) only serves TreeSHAP: a tree without valid
+     * covers makes the model lose `attribute`, it is not an error */
+    const cJSON *ah = cJSON_GetObjectItemCaseSensitive(tree, "sum_hessian");
+    int tree_has_cover = cJSON_IsArray(ah) && (size_t)cJSON_GetArraySize(ah) == nn;
+    if (tree_has_cover) {
+        i = 0;
+        cJSON_ArrayForEach(it, ah)
+        {
+            double h = 0;
+            if (value_number(it, &h) != 0 || !isfinite(h) || !(h > 0) || h > 3e38)
+                tree_has_cover = 0;
+            s->hess[i++] = h;
+        }
+    }
+    if (!tree_has_cover)
+        m->has_cover = 0;
     size_t n_cat_nodes = 0, n_cats = 0;
     if ((rc = read_tree_categories(tree, path, nn, s, &n_cat_nodes, &n_cats, err)) !=
         GB_OK)
@@ -806,8 +849,10 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
     size_t base = m->n_nodes;
     if (base + tail > INT32_MAX / 2)
         return unusable(err, "trees", "the model has too many nodes");
-    if (grow((void **)&m->nodes, &b->cap_nodes, base + tail, sizeof *m->nodes) != 0)
+    xgb_node *nodes = grow(m->nodes, &b->cap_nodes, base + tail, sizeof *m->nodes);
+    if (nodes == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
+    m->nodes = nodes;
     int first_categorical = n_cat_nodes > 0 && !m->has_categorical;
     if (first_categorical)
         m->has_categorical = 1;
@@ -866,9 +911,11 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
                 maxc = v > maxc ? v : maxc;
             }
             size_t words = (size_t)(maxc + 1 + 31) / 32;
-            if (grow((void **)&m->cat_words, &b->cap_words, m->n_cat_words + words + 1,
-                     sizeof *m->cat_words) != 0)
+            uint32_t *cw = grow(m->cat_words, &b->cap_words, m->n_cat_words + words + 1,
+                                sizeof *m->cat_words);
+            if (cw == NULL)
                 return gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
+            m->cat_words = cw;
             uint32_t *bits = m->cat_words + m->n_cat_words;
             memset(bits, 0, words * sizeof *bits);
             for (int64_t c = 0; c < s->cat_size[j]; c++) {
@@ -890,6 +937,74 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
     m->tree_depth[t] = depth;
     m->n_nodes = base + tail;
     return GB_OK;
+}
+
+/* ---- covers (TreeSHAP) ---------------------------------------------------- */
+
+/* Adds tree t, just loaded by load_tree (whose scratch s still describes it:
+ * file arrays, sum_hessian, BFS order and categories), with its covers to
+ * m->forest.  Once a tree has no usable covers (m->has_cover cleared by
+ * load_tree: sum_hessian missing, malformed or not positive) the model keeps
+ * predicting but has no attributions: m->forest is dropped.  GB_ENOMEM
+ * otherwise. */
+static gb_status add_tree_covers(xgb_impl *m, const tree_scratch *s, size_t t,
+                                 gb_error *err)
+{
+    if (m->forest != NULL && !m->has_cover) {
+        gb_forest_free(m->forest);
+        m->forest = NULL;
+    }
+    if (m->forest == NULL)
+        return GB_OK;
+    size_t nn = m->n_nodes - m->tree_root[t]; /* reachable nodes, BFS order */
+    gb_status rc = GB_OK;
+    double *leaf = gb_malloc_array(nn, sizeof *leaf);
+    int32_t *cats = gb_malloc_array(s->cap_cats ? s->cap_cats : 1, sizeof *cats);
+    gb_forest_node *nodes = gb_calloc(nn, sizeof *nodes);
+    if (leaf == NULL || cats == NULL || nodes == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
+        goto out;
+    }
+    for (size_t p = 0; p < nn; p++) {
+        uint32_t k = s->order[p];
+        gb_forest_node *nd = nodes + p;
+        nd->cover = (double)(float)s->hess[k]; /* xgboost keeps covers in float */
+        if (s->left[k] < 0) {
+            leaf[p] = (double)(float)s->cond[k];
+            nd->feature = -1;
+            nd->left = nd->right = -1;
+            nd->value = leaf + p;
+            continue;
+        }
+        nd->feature = (int32_t)s->feature[k];
+        nd->left = s->newpos[s->left[k]];
+        nd->right = s->newpos[s->right[k]];
+        nd->missing_left = s->dleft[k] != 0;
+        if (s->stype[k] == 1) {
+            int32_t j = s->cat_node[k];
+            size_t seg = (size_t)s->cat_seg[j];
+            nd->categorical = 1;
+            nd->cats_left = 0; /* listed categories go right */
+            nd->n_cats = (size_t)s->cat_size[j];
+            for (size_t c = 0; c < nd->n_cats; c++)
+                cats[seg + c] = (int32_t)s->cats[seg + c];
+            nd->cats = cats + seg;
+        } else {
+            nd->threshold = (double)(float)s->cond[k];
+        }
+    }
+    rc = gb_forest_add_tree(m->forest, nodes, nn, m->tree_group[t], 1, err);
+    if (rc == GB_EUNUSABLE) { /* e.g. deeper than TreeSHAP accepts */
+        gb_error_clear(err);
+        gb_forest_free(m->forest);
+        m->forest = NULL;
+        rc = GB_OK;
+    }
+out:
+    gb_free(nodes);
+    gb_free(cats);
+    gb_free(leaf);
+    return rc;
 }
 
 /* ---- features ------------------------------------------------------------- */
@@ -1136,6 +1251,7 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
     m->tree_root = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_root);
     m->tree_group = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_group);
     m->tree_depth = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_depth);
+    m->has_cover = 1;
     b.max_category = gb_malloc_array(m->n_features, sizeof *b.max_category);
     int64_t *groups = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *groups);
     if (m->tree_root == NULL || m->tree_group == NULL || m->tree_depth == NULL ||
@@ -1175,11 +1291,22 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
             k++;
         }
     }
+    {
+        double base[GB_MAX_CLASSES];
+        for (size_t g = 0; g < m->n_groups; g++)
+            base[g] = (double)m->base_margin[g];
+        m->forest = gb_forest_create(m->n_features, m->n_groups, base, 1, 1, err);
+        if (m->forest == NULL) {
+            rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
+            goto out;
+        }
+    }
     size_t t = 0;
     const cJSON *tree;
     cJSON_ArrayForEach(tree, trees)
     {
-        if ((rc = load_tree(m, &b, &s, tree, t, err)) != GB_OK)
+        if ((rc = load_tree(m, &b, &s, tree, t, err)) != GB_OK ||
+            (rc = add_tree_covers(m, &s, t, err)) != GB_OK)
             goto out;
         t++;
     }
@@ -1203,8 +1330,8 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
             }
         }
     }
-    *out = gb_model_create(&xgb_ops, m, obj->task, features, m->n_features, classes,
-                           n_classes, err);
+    *out = gb_model_create(m->forest != NULL ? &xgb_shap_ops : &xgb_ops, m, obj->task,
+                           features, m->n_features, classes, n_classes, err);
     m = NULL; /* owned (or freed) by gb_model_create */
     if (*out == NULL)
         rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
