@@ -146,111 +146,58 @@ gb_status st_dataset_get(st_db *db, const char *id, st_dataset *out, gb_error *e
     return status;
 }
 
-static gb_status count_query(st_db *db, const char *sql, const char *bind, size_t *out,
-                             gb_error *err)
+static gb_status read_row_cb(sqlite3_stmt *stmt, void *row, gb_error *err)
 {
-    sqlite3_stmt *stmt = st_prepare(db, sql, err);
-    if (stmt == NULL)
-        return GB_EIO;
-    if (bind != NULL)
-        st_bind_text(stmt, 1, bind);
-    gb_status status = GB_OK;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *out = (size_t)sqlite3_column_int64(stmt, 0);
-    else
-        status = st_sql_error(db, "counting", err);
-    sqlite3_finalize(stmt);
-    return status;
+    return read_dataset(stmt, row, err);
 }
+
+static gb_status get_row_cb(st_db *db, const char *id, void *row, gb_error *err)
+{
+    return st_dataset_get(db, id, row, err);
+}
+
+static void clear_row_cb(void *row)
+{
+    st_dataset_clear(row);
+}
+
+static const char *sha256_row_cb(const void *row)
+{
+    return ((const st_dataset *)row)->sha256;
+}
+
+static const st_blob_table DATASET_TABLE = {
+    .noun = "dataset",
+    .count_sql = "SELECT count(*) FROM datasets",
+    .list_sql =
+        "SELECT " DATASET_COLUMNS " FROM datasets ORDER BY rowid DESC LIMIT ? OFFSET ?",
+    .used_sql = "SELECT count(*) FROM runs WHERE dataset_id = ?",
+    .delete_sql = "DELETE FROM datasets WHERE id = ?",
+    .row_size = sizeof(st_dataset),
+    .read_cb = read_row_cb,
+    .get_cb = get_row_cb,
+    .clear_cb = clear_row_cb,
+    .sha256_cb = sha256_row_cb,
+};
 
 gb_status st_dataset_list(st_db *db, size_t limit, size_t offset, st_dataset **items,
                           size_t *n, size_t *total, gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    st_dataset *rows = NULL;
-    size_t count = 0;
-    *items = NULL;
-    *n = 0;
-    st_page_clamp(&limit);
+    void *rows = NULL;
     gb_status status =
-        count_query(db, "SELECT count(*) FROM datasets", NULL, total, err);
-    if (status != GB_OK)
-        return status;
-    rows = gb_calloc(limit, sizeof *rows);
-    if (rows == NULL)
-        return gb_error_set(err, GB_ENOMEM, "out of memory listing datasets");
-    stmt = st_prepare(db,
-                      "SELECT " DATASET_COLUMNS
-                      " FROM datasets ORDER BY rowid DESC LIMIT ? OFFSET ?",
-                      err);
-    if (stmt == NULL) {
-        status = GB_EIO;
-        goto done;
-    }
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)limit);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)offset);
-    int rc = SQLITE_DONE;
-    while (status == GB_OK && count < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
-        status = read_dataset(stmt, &rows[count++], err);
-    if (status == GB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        status = st_sql_error(db, "listing datasets", err);
-done:
-    sqlite3_finalize(stmt);
-    if (status != GB_OK) {
-        st_dataset_list_free(rows, count);
-        return status;
-    }
+        st_blob_table_list(db, &DATASET_TABLE, limit, offset, &rows, n, total, err);
     *items = rows;
-    *n = count;
-    return GB_OK;
+    return status;
 }
 
 gb_status st_dataset_delete(st_db *db, const char *id, const st_audit_entry *audit,
                             st_dataset *deleted, int *blob_orphaned, gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int owned = 0;
-    size_t n_runs = 0, n_same = 0;
     st_dataset ds;
-    memset(&ds, 0, sizeof ds);
-    *blob_orphaned = 0;
-    gb_status status = st_tx_enter(db, &owned, err);
+    gb_status status =
+        st_blob_table_delete(db, &DATASET_TABLE, id, audit, &ds, blob_orphaned, err);
     if (status != GB_OK)
         return status;
-    status = st_dataset_get(db, id, &ds, err);
-    if (status == GB_OK)
-        status = count_query(db, "SELECT count(*) FROM runs WHERE dataset_id = ?", id,
-                             &n_runs, err);
-    if (status == GB_OK && n_runs > 0) {
-        status = gb_error_set(err, GB_ECONFLICT,
-                              "dataset '%s' is used by %zu run(s); delete is refused",
-                              id, n_runs);
-    }
-    if (status == GB_OK) {
-        stmt = st_prepare(db, "DELETE FROM datasets WHERE id = ?", err);
-        if (stmt == NULL) {
-            status = GB_EIO;
-        } else {
-            st_bind_text(stmt, 1, id);
-            if (sqlite3_step(stmt) != SQLITE_DONE)
-                status = st_sql_error(db, "deleting a dataset", err);
-        }
-    }
-    if (status == GB_OK)
-        status =
-            count_query(db,
-                        "SELECT (SELECT count(*) FROM datasets WHERE sha256 = ?1) + "
-                        "(SELECT count(*) FROM teachers WHERE sha256 = ?1)",
-                        ds.sha256, &n_same, err);
-    if (status == GB_OK && audit != NULL)
-        status = st_audit_append_in_tx(db, audit, id, err);
-    sqlite3_finalize(stmt);
-    status = st_tx_leave(db, owned, status, err);
-    if (status != GB_OK) {
-        st_dataset_clear(&ds);
-        return status;
-    }
-    *blob_orphaned = n_same == 0;
     if (deleted != NULL)
         *deleted = ds;
     else

@@ -33,7 +33,7 @@ typedef struct st_dataset {
 
 /* Frees what a dataset row owns (not the struct); NULL is a no-op. */
 void st_dataset_clear(st_dataset *ds);
-/* Frees an array from st_dataset_list. */
+/* Frees n rows from st_dataset_list and the array; NULL is a no-op. */
 void st_dataset_list_free(st_dataset *items, size_t n);
 
 /* Inserts ds (its id and created_at are filled in here; summary_json is

@@ -46,4 +46,49 @@ gb_status st_audit_append_in_tx(st_db *db, const st_audit_entry *entry,
 /* Clamps list paging: limit 0 -> default 50, max 1000. */
 void st_page_clamp(size_t *limit);
 
+/* One count(*) query: sql with at most one text parameter (bind, NULL for
+ * none) whose single result row is stored in *out.  On error *out is
+ * untouched and err says why (GB_EIO), naming what was being counted
+ * ("counting runs"). */
+gb_status st_count(st_db *db, const char *sql, const char *bind, const char *what,
+                   size_t *out, gb_error *err);
+
+/* How a table of rows backed by a blob (datasets, teachers) is read, listed
+ * and deleted; the callbacks take the table's row struct as void *. */
+typedef struct st_blob_table {
+    const char *noun;       /* "dataset": used in error messages */
+    const char *count_sql;  /* count(*) of every row */
+    const char *list_sql;   /* every row, newest first, binds LIMIT ? OFFSET ? */
+    const char *used_sql;   /* count of runs using the id bound as ?1 */
+    const char *delete_sql; /* deletes the row whose id is bound as ?1 */
+    size_t row_size;        /* sizeof the row struct */
+    /* Fills row from the statement's current result row; on error row owns
+     * nothing that its clear callback would not free. */
+    gb_status (*read_cb)(sqlite3_stmt *stmt, void *row, gb_error *err);
+    /* Reads one row by id (GB_ENOTFOUND if unknown). */
+    gb_status (*get_cb)(st_db *db, const char *id, void *row, gb_error *err);
+    /* Frees what a row owns and zeroes it. */
+    void (*clear_cb)(void *row);
+    /* The row's content hash (which blob holds its bytes). */
+    const char *(*sha256_cb)(const void *row);
+} st_blob_table;
+
+/* A page of table's rows, newest first (limit clamped by st_page_clamp).
+ * On success *items is a gb_calloc'd array of *n rows that the caller frees
+ * with the table's list_free, and *total counts every row.  On error
+ * *items = NULL, *n = 0, nothing is left allocated and err says why. */
+gb_status st_blob_table_list(st_db *db, const st_blob_table *table, size_t limit,
+                             size_t offset, void **items, size_t *n, size_t *total,
+                             gb_error *err);
+
+/* Deletes row id of table in one transaction (joining an open one) unless a
+ * run uses it (GB_ECONFLICT naming how many), with the audit entry (may be
+ * NULL).  On success row (table->row_size bytes, caller's storage) holds the
+ * deleted row, which the caller clears, and *blob_orphaned is 1 when no
+ * dataset or teacher references its bytes any more.  On error row owns
+ * nothing, *blob_orphaned is 0 and nothing was changed. */
+gb_status st_blob_table_delete(st_db *db, const st_blob_table *table, const char *id,
+                               const st_audit_entry *audit, void *row,
+                               int *blob_orphaned, gb_error *err);
+
 #endif /* STORAGE_INTERNAL_H */

@@ -26,6 +26,7 @@ typedef struct st_teacher {
 
 /* Frees what a row owns (not the struct); NULL is a no-op. */
 void st_teacher_clear(st_teacher *t);
+/* Frees n rows from st_teacher_list and the array; NULL is a no-op. */
 void st_teacher_list_free(st_teacher *items, size_t n);
 
 /* Inserts t (id and created_at filled in; summary_json borrowed) with the
