@@ -24,7 +24,8 @@ cJSON *gb_json_parse(const char *bytes, size_t n, gb_error *err);
 
 /* Typed member access.  `path` names the object for error messages
  * ("layers[2]").  Missing or mistyped members give GB_EUNUSABLE with
- * err->field = "path.key". */
+ * err->field = "path.key" and leave *out untouched.  Strings, arrays and
+ * objects are borrowed from obj (nothing to free). */
 gb_status gb_json_get_number(const cJSON *obj, const char *path, const char *key,
                              double *out, gb_error *err);
 gb_status gb_json_get_string(const cJSON *obj, const char *path, const char *key,
