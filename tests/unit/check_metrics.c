@@ -10,28 +10,11 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "tests/unit/fixture.h"
 #include "core/math/metrics.h"
 
 #define FIXTURE "tests/fixtures/metrics/metrics.json"
 #define TOL 1e-12
-
-static cJSON *load_fixture(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    gb_error err;
-    cJSON *root = gb_json_parse(buf, (size_t)size, &err);
-    free(buf);
-    ck_assert_msg(root != NULL, "%s: %s", path, err.message);
-    return root;
-}
 
 static double *numbers(const cJSON *obj, const char *key, size_t *n)
 {
