@@ -1,7 +1,8 @@
 /*
  * rows.c - what the tables of blob-backed rows (datasets, teachers) share:
- * counting, paged listing and the guarded delete that reports an orphaned
- * blob.  Each table describes itself with an st_blob_table.
+ * insert with a new id and its audit entry, reading one row, counting,
+ * paged listing and the guarded delete that reports an orphaned blob.
+ * Each table describes itself with an st_blob_table.
  * Layer: storage (private).
  */
 #include <stdio.h>
@@ -22,6 +23,77 @@ gb_status st_count(st_db *db, const char *sql, const char *bind, const char *wha
         *out = (size_t)sqlite3_column_int64(stmt, 0);
     else
         status = st_sql_error(db, what, err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+gb_status st_blob_table_insert(st_db *db, const st_blob_table *table, void *row,
+                               const st_audit_entry *audit, gb_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int owned = 0;
+    char id[ST_ID_LEN], now[ST_TIME_LEN];
+    gb_status status = st_new_id(table->id_prefix, id, err);
+    if (status != GB_OK)
+        return status;
+    st_now(now);
+    status = st_tx_enter(db, &owned, err);
+    if (status != GB_OK)
+        return status;
+    stmt = st_prepare(db, table->insert_sql, err);
+    if (stmt == NULL) {
+        status = GB_EIO;
+    } else {
+        table->bind_cb(stmt, row, id, now);
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            char doing[64];
+            snprintf(doing, sizeof doing, "inserting a %s", table->noun);
+            status = st_sql_error(db, doing, err);
+        }
+    }
+    if (status == GB_OK && audit != NULL)
+        status = st_audit_append_in_tx(db, audit, id, err);
+    sqlite3_finalize(stmt);
+    status = st_tx_leave(db, owned, status, err);
+    if (status == GB_OK) {
+        memcpy((char *)row + table->id_offset, id, sizeof id);
+        memcpy((char *)row + table->created_offset, now, sizeof now);
+    }
+    return status;
+}
+
+gb_status st_blob_table_read_one(st_db *db, const st_blob_table *table,
+                                 sqlite3_stmt *stmt, const char *what, void *row,
+                                 gb_error *err)
+{
+    memset(row, 0, table->row_size);
+    gb_status status = GB_OK;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        status = table->read_cb(stmt, row, err);
+    } else if (rc == SQLITE_DONE) {
+        status = gb_error_set(err, GB_ENOTFOUND, "no %s %s", table->noun, what);
+    } else {
+        char doing[64];
+        snprintf(doing, sizeof doing, "reading a %s", table->noun);
+        status = st_sql_error(db, doing, err);
+    }
+    if (status != GB_OK)
+        table->clear_cb(row);
+    return status;
+}
+
+gb_status st_blob_table_get(st_db *db, const st_blob_table *table, const char *id,
+                            void *row, gb_error *err)
+{
+    memset(row, 0, table->row_size);
+    sqlite3_stmt *stmt = st_prepare(db, table->get_sql, err);
+    if (stmt == NULL)
+        return GB_EIO;
+    st_bind_text(stmt, 1, id);
+    char what[512];
+    snprintf(what, sizeof what, "with id '%s'", id);
+    gb_status status = st_blob_table_read_one(db, table, stmt, what, row, err);
     sqlite3_finalize(stmt);
     return status;
 }
@@ -89,7 +161,7 @@ gb_status st_blob_table_delete(st_db *db, const st_blob_table *table, const char
     gb_status status = st_tx_enter(db, &owned, err);
     if (status != GB_OK)
         return status;
-    status = table->get_cb(db, id, row, err);
+    status = st_blob_table_get(db, table, id, row, err);
     if (status == GB_OK)
         status = st_count(db, table->used_sql, id, "counting", &n_runs, err);
     if (status == GB_OK && n_runs > 0)
@@ -113,7 +185,8 @@ gb_status st_blob_table_delete(st_db *db, const st_blob_table *table, const char
         status = st_count(db,
                           "SELECT (SELECT count(*) FROM datasets WHERE sha256 = ?1) + "
                           "(SELECT count(*) FROM teachers WHERE sha256 = ?1)",
-                          table->sha256_cb(row), "counting", &n_same, err);
+                          (const char *)row + table->sha256_offset, "counting", &n_same,
+                          err);
     if (status == GB_OK && audit != NULL)
         status = st_audit_append_in_tx(db, audit, id, err);
     sqlite3_finalize(stmt);

@@ -58,7 +58,9 @@ gb_status gb_features_from_table(const gb_table *table, const unsigned char *exc
 typedef struct gb_design gb_design;
 
 /* Binds features to table columns by name (see above).  The design keeps
- * pointers into both: they must outlive it.  NULL on error. */
+ * pointers into both: they must outlive it.  The caller frees it with
+ * gb_design_free.  NULL on error, with err naming the missing or mistyped
+ * column (or GB_ENOMEM). */
 gb_design *gb_design_bind(const gb_feature *features, size_t n_features,
                           const gb_table *table, gb_error *err);
 /* Frees a design (not the features or table it points into); NULL is a

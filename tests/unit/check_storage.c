@@ -770,6 +770,20 @@ START_TEST(test_blob_rows_list_failure_and_delete_out)
     }
     ck_assert_int_gt(failures, 0);
 
+    /* A refused insert leaves the row as it was; unknown ids are named. */
+    st_dataset dup = a;
+    memset(dup.id, 0, sizeof dup.id);
+    memset(dup.created_at, 0, sizeof dup.created_at);
+    ck_assert_int_eq(st_dataset_insert(db, &dup, NULL, &err), GB_ECONFLICT);
+    ck_assert_str_eq(dup.id, "");
+    ck_assert_str_eq(dup.created_at, "");
+    st_teacher none;
+    ck_assert_int_eq(st_teacher_get(db, "tch_nope", &none, &err), GB_ENOTFOUND);
+    ck_assert_str_eq(err.message, "no teacher with id 'tch_nope'");
+    ck_assert_int_eq(st_teacher_find(db, sha_b, &none, &err), GB_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.message, "no teacher with sha256"));
+    ck_assert_ptr_null(none.summary_json);
+
     /* sha_a is still used by the teacher: deleting dataset a orphans
      * nothing; the deleted row comes back whole. */
     st_dataset gone;
