@@ -98,6 +98,17 @@ START_TEST(test_classification_against_sklearn)
 }
 END_TEST
 
+START_TEST(test_proba_clamp)
+{
+    ck_assert(gb_proba_clamp(0.0) == GB_PROBA_EPS);
+    ck_assert(gb_proba_clamp(-3.0) == GB_PROBA_EPS);
+    ck_assert(gb_proba_clamp(1.0) == 1.0 - GB_PROBA_EPS);
+    ck_assert(gb_proba_clamp(0.25) == 0.25);
+    ck_assert(gb_proba_clamp(GB_PROBA_EPS) == GB_PROBA_EPS);
+    ck_assert(isnan(gb_proba_clamp(NAN)));
+}
+END_TEST
+
 START_TEST(test_regression_against_sklearn)
 {
     cJSON *root = load_fixture(FIXTURE);
@@ -314,6 +325,7 @@ static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_proba_clamp);
     tcase_add_test(tc, test_classification_against_sklearn);
     tcase_add_test(tc, test_regression_against_sklearn);
     tcase_add_test(tc, test_agreement_kl_against_numpy);
