@@ -51,6 +51,7 @@ int cli_parse_options(const char *cmd, int argc, char **argv, int first,
  * prints its own errors to stderr and frees everything it allocated. */
 int cli_inspect(int argc, char **argv);
 int cli_predict(int argc, char **argv);
+int cli_explain(int argc, char **argv);
 int cli_distill(int argc, char **argv);
 int cli_train_teacher(int argc, char **argv);
 int cli_serve(int argc, char **argv);
