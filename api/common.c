@@ -137,6 +137,13 @@ cJSON *api_body_object(const api_request *req, api_response *resp)
                   "this route takes a JSON body (Content-Type: application/json)");
         return NULL;
     }
+    /* JSON text is UTF-8 (RFC 8259): anything else is malformed JSON. */
+    if (req->body != NULL &&
+        (memchr(req->body, 0, req->body_len) != NULL || !api_utf8_valid(req->body))) {
+        api_error(resp, 400, "invalid_json", NULL,
+                  "the body is not valid UTF-8 text (or contains a NUL byte)");
+        return NULL;
+    }
     gb_error err;
     gb_error_clear(&err);
     cJSON *root =
