@@ -24,12 +24,19 @@
 #include "storage/runs.h"
 #include "storage/tokens.h"
 
+/* Students rebuilt from their artifacts, shared by all threads (see
+ * api/predict.c).  Created and freed by the daemon. */
+typedef struct api_model_cache api_model_cache;
+api_model_cache *api_model_cache_create(void);
+void api_model_cache_free(api_model_cache *cache);
+
 /* The daemon state handlers may use.  Hooks into the job pool are
  * callbacks so that api/ does not depend on server/. */
 typedef struct api_env {
     const char *data_dir;
     const char *db_path;
     size_t max_upload_bytes;
+    api_model_cache *model_cache; /* may be NULL (no caching) */
     void *hooks_ctx;
     /* Enqueues a run within the queue bound (see srv_jobs_enqueue); may be
      * NULL when no job pool runs (then runs are queued unbounded). */
@@ -172,6 +179,10 @@ void api_runs_list(const api_request *req, api_response *resp);
 void api_runs_get(const api_request *req, api_response *resp);
 void api_runs_cancel(const api_request *req, api_response *resp);
 void api_runs_student(const api_request *req, api_response *resp);
+void api_runs_export(const api_request *req, api_response *resp);
+void api_runs_predict(const api_request *req, api_response *resp);
+
+void api_compare(const api_request *req, api_response *resp);
 
 void api_reviews_create(const api_request *req, api_response *resp);
 void api_reviews_list(const api_request *req, api_response *resp);

@@ -36,5 +36,6 @@ int cli_distill(int argc, char **argv);
 int cli_train_teacher(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_backup(int argc, char **argv);
 
 #endif /* SERVER_CLI_H */

@@ -137,6 +137,7 @@ int cli_serve(int argc, char **argv)
     st_db *db = NULL;
     srv_jobs *jobs = NULL;
     srv_http *http = NULL;
+    api_model_cache *model_cache = NULL;
     char db_path[PATH_MAX + 32];
     gb_status status;
     gb_error_clear(&err);
@@ -162,6 +163,7 @@ int cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int lock_fd = -1;
+    umask(077); /* the database, blobs and token file are private to the daemon */
     status = ensure_dir(cfg.data_dir, &err);
     if (status == GB_OK)
         status = lock_data_dir(cfg.data_dir, &lock_fd, &err);
@@ -186,7 +188,13 @@ int cli_serve(int argc, char **argv)
     if (status != GB_OK)
         goto fail;
 
+    model_cache = api_model_cache_create();
+    if (model_cache == NULL) {
+        status = gb_error_set(&err, GB_ENOMEM, "out of memory");
+        goto fail;
+    }
     api_env env = {.data_dir = cfg.data_dir,
+                   .model_cache = model_cache,
                    .db_path = db_path,
                    .max_upload_bytes = cfg.max_upload_mb * 1024 * 1024,
                    .hooks_ctx = jobs,
@@ -196,6 +204,12 @@ int cli_serve(int argc, char **argv)
     if (status != GB_OK)
         goto fail;
 
+    int loopback = strncmp(cfg.bind, "127.", 4) == 0 || strcmp(cfg.bind, "::1") == 0;
+    if (!loopback && cfg.tls_cert[0] == '\0')
+        fprintf(stderr,
+                "{\"level\":\"warn\",\"msg\":\"listening beyond loopback without "
+                "TLS: tokens travel in clear text\",\"bind\":\"%s\"}\n",
+                cfg.bind);
     const char *scheme = cfg.tls_cert[0] ? "https" : "http";
     int v6 = strchr(cfg.bind, ':') != NULL;
     printf("glassbox %s listening on %s://%s%s%s:%u/ (dashboard), API at "
@@ -212,6 +226,7 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopping\",\"signal\":%d}\n", sig);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_model_cache_free(model_cache);
     st_db_close(db);
     close(lock_fd);
     fprintf(stderr, "{\"level\":\"info\",\"msg\":\"stopped\"}\n");
@@ -220,6 +235,7 @@ fail:
     cli_print_error("serve", &err);
     srv_http_stop(http);
     srv_jobs_stop(jobs);
+    api_model_cache_free(model_cache);
     st_db_close(db);
     if (lock_fd >= 0)
         close(lock_fd);

@@ -23,6 +23,7 @@ static const command commands[] = {
      "train an MLP teacher, write glassbox-mlp JSON"},
     {"serve", cli_serve, "run the HTTP daemon (API, dashboard, job queue)"},
     {"token", cli_token, "create an API token: token create --role R --name N"},
+    {"backup", cli_backup, "copy a data directory consistently, even while serving"},
 };
 
 static void usage(FILE *out)

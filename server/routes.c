@@ -29,8 +29,12 @@ static const srv_route routes[] = {
     {"GET", "/api/v1/runs/{id}", SRV_ROLES_READ, api_runs_get, NULL},
     {"POST", "/api/v1/runs/{id}/cancel", SRV_ROLES_MODEL, api_runs_cancel, NULL},
     {"GET", "/api/v1/runs/{id}/student", SRV_ROLES_READ, api_runs_student, NULL},
+    {"GET", "/api/v1/runs/{id}/export", SRV_ROLES_READ, api_runs_export, NULL},
+    {"POST", "/api/v1/runs/{id}/predict", SRV_ROLES_READ, api_runs_predict, NULL},
     {"POST", "/api/v1/runs/{id}/reviews", SRV_ROLES_REVIEW, api_reviews_create, NULL},
     {"GET", "/api/v1/runs/{id}/reviews", SRV_ROLES_READ, api_reviews_list, NULL},
+
+    {"GET", "/api/v1/compare", SRV_ROLES_READ, api_compare, NULL},
 
     {"GET", "/api/v1/audit", SRV_ROLES_READ, api_audit_list, NULL},
     {"GET", "/api/v1/audit/verify", SRV_ROLES_READ, api_audit_verify, NULL},

@@ -328,6 +328,10 @@ check "get run 200" [ "$STATUS" = 200 ]
 check "run object" [ "$(json 'j["status"], j["progress"]["fraction"], j["report"]["task"], j["config"]["seed"], j["error"]')" = "succeeded 1 binary 0 None" ]
 req GET "/api/v1/runs?status=succeeded&dataset_id=$DS" "${TOK[viewer]}"
 check "runs filtered (this one and the training run)" [ "$(json 'j["total"], j["items"][0]["id"]')" = "2 $RUN" ]
+req GET "/api/v1/compare?runs=$RUN,$TRAIN_RUN" "${TOK[validator]}"
+check "compare two runs with reports" [ "$STATUS $(json '[r["id"] for r in j["runs"]] == ["'"$RUN"'", "'"$TRAIN_RUN"'"], j["features"]')" = "200 True []" ]
+req GET "/api/v1/compare?runs=$RUN,$LONG" "${TOK[validator]}"
+check "compare with a run without report -> 409" [ "$STATUS" = 409 ]
 req GET "/api/v1/runs?status=bogus" "${TOK[viewer]}"
 check "bad status filter -> 400" [ "$STATUS" = 400 ]
 req POST "/api/v1/runs/$RUN/cancel" "${TOK[modeler]}"
@@ -358,6 +362,91 @@ req POST "/api/v1/runs/run_missing/reviews" "$ADMIN" -H 'Content-Type: applicati
 check "review of unknown run -> 404" [ "$STATUS" = 404 ]
 req GET "/api/v1/runs/$RUN/reviews" "${TOK[viewer]}"
 check "list reviews" [ "$(json 'j["total"], j["items"][0]["comment"]')" = "1 fidelity adequate" ]
+
+# --- a real distillation result (written by `glassbox distill`) --------------------------
+"$BIN" distill --data "$WORK/lgb.csv" --target y --teacher "$LGB" --student tree \
+    --param max_depth=3 --out "$WORK/report.json" --student-out "$WORK/student.json" 2>/dev/null
+check "glassbox distill wrote a report and a student" [ -s "$WORK/report.json" -a -s "$WORK/student.json" ]
+for rid in run_distilled01 run_distilled02; do
+    sqlite3 "$DATA/glassbox.db" >/dev/null "PRAGMA busy_timeout=5000;
+      INSERT INTO runs (id, kind, status, dataset_id, config, created_at, created_by, phase, fraction)
+      VALUES ('$rid', 'distill', 'succeeded', '$LGB_DS', '{}', '2024-01-01T00:00:00.000Z', 'x', 'done', 1);
+      INSERT INTO reports (run_id, body, created_at) VALUES ('$rid', CAST(readfile('$WORK/report.json') AS TEXT), 'now');
+      INSERT INTO students (run_id, body, sha256, created_at) VALUES ('$rid', CAST(readfile('$WORK/student.json') AS TEXT), 'x', 'now');"
+done
+req GET /api/v1/runs/run_distilled01 "${TOK[viewer]}"
+check "run shows the stored report" [ "$(json 'j["report"] == json.load(open("'"$WORK/report.json"'"))')" = True ]
+req GET /api/v1/runs/run_distilled01/student "${TOK[viewer]}"
+check "student artifact as stored" [ "$(json 'j == json.load(open("'"$WORK/student.json"'"))')" = True ]
+req GET /api/v1/runs/run_distilled01/export "${TOK[viewer]}"
+check "export json (default) is the artifact" [ "$(json 'j == json.load(open("'"$WORK/student.json"'"))')" = True ]
+req GET "/api/v1/runs/run_distilled01/export?format=c" "${TOK[viewer]}"
+cp "$WORK/body" "$WORK/student.c"
+check "export c -> 200 text/x-c" grep -qi '^Content-Type: text/x-c' "$WORK/headers"
+check "exported C compiles cleanly" cc -std=c11 -Wall -Wextra -Werror -fsyntax-only "$WORK/student.c"
+req GET "/api/v1/runs/run_distilled01/export?format=sql" "${TOK[viewer]}"
+check "export sql is a CASE expression" grep -q 'CASE WHEN' "$WORK/body"
+req GET "/api/v1/runs/run_distilled01/export?format=pmml" "${TOK[viewer]}"
+check "unknown export format -> 400" [ "$STATUS" = 400 ]
+req GET "/api/v1/runs/$RUN/export" "${TOK[viewer]}"
+check "export of a run without student -> 404" [ "$STATUS" = 404 ]
+# predict: the daemon's answers equal `glassbox predict` on the same rows.
+"$BIN" predict --model "$WORK/student.json" --data "$WORK/lgb.csv" --out "$WORK/cli_pred.csv" 2>/dev/null
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: text/csv' \
+    --data-binary "@$WORK/lgb.csv"
+check "predict CSV -> 200" [ "$STATUS" = 200 ]
+check "predict CSV equals glassbox predict" python3 - "$WORK/body" "$WORK/cli_pred.csv" <<'PY'
+import csv, json, sys
+j = json.load(open(sys.argv[1]))
+rows = list(csv.reader(open(sys.argv[2])))
+assert rows[0] == ["p_" + c for c in j["classes"]], rows[0]
+assert len(j["predictions"]) == len(rows) - 1
+for p, r in zip(j["predictions"], rows[1:]):
+    assert all(abs(a - float(b)) <= 1e-15 for a, b in zip(p, r)), (p, r)
+PY
+python3 - "$WORK/lgb.csv" "$WORK/rows.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))[:3]
+def value(v):
+    try:
+        return float(v)
+    except ValueError:
+        return v if v not in ("", "NA") else None
+json.dump({"rows": [{k: value(v) for k, v in r.items()} for r in rows]}, open(sys.argv[2], "w"))
+PY
+req POST "/api/v1/runs/run_distilled01/predict?explain=1" "${TOK[viewer]}" \
+    -H 'Content-Type: application/json' --data-binary "@$WORK/rows.json"
+check "predict JSON rows with explanations -> 200" [ "$STATUS" = 200 ]
+check "JSON rows give the CSV answers; attributions add up to the logit" \
+    python3 - "$WORK/body" "$WORK/cli_pred.csv" <<'PY'
+import csv, json, math, sys
+j = json.load(open(sys.argv[1]))
+rows = list(csv.reader(open(sys.argv[2])))[1:4]
+for p, r, e in zip(j["predictions"], rows, j["explanations"]):
+    assert all(abs(a - float(b)) <= 1e-15 for a, b in zip(p, r)), (p, r)
+    margin = e["bias"] + sum(e["contributions"].values())
+    assert abs(margin - math.log(p[1] / p[0])) < 1e-9, (margin, p)
+PY
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: application/json' \
+    -d '{"rows":[{"age":40}]}'
+check "predict with a missing feature -> 422" [ "$STATUS" = 422 ]
+req POST /api/v1/runs/run_distilled01/predict "${TOK[viewer]}" -H 'Content-Type: application/json' \
+    -d '{"rows":[]}'
+check "predict without rows -> 422" [ "$STATUS" = 422 ]
+req POST "/api/v1/runs/$RUN/predict" "${TOK[viewer]}" -H 'Content-Type: application/json' -d '{"rows":[{"a":1}]}'
+check "predict on a run without student -> 404" [ "$STATUS" = 404 ]
+req GET "/api/v1/compare?runs=run_distilled01,run_distilled02" "${TOK[viewer]}"
+check "compare aligns the reports' global explanations" python3 - "$WORK/body" "$WORK/report.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); report = json.load(open(sys.argv[2]))
+glob = report["explanations"]["global"]
+assert [f["feature"] for f in j["features"]] == [g["feature"] for g in glob], j["features"]
+for f, g in zip(j["features"], glob):
+    for role in ("teacher", "student", "baseline"):
+        assert f[role] == [g[role], g[role]], (f, g)
+assert j["runs"][0]["metrics"] == report["metrics"]
+assert j["runs"][1]["fidelity"] == report["fidelity"]
+PY
 
 # --- delete, revoke ------------------------------------------------------------------
 req DELETE "/api/v1/datasets/$DS2" "${TOK[viewer]}"
@@ -568,6 +657,32 @@ assert data == b"" and time.time() - t0 < 5, (data, time.time() - t0)
 PY
 req GET /api/v1/health ""
 check "server still answers after dropping a slow client" [ "$STATUS" = 200 ]
+
+# --- backup while serving, restore by serving the copy --------------------------------------
+"$BIN" backup --data-dir "$DATA" --out "$WORK/backup" >/dev/null
+check "glassbox backup while serving exits 0" [ $? = 0 ]
+check "backup database passes integrity_check" [ "$(sqlite3 "$WORK/backup/glassbox.db" 'PRAGMA integrity_check')" = ok ]
+"$BIN" backup --data-dir "$DATA" --out "$WORK/backup" >/dev/null 2>&1
+check "backup refuses an existing directory (exit 2)" [ $? = 2 ]
+req GET "/api/v1/datasets?limit=100" "$ADMIN"
+LIVE_DATASETS=$(json 'sorted(d["id"] for d in j["items"])')
+req GET "/api/v1/audit?limit=1" "$ADMIN"
+LIVE_AUDIT=$(json 'j["total"]')
+MAIN_PID=$PID; MAIN_PORT=$PORT
+PORT=$(free_port)
+"$BIN" serve --data-dir "$WORK/backup" --port "$PORT" >>"$WORK/stdout.log" 2>>"$WORK/stderr.log" &
+PID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/v1/health" && break; sleep 0.05; done
+req GET "/api/v1/datasets?limit=100" "$ADMIN"
+check "restored copy serves the same datasets with the same tokens" \
+    [ "$STATUS $(json 'sorted(d["id"] for d in j["items"])')" = "200 $LIVE_DATASETS" ]
+req GET /api/v1/audit/verify "$ADMIN"
+check "restored audit chain intact and complete" [ "$(json 'j["ok"], j["entries"]')" = "True $LIVE_AUDIT" ]
+req GET "/api/v1/teachers/$TCH" "$ADMIN"
+check "restored teacher readable" [ "$STATUS" = 200 ]
+check "restored blobs present" [ "$(find "$WORK/backup/blobs" -type f | wc -l)" = "$(find "$DATA/blobs" -type f | wc -l)" ]
+stop
+PID=$MAIN_PID; PORT=$MAIN_PORT
 
 # --- TLS ----------------------------------------------------------------------------------------
 if command -v openssl >/dev/null 2>&1; then

@@ -14,6 +14,7 @@
 #include "core/sha256.h"
 #include "storage/blobs.h"
 #include "storage/datasets.h"
+#include "storage/runs.h"
 #include "storage/db.h"
 #include "storage/tokens.h"
 
@@ -340,6 +341,97 @@ START_TEST(test_tokens_and_audit)
 }
 END_TEST
 
+/* Queues, claims and finishes a run with the given report. */
+static void finished_run(const char *dataset_id, const char *report, char id[ST_ID_LEN])
+{
+    st_run run, claimed;
+    int full = 0, ok = 0;
+    gb_error err;
+    memset(&run, 0, sizeof run);
+    snprintf(run.kind, sizeof run.kind, "distill");
+    snprintf(run.dataset_id, sizeof run.dataset_id, "%s", dataset_id);
+    snprintf(run.created_by, sizeof run.created_by, "root");
+    ck_assert_int_eq(st_run_enqueue(db, &run, 0, NULL, &full, &err), GB_OK);
+    ck_assert_int_eq(st_run_claim(db, NULL, &claimed, &ok, &err), GB_OK);
+    ck_assert_str_eq(claimed.id, run.id);
+    st_run_clear(&claimed);
+    if (report != NULL) {
+        st_run_outcome done = {"succeeded", NULL, report, NULL};
+        ck_assert_int_eq(st_run_finish(db, run.id, &done, NULL, &err), GB_OK);
+    }
+    snprintf(id, ST_ID_LEN, "%s", run.id);
+}
+
+START_TEST(test_compare_aligns_features)
+{
+    api_response resp;
+    query_kv q = {{"name", "target"}, {"credit", "default"}};
+    upload(credit_csv, 4096, &q, &resp);
+    ck_assert_int_eq(resp.status, 201);
+    char ds[ST_ID_LEN], a[ST_ID_LEN], b[ST_ID_LEN], running[ST_ID_LEN], ids[200];
+    snprintf(ds, sizeof ds, "%s", str(resp.json, "id"));
+    resp_free(&resp);
+    finished_run(
+        ds,
+        "{\"task\":\"binary\",\"student\":{\"type\":\"tree\"},"
+        "\"metrics\":{\"student\":{\"auc\":0.9}},\"fidelity\":{\"agreement\":0.95},"
+        "\"complexity\":{\"leaves\":8},\"explanations\":{\"method\":\"shap\","
+        "\"global\":[{\"feature\":\"income\",\"teacher\":0.5,\"student\":0.4,"
+        "\"baseline\":0.3},{\"feature\":\"age\",\"teacher\":0.2,\"student\":0.1,"
+        "\"baseline\":null}]}}",
+        a);
+    finished_run(
+        ds,
+        "{\"task\":\"binary\",\"student\":{\"type\":\"logistic\"},"
+        "\"explanations\":{\"method\":\"permutation\",\"global\":["
+        "{\"feature\":\"age\",\"teacher\":0.6,\"student\":0.7,\"baseline\":0.1},"
+        "{\"feature\":\"region\",\"teacher\":0.05,\"student\":0,\"baseline\":0}]}}",
+        b);
+    snprintf(ids, sizeof ids, "%s,%s", a, b);
+    query_kv cq = {{"runs"}, {ids}};
+    api_request req = make_req("GET", NULL, NULL, NULL, &cq);
+    api_compare(&req, &resp);
+    ck_assert_int_eq(resp.status, 200);
+    const cJSON *runs = cJSON_GetObjectItem(resp.json, "runs");
+    ck_assert_int_eq(cJSON_GetArraySize(runs), 2);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(runs, 0), "id"), a);
+    ck_assert_str_eq(str(cJSON_GetArrayItem(runs, 1), "explanation_method"),
+                     "permutation");
+    ck_assert(
+        cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 1), "metrics")));
+    char *features = cJSON_PrintUnformatted(cJSON_GetObjectItem(resp.json, "features"));
+    ck_assert_str_eq(
+        features,
+        "[{\"feature\":\"income\",\"teacher\":[0.5,null],\"student\":[0.4,null],"
+        "\"baseline\":[0.3,null]},"
+        "{\"feature\":\"age\",\"teacher\":[0.2,0.6],\"student\":[0.1,0.7],"
+        "\"baseline\":[null,0.1]},"
+        "{\"feature\":\"region\",\"teacher\":[null,0.05],\"student\":[null,0],"
+        "\"baseline\":[null,0]}]");
+    cJSON_free(features);
+    resp_free(&resp);
+
+    /* A run without a report, an unknown run, too few runs, a repeat. */
+    finished_run(ds, NULL, running);
+    snprintf(ids, sizeof ids, "%s,%s", a, running);
+    api_compare(&req, &resp);
+    ck_assert_int_eq(resp.status, 409);
+    resp_free(&resp);
+    snprintf(ids, sizeof ids, "%s,run_nope", a);
+    api_compare(&req, &resp);
+    ck_assert_int_eq(resp.status, 404);
+    resp_free(&resp);
+    snprintf(ids, sizeof ids, "%s", a);
+    api_compare(&req, &resp);
+    ck_assert_int_eq(resp.status, 400);
+    resp_free(&resp);
+    snprintf(ids, sizeof ids, "%s,%s", a, a);
+    api_compare(&req, &resp);
+    ck_assert_int_eq(resp.status, 400);
+    resp_free(&resp);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
@@ -350,6 +442,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, test_upload_errors);
     tcase_add_test(tc, test_upload_allocation_failures_store_nothing_half);
     tcase_add_test(tc, test_tokens_and_audit);
+    tcase_add_test(tc, test_compare_aligns_features);
     suite_add_tcase(s, tc);
     return s;
 }

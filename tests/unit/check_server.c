@@ -225,8 +225,11 @@ START_TEST(test_routes_role_matrix)
         {"DELETE", "/api/v1/teachers/t", 1, 1, 0, 0},
         {"GET", "/api/v1/runs/r", 1, 1, 1, 1},
         {"POST", "/api/v1/runs/r/cancel", 1, 1, 0, 0},
+        {"GET", "/api/v1/runs/r/export", 1, 1, 1, 1},
+        {"POST", "/api/v1/runs/r/predict", 1, 1, 1, 1},
         {"POST", "/api/v1/runs/r/reviews", 1, 0, 1, 0},
         {"GET", "/api/v1/runs/r/reviews", 1, 1, 1, 1},
+        {"GET", "/api/v1/compare", 1, 1, 1, 1},
         {"GET", "/api/v1/audit", 1, 1, 1, 1},
         {"GET", "/api/v1/audit/verify", 1, 1, 1, 1},
     };
