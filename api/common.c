@@ -48,6 +48,15 @@ void api_error(api_response *resp, int status, const char *code, cJSON *details,
     resp->json = root;
 }
 
+/* 1 when an I/O error message reports a full disk: the file layer quotes
+ * strerror(ENOSPC) (or EDQUOT), SQLite says "database or disk is full". */
+static int disk_full(const char *message)
+{
+    return strstr(message, strerror(ENOSPC)) != NULL ||
+           strstr(message, strerror(EDQUOT)) != NULL ||
+           strstr(message, "database or disk is full") != NULL;
+}
+
 void api_error_from(api_response *resp, const gb_error *err)
 {
     int status;
@@ -59,6 +68,11 @@ void api_error_from(api_response *resp, const gb_error *err)
     case GB_ECONFLICT: status = 409; break;
     case GB_ECANCELLED: status = 409; break;
     default: status = 500; break;
+    }
+    if (err->code == GB_EIO && disk_full(err->message)) {
+        api_error(resp, 507, "insufficient_storage", NULL,
+                  "the server's disk is full: %s", err->message);
+        return;
     }
     cJSON *details = cJSON_CreateObject();
     if (details != NULL) {
