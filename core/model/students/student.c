@@ -10,6 +10,7 @@
 
 #include "core/model/students/tree.h"
 #include "core/model/students/linear.h"
+#include "core/model/students/sbdt.h"
 
 typedef struct student_type {
     const char *name;
@@ -38,6 +39,8 @@ static const student_type student_types[] = {
      gb_linear_export_sql, gb_linear_export_c},
     {"linear", 1, gb_linreg_check, gb_linreg_fit, gb_linear_from_json,
      gb_linear_export_sql, gb_linear_export_c},
+    {"sbdt", 1, gb_sbdt_check, gb_sbdt_fit, gb_sbdt_from_json, gb_sbdt_export_sql,
+     gb_sbdt_export_c},
 };
 #define N_STUDENT_TYPES (sizeof student_types / sizeof student_types[0])
 
