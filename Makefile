@@ -31,7 +31,7 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test unit unit-asan fuzz fuzz-build bench run clean format docker-test \
-        format-check fixtures integration
+        format-check fixtures integration browser
 
 all: $(BUILD)/glassbox
 
@@ -68,6 +68,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory browser
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory docker-test
 	@scripts/test-summary
@@ -85,6 +86,10 @@ unit-asan:
 
 integration: all
 	@scripts/run-integration-tests
+
+# The dashboard in headless Chromium against a live daemon (npm ci on first use).
+browser: all
+	@tests/browser/run.sh build/glassbox
 
 # libFuzzer targets (clang).  Each runs FUZZ_SECONDS on a scratch copy of its
 # committed seed corpus; committed regression inputs are replayed first.

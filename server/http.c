@@ -372,10 +372,7 @@ static enum MHD_Result serve_static(srv_http *http, struct MHD_Connection *conn,
     MHD_add_response_header(r, "X-Request-Id", st->request_id);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     add_security_headers(r);
-    MHD_add_response_header(
-        r, "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' "
-        "'unsafe-inline'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "Content-Security-Policy", SRV_STATIC_CSP);
     enum MHD_Result ret = MHD_queue_response(conn, 200, r);
     MHD_destroy_response(r);
     if (ret == MHD_YES) {

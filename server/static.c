@@ -82,6 +82,16 @@ static int inside_web_dir(const char *web_dir, const char *path)
     return strncmp(real, root, n) == 0 && real[n] == '/';
 }
 
+/* Under node_modules/ only <package>/dist/... is served: the built files of
+ * the dashboard's libraries, not their sources or package metadata. */
+static int node_modules_allowed(const char *rel)
+{
+    if (strncmp(rel, "node_modules/", 13) != 0)
+        return 1;
+    const char *pkg_end = strchr(rel + 13, '/');
+    return pkg_end != NULL && strncmp(pkg_end, "/dist/", 6) == 0 && pkg_end[6] != '\0';
+}
+
 int srv_static_get(const char *web_dir, const char *url, char **body, size_t *len,
                    const char **content_type)
 {
@@ -93,7 +103,8 @@ int srv_static_get(const char *web_dir, const char *url, char **body, size_t *le
     int is_index = rel[0] == '\0';
     if (is_index)
         rel = "index.html";
-    if (!path_allowed(rel) || (*content_type = type_of(rel)) == NULL)
+    if (!path_allowed(rel) || !node_modules_allowed(rel) ||
+        (*content_type = type_of(rel)) == NULL)
         return 404;
     int n = snprintf(path, sizeof path, "%s/%s", web_dir, rel);
     if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 ||

@@ -19,6 +19,7 @@
 #include "core/distill/fidelity.h"
 #include "core/distill/munge.h"
 #include "core/distill/soft.h"
+#include "core/model/students/sbdt.h"
 #include "core/model/teachers/load.h"
 #include "core/model/teachers/scores.h"
 #include "core/parallel.h"
@@ -456,8 +457,6 @@ done:
     gb_table_free(aug);
     return rc;
 }
-
-/* ---- the run ---------------------------------------------------------------- */
 
 /* ---- the run context ------------------------------------------------------- */
 
@@ -983,6 +982,48 @@ done:
     return rc;
 }
 
+/* ---- SBDT mixture ------------------------------------------------------------- */
+
+/* An SBDT predicts with its most probable leaf (the readable rule); the
+ * report also gives the metrics of its mixture prediction.  *out receives
+ * them for the test rows; GB_OK with *has = 0 for other students. */
+static gb_status mixture_metrics(const run *r, const gb_model *m, gb_metrics *out,
+                                 int *has, gb_error *err)
+{
+    *has = 0;
+    if (!gb_sbdt_is_model(m))
+        return GB_OK;
+    gb_status rc = GB_OK;
+    gb_design *design = gb_design_bind(m->features, m->n_features, r->test_table, err);
+    double *X = gb_malloc_array(GB_PREDICT_BLOCK * m->n_features, sizeof *X);
+    double *pred = gb_malloc_array(r->n_test * m->n_outputs, sizeof *pred);
+    if (design == NULL) {
+        rc = err != NULL ? err->code : GB_EUNUSABLE;
+        goto done;
+    }
+    if (X == NULL || pred == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory scoring the SBDT mixture");
+        goto done;
+    }
+    for (size_t start = 0; start < r->n_test && rc == GB_OK;
+         start += GB_PREDICT_BLOCK) {
+        size_t n =
+            r->n_test - start < GB_PREDICT_BLOCK ? r->n_test - start : GB_PREDICT_BLOCK;
+        gb_design_fill(design, r->test_rows + start, 0, n, X);
+        rc = gb_sbdt_predict_mixture(m, X, n, pred + start * m->n_outputs, err);
+    }
+    if (rc == GB_OK)
+        rc = gb_metrics_compute(r->target.task, r->n_test, r->n_classes, r->y_test,
+                                r->y_test_value, pred, out, err);
+    if (rc == GB_OK)
+        *has = 1;
+done:
+    gb_design_free(design);
+    gb_free(X);
+    gb_free(pred);
+    return rc;
+}
+
 /* ---- the run ----------------------------------------------------------------- */
 
 gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
@@ -1085,6 +1126,13 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     if (rc == GB_OK)
         rc = gb_metrics_compute(r.target.task, n_test, r.n_classes, r.y_test,
                                 r.y_test_value, baseline_test, &m_baseline, err);
+    if (rc != GB_OK)
+        goto done;
+    gb_metrics m_student_mix, m_baseline_mix;
+    int has_mixture = 0;
+    rc = mixture_metrics(&r, student, &m_student_mix, &has_mixture, err);
+    if (rc == GB_OK && has_mixture)
+        rc = mixture_metrics(&r, baseline, &m_baseline_mix, &has_mixture, err);
     if (rc != GB_OK)
         goto done;
     gb_fidelity_params fp;
@@ -1209,6 +1257,12 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     cJSON_AddItemToObject(jmetrics, "teacher", gb_metrics_to_json(&m_teacher));
     cJSON_AddItemToObject(jmetrics, "student", gb_metrics_to_json(&m_student));
     cJSON_AddItemToObject(jmetrics, "baseline", gb_metrics_to_json(&m_baseline));
+    if (has_mixture) {
+        cJSON_AddItemToObject(jmetrics, "student_mixture",
+                              gb_metrics_to_json(&m_student_mix));
+        cJSON_AddItemToObject(jmetrics, "baseline_mixture",
+                              gb_metrics_to_json(&m_baseline_mix));
+    }
     cJSON_AddItemToObject(report, "fidelity", gb_fidelity_to_json(&fidelity));
     cJSON *complexity = cJSON_GetObjectItemCaseSensitive(artifact, "complexity");
     cJSON_AddItemToObject(report, "complexity",

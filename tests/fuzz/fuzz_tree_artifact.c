@@ -36,8 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < ROWS * d; i++)
             X[i] = i % 7 == 3 ? __builtin_nan("") : (double)(i % 5);
         m->ops->predict(m, X, ROWS, out, &err);
-        m->ops->predict_margin(m, X, ROWS, out, &err);
-        m->ops->attribute(m, X, ROWS, phi, &err);
+        if (m->ops->predict_margin != NULL)
+            m->ops->predict_margin(m, X, ROWS, out, &err);
+        if (m->ops->attribute != NULL)
+            m->ops->attribute(m, X, ROWS, phi, &err);
     }
     char *code = NULL;
     if (gb_student_export(m, "sql", &code, &err) == GB_OK)
