@@ -96,6 +96,12 @@ assert isinstance(e["message"], str) and e["message"] and isinstance(e["details"
 PY
 }
 header() { grep -i "^$1:" "$WORK/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+static_csp() {
+    local csp
+    csp=$(header Content-Security-Policy)
+    [[ "$csp" == *"script-src 'self'"* ]] && [[ "$csp" == *"frame-ancestors 'none'"* ]] &&
+        [[ "$csp" != *unsafe-inline* ]]
+}
 api_headers() { # the headers every API answer carries
     [ "$(header X-Content-Type-Options)" = nosniff ] &&
         [ "$(header Cache-Control)" = no-store ] &&
@@ -218,7 +224,7 @@ run_suite() {
     check "static file served" [ "$STATUS" = 200 ]
     check "static file has CSP, nosniff, Referrer-Policy, no framing" \
         [ "$(header X-Content-Type-Options) $(header Referrer-Policy) $(header X-Frame-Options)" = "nosniff no-referrer DENY" ]
-    check "static file CSP is self-only" bash -c "grep -qi \"^Content-Security-Policy: default-src 'self'\" '$WORK/headers'"
+    check "static file CSP: scripts from this origin only, no inline, no framing" static_csp
     check "static file type" [ "$(header Content-Type)" = "text/javascript; charset=utf-8" ]
 
     # --- static paths ---------------------------------------------------------------------
