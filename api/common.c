@@ -142,6 +142,21 @@ int api_paging(const api_request *req, api_response *resp, size_t *limit,
     return 0;
 }
 
+/* 1 when the JSON text holds the escape \u0000 (a backslash preceded by
+ * an even number of backslashes, then u0000): decoded strings are C
+ * strings, so "ab\u0000cd" would silently become "ab". */
+static int has_nul_escape(const char *text)
+{
+    for (const char *p = strstr(text, "u0000"); p != NULL; p = strstr(p + 1, "u0000")) {
+        size_t slashes = 0;
+        for (const char *q = p; q > text && q[-1] == '\\'; q--)
+            slashes++;
+        if (slashes % 2 == 1)
+            return 1;
+    }
+    return 0;
+}
+
 cJSON *api_body_object(const api_request *req, api_response *resp)
 {
     const char *ct = req->content_type;
@@ -156,6 +171,11 @@ cJSON *api_body_object(const api_request *req, api_response *resp)
         (memchr(req->body, 0, req->body_len) != NULL || !api_utf8_valid(req->body))) {
         api_error(resp, 400, "invalid_json", NULL,
                   "the body is not valid UTF-8 text (or contains a NUL byte)");
+        return NULL;
+    }
+    if (req->body != NULL && has_nul_escape(req->body)) {
+        api_error(resp, 400, "invalid_json", NULL,
+                  "\\u0000 is not accepted in strings (it would cut them short)");
         return NULL;
     }
     gb_error err;

@@ -2,8 +2,10 @@
  * fuzz_api_body.c - libFuzzer target for the request bodies the API parses:
  * POST /tokens, POST /runs/{id}/reviews and POST /teachers/train, through
  * the real handlers against a scratch database (one dataset and one run
- * row exist, so validation reaches every field), plus the query-string
- * paging parser.
+ * row exist, so validation reaches every field), POST /runs/{id}/predict
+ * (JSON rows or CSV, with or without ?explain=1) on a stored tree student
+ * (tests/fixtures/fuzz/student_tree.json, read from the working
+ * directory), plus the query-string paging parser.
  *
  * Input layout: byte 0 picks the handler, byte 1 the Content-Type, the
  * rest is the body (or the query string for paging).  Every answer must be
@@ -23,12 +25,14 @@ static st_db *db;
 static char dir[] = "/tmp/gb-fuzz-api-XXXXXX";
 static char db_path[64];
 static api_env env;
+static api_model_cache *cache;
 static const st_token actor = {.name = "fuzzer", .role = ST_ROLE_ADMIN};
 
 static void cleanup(void)
 {
     char path[96];
     st_db_close(db);
+    api_model_cache_free(cache);
     const char *files[] = {"glassbox.db", "glassbox.db-wal", "glassbox.db-shm"};
     for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
@@ -63,7 +67,27 @@ static void setup(void)
         fprintf(stderr, "setup: %s\n", raw != NULL ? sqlite3_errmsg(raw) : "open");
         abort();
     }
+    /* The student artifact for predict, bound as a parameter. */
+    FILE *f = fopen("tests/fixtures/fuzz/student_tree.json", "rb");
+    static char artifact[1 << 16];
+    size_t n = f != NULL ? fread(artifact, 1, sizeof artifact - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    sqlite3_stmt *stmt = NULL;
+    if (n == 0 ||
+        sqlite3_prepare_v2(raw,
+                           "INSERT INTO students (run_id, body, sha256, created_at) "
+                           "VALUES ('run_fuzz', ?1, 'x', '2024-01-01T00:00:00.000Z')",
+                           -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(stmt, 1, artifact, (int)n, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(stmt) != SQLITE_DONE) {
+        fprintf(stderr, "setup: cannot store the student (%s)\n", sqlite3_errmsg(raw));
+        abort();
+    }
+    sqlite3_finalize(stmt);
     sqlite3_close(raw);
+    cache = api_model_cache_create();
+    env.model_cache = cache;
     env.data_dir = dir;
     env.db_path = db_path;
     env.max_upload_bytes = 1 << 20;
@@ -114,8 +138,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *types[] = {"application/json", "application/json; charset=utf-8",
-                                  "text/plain", NULL, "application/jsonx"};
+    static const char *types[] = {
+        "application/json",  "application/json; charset=utf-8",
+        "text/plain",        NULL,
+        "application/jsonx", "text/csv"};
     if (db == NULL)
         setup();
     if (size < 2)
@@ -132,11 +158,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.db = db;
     req.actor = &actor;
     req.method = "POST";
-    req.content_type = types[data[1] % 5];
+    req.content_type = types[data[1] % 6];
     req.body = body;
     req.body_len = size - 2;
     req.query = query_cb;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0:
         req.path = "/api/v1/tokens";
         api_tokens_create(&req, &resp);
@@ -149,6 +175,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         req.path = "/api/v1/teachers/train";
         api_teachers_train(&req, &resp);
+        break;
+    case 3:
+        req.path = "/api/v1/runs/run_fuzz/predict";
+        req.param_id = "run_fuzz";
+        query_text = (data[1] & 0x80) ? "explain=1" : NULL;
+        api_runs_predict(&req, &resp);
+        query_text = NULL;
         break;
     default: {
         size_t limit = 0, offset = 0;

@@ -467,6 +467,9 @@ PY
     printf '{"name":"a\0b","role":"viewer"}' >"$WORK/b"
     post_json /api/v1/tokens "$admin" "$WORK/b"
     check "NUL byte in a JSON body -> 400" [ "$STATUS" = 400 ]
+    printf '{"name":"admin\\u0000evil","role":"viewer"}' >"$WORK/b"
+    post_json /api/v1/tokens "$admin" "$WORK/b"
+    check "\\u0000 in a JSON string -> 400 (no silent truncation)" [ "$STATUS" = 400 ]
     req POST "/api/v1/datasets?name=caf%C3&target=target" "$admin" -H 'Content-Type: text/csv' \
         --data-binary "@$CSV"
     check "invalid UTF-8 in a query name -> 400" [ "$STATUS" = 400 ]

@@ -61,6 +61,20 @@ START_TEST(test_body_must_be_utf8_text)
 }
 END_TEST
 
+START_TEST(test_nul_escape_is_refused)
+{
+    char code[32];
+    const char *cut = "{\"name\":\"admin\\u0000evil\"}";
+    ck_assert_int_eq(parse(cut, strlen(cut), code), 400);
+    ck_assert_str_eq(code, "invalid_json");
+    const char *odd = "{\"a\":\"x\\\\\\u0000\"}"; /* \\ then \u0000 */
+    ck_assert_int_eq(parse(odd, strlen(odd), code), 400);
+    /* An escaped backslash followed by the text u0000 is fine. */
+    const char *even = "{\"a\":\"x\\\\u0000\",\"u0000\":1}";
+    ck_assert_int_eq(parse(even, strlen(even), code), 200);
+}
+END_TEST
+
 START_TEST(test_deep_nesting_is_malformed)
 {
     char code[32];
@@ -101,6 +115,7 @@ static Suite *hardening_suite(void)
     Suite *s = suite_create("hardening");
     TCase *tc = tcase_create("api");
     tcase_add_test(tc, test_body_must_be_utf8_text);
+    tcase_add_test(tc, test_nul_escape_is_refused);
     tcase_add_test(tc, test_deep_nesting_is_malformed);
     tcase_add_test(tc, test_disk_full_is_507);
     suite_add_tcase(s, tc);
