@@ -1350,6 +1350,38 @@ START_TEST(test_progress_and_cancel)
 }
 END_TEST
 
+typedef struct cancel_ctx {
+    atomic_int cancel;
+    int reports_in_rounds;
+} cancel_ctx;
+
+/* Cancels at the first progress report from inside the boosting rounds. */
+static void cancel_cb(void *ctx, const char *phase, double fraction)
+{
+    cancel_ctx *c = ctx;
+    if (strcmp(phase, "gam: main effects") == 0 && fraction > 0.05) {
+        c->reports_in_rounds++;
+        atomic_store(&c->cancel, 1);
+    }
+}
+
+START_TEST(test_cancel_during_rounds)
+{
+    mixed mx;
+    make_mixed(1000, 6, &mx);
+    gb_train_set ts = mixed_set(&mx);
+    cancel_ctx c = {0, 0};
+    gb_progress pr = {cancel_cb, &c, &c.cancel};
+    gb_param p[] = {{"validation_fraction", "0"}, {"rounds", "2000"}};
+    gb_model *m = NULL;
+    gb_error err;
+    ck_assert_int_eq(gb_student_fit("gam", p, 2, &ts, &pr, &m, &err), GB_ECANCELLED);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(c.reports_in_rounds, 1);
+    mixed_free(&mx);
+}
+END_TEST
+
 START_TEST(test_allocation_failures)
 {
     mixed mx;
@@ -1406,6 +1438,7 @@ static Suite *gam_suite(void)
     tcase_add_test(tc, test_good_and_repeated_parameters);
     tcase_add_loop_test(tc, test_bad_training_set, 0, 8);
     tcase_add_test(tc, test_progress_and_cancel);
+    tcase_add_test(tc, test_cancel_during_rounds);
     tcase_add_test(tc, test_allocation_failures);
     suite_add_tcase(s, tc);
     return s;

@@ -574,6 +574,11 @@ typedef struct gam_bag {
     gb_status status;
     unsigned inner_threads;
     size_t index;
+    /* the running stage (see boost_stage) */
+    size_t st_round, st_best_round;
+    double st_best_loss;
+    int st_done;
+    gb_rng st_rng;
 } gam_bag;
 
 static int cmp_double(const void *a, const void *b)
@@ -1258,10 +1263,15 @@ typedef struct bag_job {
     const gam_data *d;
     gam_bag *bags;
     size_t term_lo, term_hi; /* terms boosted in this stage */
+    size_t r_end;            /* run up to this round */
 } bag_job;
 
+/* Runs the bag's stage (terms [term_lo, term_hi)) up to round r_end.  The
+ * stage's state lives in the bag (st_*), so a stage can run in chunks of
+ * rounds with identical results; the first call (st_round == 0) starts it,
+ * the call that stops it restores the best round and sets st_done. */
 static gb_status boost_stage(const gam_data *d, gam_bag *bag, size_t term_lo,
-                             size_t term_hi)
+                             size_t term_hi, size_t r_end)
 {
     size_t M = d->M, stride = 2 * M + 1;
     gb_status rc = GB_OK;
@@ -1269,6 +1279,8 @@ static gb_status boost_stage(const gam_data *d, gam_bag *bag, size_t term_lo,
     memset(&s, 0, sizeof s);
     double *pre = NULL, *q = NULL, *tmp = NULL;
     size_t mc = d->max_cells;
+    if (bag->st_done)
+        return GB_OK;
     s.order = gb_malloc_array(mc, sizeof *s.order);
     s.acc = gb_malloc_array(4 * stride, sizeof *s.acc);
     s.ratio = gb_malloc_array(mc, sizeof *s.ratio);
@@ -1288,19 +1300,24 @@ static gb_status boost_stage(const gam_data *d, gam_bag *bag, size_t term_lo,
         goto done;
     }
     int early = bag->n_va > 0;
-    double best_loss = INFINITY;
-    size_t best_round = 0, rounds = d->p.rounds;
-    if (early) {
-        best_loss = recompute(d, bag->b0, bag->scores, term_lo, bag->va, bag->n_va,
-                              bag->F_va, tmp);
-        memcpy(bag->best, bag->scores, d->n_cells * M * sizeof *bag->best);
+    size_t rounds = d->p.rounds;
+    if (bag->st_round == 0) {
+        bag->st_best_loss = INFINITY;
+        bag->st_best_round = 0;
+        if (early) {
+            bag->st_best_loss = recompute(d, bag->b0, bag->scores, term_lo, bag->va,
+                                          bag->n_va, bag->F_va, tmp);
+            memcpy(bag->best, bag->scores, d->n_cells * M * sizeof *bag->best);
+        }
+        gb_rng root;
+        gb_rng_seed(&root, d->ts->seed ^ 0x736d6f6f7468ULL);
+        bag->st_rng = gb_rng_split(&root, (uint64_t)bag->index * 2 + (term_lo > 0));
     }
-    gb_rng root;
-    gb_rng_seed(&root, d->ts->seed ^ 0x736d6f6f7468ULL);
-    s.rng = gb_rng_split(&root, (uint64_t)bag->index * 2 + (term_lo > 0));
+    s.rng = bag->st_rng;
     size_t smoothing = term_lo == 0 ? d->p.smoothing_rounds : 0;
     size_t r;
-    for (r = 0; r < rounds; r++) {
+    int stop = 0;
+    for (r = bag->st_round; r < rounds && r < r_end; r++) {
         s.smoothing = r < smoothing;
         if (gb_progress_cancelled(d->progress)) {
             rc = GB_ECANCELLED;
@@ -1324,28 +1341,35 @@ static gb_status boost_stage(const gam_data *d, gam_bag *bag, size_t term_lo,
         if (early) {
             double loss = recompute(d, bag->b0, bag->scores, term_hi, bag->va,
                                     bag->n_va, bag->F_va, tmp);
-            if (loss < best_loss - ES_TOLERANCE * (double)bag->n_va) {
-                best_loss = loss;
-                best_round = r + 1;
+            if (loss < bag->st_best_loss - ES_TOLERANCE * (double)bag->n_va) {
+                bag->st_best_loss = loss;
+                bag->st_best_round = r + 1;
                 memcpy(bag->best, bag->scores, d->n_cells * M * sizeof *bag->best);
-            } else if (r + 1 - best_round >= d->p.early_stopping_rounds) {
-                r++;
-                break;
+            } else if (r + 1 - bag->st_best_round >= d->p.early_stopping_rounds) {
+                stop = 1;
             }
         }
         if (!any)
+            stop = 1;
+        if (stop) {
+            r++;
             break;
+        }
     }
+    bag->st_round = r;
+    bag->st_rng = s.rng;
+    if (!stop && r < rounds)
+        goto done; /* more chunks to come */
+    bag->st_done = 1;
     if (early) {
         memcpy(bag->scores, bag->best, d->n_cells * M * sizeof *bag->best);
-        if (best_round > bag->rounds_used)
-            bag->rounds_used = best_round;
+        if (bag->st_best_round > bag->rounds_used)
+            bag->rounds_used = bag->st_best_round;
         /* the training margins of the kept model */
         recompute(d, bag->b0, bag->scores, term_hi, bag->tr, bag->n_tr, bag->F_tr, tmp);
     } else if (r > bag->rounds_used) {
         bag->rounds_used = r;
     }
-    (void)stride;
 done:
     gb_free(s.order);
     gb_free(s.acc);
@@ -1367,7 +1391,43 @@ static void bag_stage_cb(void *vctx, size_t b)
     gam_bag *bag = &job->bags[b];
     if (bag->status != GB_OK)
         return;
-    bag->status = boost_stage(job->d, bag, job->term_lo, job->term_hi);
+    bag->status = boost_stage(job->d, bag, job->term_lo, job->term_hi, job->r_end);
+}
+
+/* Rounds per chunk between progress reports. */
+#define ROUND_CHUNK 50
+
+/* Runs a stage in every bag, in chunks of rounds, reporting progress
+ * between chunks (on the caller's thread) as phase, from f0 to f1. */
+static gb_status run_stage(const gam_data *d, gam_bag *bags, size_t n_bags,
+                           unsigned outer, size_t term_lo, size_t term_hi,
+                           const char *phase, double f0, double f1, gb_error *err)
+{
+    for (size_t b = 0; b < n_bags; b++) {
+        bags[b].st_round = 0;
+        bags[b].st_done = 0;
+    }
+    bag_job job = {d, bags, term_lo, term_hi, 0};
+    for (;;) {
+        job.r_end += ROUND_CHUNK;
+        gb_parallel_for(n_bags, outer, bag_stage_cb, &job);
+        int all_done = 1;
+        for (size_t b = 0; b < n_bags; b++) {
+            if (bags[b].status != GB_OK) {
+                gb_status rc = bags[b].status;
+                return gb_error_set(err, rc,
+                                    rc == GB_ECANCELLED
+                                        ? "gam: fit cancelled"
+                                        : "out of memory fitting a gam");
+            }
+            all_done &= bags[b].st_done;
+        }
+        if (all_done)
+            return GB_OK;
+        double frac = (double)job.r_end / (double)d->p.rounds;
+        gb_progress_report(d->progress, phase,
+                           f0 + (f1 - f0) * (frac < 1.0 ? frac : 1.0));
+    }
 }
 
 static void bag_free(gam_bag *bag)
@@ -2008,17 +2068,10 @@ gb_status gb_gam_fit(const gb_param *params, size_t n_params, const gb_train_set
         if ((rc = bag_init(&d, &bags[b], b, inner, err)) != GB_OK)
             goto fail;
     gb_progress_report(progress, "gam: main effects", 0.05);
-    bag_job job = {&d, bags, 0, F};
-    gb_parallel_for(n_bags, outer, bag_stage_cb, &job);
-    for (size_t b = 0; b < n_bags; b++)
-        if (bags[b].status != GB_OK) {
-            rc = bags[b].status;
-            if (rc == GB_ECANCELLED)
-                gb_error_set(err, rc, "gam: fit cancelled");
-            else
-                gb_error_set(err, rc, "out of memory fitting a gam");
-            goto fail;
-        }
+    double main_end = d.p.interactions > 0 ? 0.6 : 0.95;
+    if ((rc = run_stage(&d, bags, n_bags, outer, 0, F, "gam: main effects", 0.05,
+                        main_end, err)) != GB_OK)
+        goto fail;
     size_t n_pairs = 0;
     if (d.pbins != NULL) {
         gb_progress_report(progress, "gam: interactions", 0.6);
@@ -2033,16 +2086,9 @@ gb_status gb_gam_fit(const gb_param *params, size_t n_params, const gb_train_set
             count_cells(&d, F, F + n_pairs);
             if (bags_grow(&d, bags, n_bags, old_cells) != GB_OK)
                 goto nomem;
-            bag_job job2 = {&d, bags, F, F + n_pairs};
-            gb_parallel_for(n_bags, outer, bag_stage_cb, &job2);
-            for (size_t b = 0; b < n_bags; b++)
-                if (bags[b].status != GB_OK) {
-                    rc = bags[b].status;
-                    gb_error_set(err, rc,
-                                 rc == GB_ECANCELLED ? "gam: fit cancelled"
-                                                     : "out of memory fitting a gam");
-                    goto fail;
-                }
+            if ((rc = run_stage(&d, bags, n_bags, outer, F, F + n_pairs,
+                                "gam: interactions", 0.65, 0.95, err)) != GB_OK)
+                goto fail;
         }
     }
     if (assemble(&d, bags, n_bags, n_pairs, &impl) != GB_OK)
