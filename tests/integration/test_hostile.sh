@@ -558,5 +558,47 @@ if [ ! -x "$ASAN_BIN" ] || [ -n "$(find "$ROOT/core" "$ROOT/server" "$ROOT/api" 
 fi
 run_suite "$ASAN_BIN" asan
 
+# --- TLS: the same headers, and the head deadline also holds for a stalled handshake ---------
+if command -v openssl >/dev/null 2>&1; then
+    LABEL=tls
+    DATA="$WORK/tls/data"
+    WEB="$WORK/tls/web"
+    mkdir -p "$DATA" "$WEB"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" \
+        -days 1 -subj /CN=localhost >/dev/null 2>&1
+    PORT=$(free_port)
+    "$BIN" serve --data-dir "$DATA" --port "$PORT" --web-dir "$WEB" --connection-timeout "$TIMEOUT" \
+        --tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem" >/dev/null 2>>"$WORK/stderr.log" &
+    PID=$!
+    for _ in $(seq 1 100); do
+        curl -sk -o /dev/null "https://127.0.0.1:$PORT/api/v1/health" && break
+        sleep 0.05
+    done
+    STATUS=$(curl -sk -m 10 -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' \
+        "https://127.0.0.1:$PORT/api/v1/health")
+    check "HTTPS health 200" [ "$STATUS" = 200 ]
+    check "HTTPS answers carry the security headers" api_headers
+    t=$(python3 - "$PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t0 = time.time()
+s.send(b"\x16")          # the first byte of a ClientHello, then nothing
+s.settimeout(15)
+try:
+    while s.recv(4096):
+        pass
+except OSError:
+    pass
+print(f"{time.time() - t0:.1f}")
+PY
+)
+    check "stalled TLS handshake closed after the timeout (${t}s)" \
+        python3 -c "assert $TIMEOUT <= $t <= $TIMEOUT + 3"
+    stop
+    check "TLS daemon stops cleanly" [ $? = 0 ]
+else
+    echo "  TLS checks skipped: openssl not installed"
+fi
+
 echo "test_hostile: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
