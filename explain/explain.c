@@ -18,7 +18,6 @@
 #include "explain/pdp.h"
 #include "explain/reason_codes.h"
 #include "explain/shapley.h"
-#include "explain/treeshap.h"
 
 enum { M_TEACHER = 0, M_STUDENT = 1, M_BASELINE = 2, N_MODELS = 3 };
 static const char *const model_role[N_MODELS] = {"teacher", "student", "baseline"};
@@ -135,14 +134,11 @@ static gb_status side_attribute(explain_ctx *c, model_side *s, gb_error *err)
 {
     const gb_model *m = s->m;
     size_t nf = m->n_features;
-    const ex_forest *forest = s == &c->side[M_TEACHER] ? c->p->teacher_forest : NULL;
-    s->exact = forest != NULL || ex_exact_available(m);
+    s->exact = ex_exact_available(m);
     s->width = s->exact ? m->n_margins : ex_output_width(m);
     s->phi = gb_malloc_array(c->n_local * s->width * (nf + 1), sizeof *s->phi);
     if (s->phi == NULL)
         return nomem(err);
-    if (forest != NULL)
-        return ex_treeshap(forest, s->X, c->n_local, c->p->n_threads, s->phi, err);
     if (s->exact)
         return ex_exact_attribute(m, s->X, c->n_local, c->p->n_threads, s->phi, err);
     ex_shapley_params sp = {c->n_perm, c->p->seed ^ 0x5348415050ull, c->p->n_threads};
@@ -557,6 +553,22 @@ out:
     return rc;
 }
 
+/* The column of a side's local attribution blocks, and its sign, that gives
+ * contributions to the margin of class `adverse` (checked to be a class of
+ * the model by ex_explain_report; a model without it falls back to the
+ * logit of classes[1]). */
+static void adverse_column(const model_side *side, const char *adverse, size_t *col,
+                           double *sign)
+{
+    const gb_model *m = side->m;
+    size_t a = 1;
+    for (size_t k = 0; k < m->n_classes; k++)
+        if (strcmp(m->classes[k], adverse) == 0)
+            a = k;
+    *col = side->width == 1 ? 0 : (a < side->width ? a : side->width - 1);
+    *sign = side->width == 1 && a == 0 ? -1.0 : 1.0;
+}
+
 /* Reason codes: binary tasks with local attributions. */
 static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
 {
@@ -572,14 +584,22 @@ static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
         rc = nomem(err);
         goto out;
     }
-    /* The adverse-class margin column: the last column of the block (the
-     * logit for a margin block of 1, P(class 1) for a probability block). */
+    /* The adverse class's contributions: a margin block of 1 is the logit
+     * of classes[1] (negated for classes[0]); a probability block has one
+     * column per class. */
     int have_t = t->m != NULL && t->local != NULL;
+    const char *adverse =
+        c->p->adverse_class != NULL ? c->p->adverse_class : s->m->classes[1];
+    size_t col_s = 0, col_t = 0;
+    double sign_s = 1, sign_t = 1;
+    adverse_column(s, adverse, &col_s, &sign_s);
+    if (have_t)
+        adverse_column(t, adverse, &col_t, &sign_t);
     for (size_t i = 0; i < n; i++)
         for (size_t u = 0; u < nu; u++) {
-            ls[i * nu + u] = s->local[(i * s->width + s->width - 1) * nu + u];
+            ls[i * nu + u] = sign_s * s->local[(i * s->width + col_s) * nu + u];
             if (have_t)
-                lt[i * nu + u] = t->local[(i * t->width + t->width - 1) * nu + u];
+                lt[i * nu + u] = sign_t * t->local[(i * t->width + col_t) * nu + u];
         }
     ex_reason_codes(ls, n, nu, k, cs);
     if (have_t)
@@ -587,7 +607,7 @@ static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
     ex_reason_match mt = {NAN, NAN};
     if (have_t)
         mt = ex_reason_codes_match(ct, cs, n, k);
-    if (cJSON_AddStringToObject(o, "class", s->m->classes[1]) == NULL ||
+    if (cJSON_AddStringToObject(o, "class", adverse) == NULL ||
         gb_json_add_number(o, "k", (double)k) == NULL ||
         gb_json_add_number(o, "rows", (double)n) == NULL ||
         add_number_or_null(o, "match_rate", mt.match_rate, have_t) == NULL ||
@@ -713,15 +733,17 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     if (student == NULL || test_table == NULL)
         return gb_error_set(err, GB_EUNUSABLE,
                             "explanations need a student and test rows");
-    if (params->teacher_forest != NULL &&
-        (teacher == NULL ||
-         ex_forest_n_features(params->teacher_forest) != teacher->n_features ||
-         ex_forest_n_outputs(params->teacher_forest) != teacher->n_margins)) {
-        gb_error_set(
-            err, GB_EUNUSABLE,
-            "the teacher's trees do not match the teacher's inputs and outputs");
-        gb_error_field(err, "teacher_forest");
-        return GB_EUNUSABLE;
+    if (params->adverse_class != NULL && student->task == GB_TASK_BINARY) {
+        int known = 0;
+        for (size_t k = 0; k < student->n_classes; k++)
+            known |= strcmp(student->classes[k], params->adverse_class) == 0;
+        if (!known) {
+            gb_error_set(err, GB_EUNUSABLE,
+                         "adverse class '%s' is not a class of the student",
+                         params->adverse_class);
+            gb_error_field(err, "adverse_class");
+            return GB_EUNUSABLE;
+        }
     }
     root = cJSON_CreateObject();
     if (root == NULL ||
@@ -810,8 +832,7 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     int all_exact = 1;
     size_t widest = 0;
     for (int k = 0; k < N_MODELS; k++)
-        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m) &&
-            !(k == M_TEACHER && params->teacher_forest != NULL)) {
+        if (c.side[k].m != NULL && !ex_exact_available(c.side[k].m)) {
             all_exact = 0;
             if (c.side[k].m->n_features > widest)
                 widest = c.side[k].m->n_features;

@@ -18,7 +18,9 @@
  *   student_vs_baseline  Spearman and top-5 Jaccard;
  *   pdp           PDP and ICE of the top columns on one grid per column;
  *   disagreement  rules of the depth-3 disagreement tree (disagreement.h);
- *   reason_codes  binary tasks: top-k adverse columns per row, teacher vs
+ *   reason_codes  binary tasks: top-k adverse columns per row (largest
+ *                 positive contributions to the adverse class's margin,
+ *                 params->adverse_class, default classes[1]), teacher vs
  *                 student, and how often they match;
  *   unavailable   [{"what","reason"}] for everything a score teacher (no
  *                 model) or a setting prevents; those entries are null.
@@ -39,7 +41,7 @@
 #include "core/data/table.h"
 #include "core/json.h"
 #include "core/model/model.h"
-#include "explain/treeshap.h"
+#include "explain/attribute.h"
 
 typedef enum ex_level { EX_LEVEL_NONE = 0, EX_LEVEL_FAST, EX_LEVEL_FULL } ex_level;
 
@@ -51,13 +53,12 @@ typedef struct ex_params {
     size_t permutations;   /* sampling Shapley permutations, 0 = level default
                               (fast 16, full 64); else 2..10000 */
     size_t reason_codes_k; /* default 3, 1..20 */
-    uint64_t seed;         /* default 0 */
-    unsigned n_threads;    /* speed only */
-    /* Optional: the teacher's trees with their covers, for exact TreeSHAP of
-     * a teacher whose gb_model keeps no covers (an XGBoost teacher: build it
-     * from the model file with ex_forest_from_xgboost_json).  Borrowed; must
-     * have the teacher's n_features inputs and n_margins outputs. */
-    const ex_forest *teacher_forest;
+    /* Binary reason codes explain the margin of this class (a label of the
+     * student's classes); NULL (the default) = classes[1], the second class
+     * (the positive label: default, fraud, decline).  Borrowed. */
+    const char *adverse_class;
+    uint64_t seed;      /* default 0 */
+    unsigned n_threads; /* speed only */
 } ex_params;
 
 /* The documented defaults. */

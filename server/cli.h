@@ -32,6 +32,7 @@ gb_status cli_write_file(const char *path, const char *text, gb_error *err);
 
 int cli_inspect(int argc, char **argv);
 int cli_predict(int argc, char **argv);
+int cli_explain(int argc, char **argv);
 int cli_distill(int argc, char **argv);
 int cli_train_teacher(int argc, char **argv);
 int cli_serve(int argc, char **argv);

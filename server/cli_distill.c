@@ -28,7 +28,7 @@ static void distill_usage(FILE *out)
         "         [--task binary|multiclass|regression]\n"
         "         (--teacher MODEL [--teacher MODEL ... [--weights W,W,...]]\n"
         "          [--mean arithmetic|geometric] | --scores COL[,COL...])\n"
-        "         --student tree|logistic|linear [--param k=v ...]\n"
+        "         --student tree|logistic|linear|gam|sbdt [--param k=v ...]\n"
         "         [--temperature T] [--alpha A] [--seed S] [--threads N]\n"
         "         [--test-fraction F] [--split-seed S] [--cutoff C] [--bootstrap B]\n"
         "         --out REPORT.json [--student-out STUDENT.json]\n"

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"inspect", cli_inspect, "parse a CSV and print the dataset JSON"},
     {"distill", cli_distill, "distill a teacher into a student; write the report"},
     {"predict", cli_predict, "score a teacher or student on a CSV"},
+    {"explain", cli_explain, "local attributions (exact or sampled) of each row"},
     {"train-teacher", cli_train_teacher,
      "train an MLP teacher, write glassbox-mlp JSON"},
     {"serve", cli_serve, "run the HTTP daemon (API, dashboard, job queue)"},

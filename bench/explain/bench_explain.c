@@ -5,8 +5,8 @@
  * usage: bench_explain MODEL.json X.f64 N_ROWS N_FEATURES THREADS OUT.f64
  *   X.f64     N_ROWS x N_FEATURES doubles, row-major (NaN = missing)
  *   OUT.f64   the SHAP values written back (rows x outputs x (features + 1))
- * Prints "treeshap_s <seconds>" (best of 2), then for the sampling Shapley
- * estimator on the same model (as an opaque gb_model) "shapley_rows <n>" and
+ * Prints "treeshap_s <seconds>" (best of 2, the loaded model's attribute
+ * operation), then for the sampling Shapley estimator on the same model "shapley_rows <n>" and
  * "shapley_perm <P> <seconds>" lines.
  */
 #include <stdio.h>
@@ -16,7 +16,7 @@
 
 #include "core/model/teachers/xgboost.h"
 #include "explain/shapley.h"
-#include "explain/treeshap.h"
+#include "explain/attribute.h"
 
 static double now(void)
 {
@@ -61,17 +61,17 @@ int main(int argc, char **argv)
         return 1;
     }
     gb_error err;
-    ex_forest *forest = NULL;
-    if (ex_forest_from_xgboost_json(model, n_model, &forest, &err) != GB_OK) {
+    gb_model *m = NULL;
+    if (gb_xgboost_load(model, n_model, &m, &err) != GB_OK) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    size_t no = ex_forest_n_outputs(forest);
+    size_t no = m->n_margins;
     double *phi = malloc(n_rows * no * (nf + 1) * sizeof *phi);
     double best = 1e30;
     for (int rep = 0; rep < 2; rep++) {
         double t0 = now();
-        if (ex_treeshap(forest, X, n_rows, threads, phi, &err) != GB_OK) {
+        if (ex_exact_attribute(m, X, n_rows, threads, phi, &err) != GB_OK) {
             fprintf(stderr, "%s\n", err.message);
             return 1;
         }
@@ -88,12 +88,7 @@ int main(int argc, char **argv)
     }
     fclose(f);
 
-    /* Sampling Shapley values on the same model through its gb_model. */
-    gb_model *m = NULL;
-    if (gb_xgboost_load(model, n_model, &m, &err) != GB_OK) {
-        fprintf(stderr, "%s\n", err.message);
-        return 1;
-    }
+    /* Sampling Shapley values on the same model. */
     size_t n_shap = 20, n_bg = 50;
     double *sphi = malloc(n_shap * ex_output_width(m) * (nf + 1) * sizeof *sphi);
     printf("shapley_rows %zu\n", n_shap);
@@ -110,7 +105,6 @@ int main(int argc, char **argv)
     free(sphi);
     gb_model_free(m);
     free(phi);
-    ex_forest_free(forest);
     free(X);
     free(model);
     return 0;

@@ -896,10 +896,12 @@ static size_t frontier_steps(const gb_distill_config *c, const char **key,
     return n;
 }
 
-/* A single number for a student's size, from its artifact's complexity. */
+/* A single number for a student's size, from its artifact's complexity:
+ * leaves (tree, SBDT), nonzero coefficients (linear), boosting rounds used
+ * (GAM: the frontier walks its rounds). */
 static double complexity_number(const cJSON *complexity)
 {
-    static const char *keys[] = {"leaves", "nonzero_coefs", "terms", "rounds_used"};
+    static const char *keys[] = {"leaves", "nonzero_coefs", "rounds_used", "terms"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(complexity, keys[i]);
         if (cJSON_IsNumber(v))

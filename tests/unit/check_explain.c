@@ -226,6 +226,39 @@ START_TEST(test_binary_all_exact)
     text2 = explain_text(teacher, student, baseline, &w, tt, &p, NULL);
     ck_assert(strcmp(text, text2) == 0);
     gb_free(text2);
+    /* The other class as the adverse one: its reasons are the columns that
+     * push the logit of "good" down, so no example shares a reason with the
+     * default ("good") codes. */
+    p.adverse_class = "bad";
+    cJSON *jb = NULL;
+    gb_free(explain_text(teacher, student, baseline, &w, tt, &p, &jb));
+    const cJSON *rcb = get(jb, "reason_codes");
+    ck_assert_str_eq(get(rcb, "class")->valuestring, "bad");
+    const cJSON *ea = get(rc, "examples")->child, *eb = get(rcb, "examples")->child;
+    int n_reasons = 0;
+    for (; ea != NULL && eb != NULL; ea = ea->next, eb = eb->next) {
+        ck_assert_int_eq(get(ea, "row")->valueint, get(eb, "row")->valueint);
+        for (int m = 0; m < 2; m++) {
+            const char *role = m == 0 ? "teacher" : "student";
+            const cJSON *x = NULL, *y = NULL;
+            cJSON_ArrayForEach(x, get(eb, role))
+            {
+                n_reasons++;
+                cJSON_ArrayForEach(y, get(ea, role))
+                    ck_assert_str_ne(x->valuestring, y->valuestring);
+            }
+        }
+    }
+    ck_assert_int_gt(n_reasons, 0);
+    cJSON_Delete(jb);
+    p.adverse_class = "maybe";
+    gb_error err;
+    cJSON *none = NULL;
+    ck_assert_int_eq(ex_explain_report(teacher, student, baseline, w.table, w.test_rows,
+                                       N_TEST, NULL, tt, &p, &none, &err),
+                     GB_EUNUSABLE);
+    ck_assert_str_eq(err.field, "adverse_class");
+    ck_assert_ptr_null(none);
     gb_free(text);
     cJSON_Delete(j);
     free(tt);
@@ -482,9 +515,10 @@ static char *read_bytes(const char *path, size_t *n)
     return buf;
 }
 
-/* An XGBoost teacher: exact TreeSHAP when its trees are supplied, sampled
- * attributions and permutation importance otherwise. */
-START_TEST(test_xgboost_teacher_forest)
+/* An XGBoost teacher: exact TreeSHAP through its attribute operation when the
+ * file has sum_hessian covers; sampled attributions and permutation
+ * importance when it has none. */
+START_TEST(test_xgboost_teacher_attribute)
 {
     gb_error err;
     gb_table *t = NULL;
@@ -493,13 +527,12 @@ START_TEST(test_xgboost_teacher_forest)
     size_t n = 0;
     char *bytes = read_bytes("tests/fixtures/xgboost/binary.json", &n);
     gb_xgboost_options opts = {t};
-    gb_model *teacher = NULL;
-    ex_forest *forest = NULL, *wrong = NULL;
+    gb_model *teacher = NULL, *coverless = NULL;
     ck_assert_int_eq(gb_xgboost_load_opts(bytes, n, &opts, &teacher, &err), GB_OK);
-    ck_assert_int_eq(ex_forest_from_xgboost_json(bytes, n, &forest, &err), GB_OK);
-    free(bytes);
-    bytes = read_bytes("tests/fixtures/xgboost/multiclass.json", &n);
-    ck_assert_int_eq(ex_forest_from_xgboost_json(bytes, n, &wrong, &err), GB_OK);
+    for (char *key = strstr(bytes, "\"sum_hessian\""); key != NULL;
+         key = strstr(key + 1, "\"sum_hessian\""))
+        memcpy(key + 1, "sum_hessiax", 11);
+    ck_assert_int_eq(gb_xgboost_load_opts(bytes, n, &opts, &coverless, &err), GB_OK);
     free(bytes);
     /* A tree student on the first 300 rows, explained on the last 100. */
     gb_target target;
@@ -531,7 +564,6 @@ START_TEST(test_xgboost_teacher_forest)
     ck_assert_int_eq(gb_model_predict_table(teacher, t, rows, 100, tt, &err), GB_OK);
     ex_params p;
     ex_params_default(&p);
-    p.teacher_forest = forest;
     cJSON *j = NULL;
     ck_assert_msg(ex_explain_report(teacher, student, NULL, t, rows, 100, NULL, tt, &p,
                                     &j, &err) == GB_OK,
@@ -541,21 +573,12 @@ START_TEST(test_xgboost_teacher_forest)
     ck_assert(cJSON_IsNumber(get(get(j, "agreement"), "local_cosine")));
     ck_assert_int_eq(cJSON_GetArraySize(get(j, "global")), 6);
     cJSON_Delete(j);
-    p.teacher_forest = NULL;
-    ck_assert_int_eq(
-        ex_explain_report(teacher, student, NULL, t, rows, 100, NULL, tt, &p, &j, &err),
-        GB_OK);
-    /* without the forest the loaded model's own attribute op is exact too */
-    ck_assert_str_eq(get(j, "method")->valuestring, "shap");
-    ck_assert_str_eq(get(get(j, "attributions"), "teacher")->valuestring, "exact");
+    ck_assert_int_eq(ex_explain_report(coverless, student, NULL, t, rows, 100, NULL, tt,
+                                       &p, &j, &err),
+                     GB_OK);
+    ck_assert_str_eq(get(j, "method")->valuestring, "permutation");
+    ck_assert_str_eq(get(get(j, "attributions"), "teacher")->valuestring, "sampled");
     cJSON_Delete(j);
-    j = NULL;
-    p.teacher_forest = wrong;
-    ck_assert_int_eq(
-        ex_explain_report(teacher, student, NULL, t, rows, 100, NULL, tt, &p, &j, &err),
-        GB_EUNUSABLE);
-    ck_assert_str_eq(err.field, "teacher_forest");
-    ck_assert_ptr_null(j);
     free(tt);
     free(X);
     gb_design_free(d);
@@ -563,8 +586,7 @@ START_TEST(test_xgboost_teacher_forest)
     gb_target_free(&target);
     gb_model_free(student);
     gb_model_free(teacher);
-    ex_forest_free(forest);
-    ex_forest_free(wrong);
+    gb_model_free(coverless);
     gb_table_free(t);
 }
 END_TEST
@@ -579,7 +601,7 @@ static Suite *explain_suite(void)
     tcase_add_test(tc, test_score_teacher);
     tcase_add_test(tc, test_multiclass_and_regression);
     tcase_add_test(tc, test_errors_and_levels);
-    tcase_add_test(tc, test_xgboost_teacher_forest);
+    tcase_add_test(tc, test_xgboost_teacher_attribute);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/data/csv.h"
+#include "core/json.h"
 #include "core/model/model.h"
 #include "core/model/teachers/lightgbm.h"
 #include "core/model/teachers/load.h"
@@ -129,6 +130,120 @@ static void check_fixture(const char *name, gb_task task, size_t n_outputs)
 }
 
 /* ---- fixtures ----------------------------------------------------------- */
+
+/* The model shap_<name>.txt (with node counts) against the brute-force
+ * path-dependent Shapley values of shap_<name>.json
+ * (scripts/fixtures/make_lightgbm_shap.py), through the attribute
+ * operation; every block sums to the raw score. */
+static void check_shap_fixture(const char *name)
+{
+    char path[256];
+    gb_error err;
+    gb_model *m = NULL;
+    snprintf(path, sizeof path, FIXTURES "shap_%s.txt", name);
+    ck_assert_msg(gb_teacher_load_file(path, &m, &err) == GB_OK, "%s", err.message);
+    ck_assert_msg(m->ops->attribute != NULL, "%s: no attribute operation", name);
+    snprintf(path, sizeof path, FIXTURES "shap_%s.json", name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    ck_assert_uint_lt(n, sizeof text);
+    cJSON *ref = gb_json_parse(text, n, &err);
+    ck_assert_ptr_nonnull(ref);
+    size_t nf = (size_t)cJSON_GetObjectItem(ref, "n_features")->valueint;
+    size_t no = (size_t)cJSON_GetObjectItem(ref, "n_outputs")->valueint;
+    ck_assert_uint_eq(m->n_features, nf);
+    ck_assert_uint_eq(m->n_margins, no);
+    const cJSON *xs = cJSON_GetObjectItem(ref, "X");
+    size_t nr = (size_t)cJSON_GetArraySize(xs);
+    double *X = malloc(nr * nf * sizeof *X);
+    double *phi = malloc(nr * no * (nf + 1) * sizeof *phi);
+    double *margin = malloc(nr * no * sizeof *margin);
+    size_t i = 0;
+    const cJSON *row = NULL, *v = NULL, *out = NULL;
+    cJSON_ArrayForEach(row, xs)
+    {
+        size_t j = 0;
+        cJSON_ArrayForEach(v, row) X[i * nf + j++] =
+            cJSON_IsNull(v) ? NAN : v->valuedouble;
+        i++;
+    }
+    ck_assert_int_eq(m->ops->attribute(m, X, nr, phi, &err), GB_OK);
+    ck_assert_int_eq(m->ops->predict_margin(m, X, nr, margin, &err), GB_OK);
+    double worst = 0;
+    i = 0;
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(ref, "contribs"))
+    {
+        size_t k = 0;
+        cJSON_ArrayForEach(out, row)
+        {
+            size_t j = 0;
+            double sum = 0;
+            cJSON_ArrayForEach(v, out)
+            {
+                double got = phi[(i * no + k) * (nf + 1) + j];
+                double d = fabs(got - v->valuedouble);
+                worst = d > worst ? d : worst;
+                ck_assert_msg(d < 1e-9,
+                              "%s row %zu output %zu feature %zu: %.17g vs %.17g", name,
+                              i, k, j, got, v->valuedouble);
+                sum += got;
+                j++;
+            }
+            ck_assert_uint_eq(j, nf + 1);
+            ck_assert_msg(fabs(sum - margin[i * no + k]) < 1e-9,
+                          "%s row %zu: sum %.17g, raw score %.17g", name, i, sum,
+                          margin[i * no + k]);
+            k++;
+        }
+        ck_assert_uint_eq(k, no);
+        i++;
+    }
+    ck_assert_uint_eq(i, nr);
+    fprintf(stderr,
+            "lightgbm treeshap %s: %zu rows, worst |diff| vs brute force %.3g\n", name,
+            nr, worst);
+    free(X);
+    free(phi);
+    free(margin);
+    cJSON_Delete(ref);
+    gb_model_free(m);
+}
+
+START_TEST(test_shap_binary)
+{
+    check_shap_fixture("binary");
+}
+END_TEST
+
+START_TEST(test_shap_multiclass)
+{
+    check_shap_fixture("multiclass");
+}
+END_TEST
+
+START_TEST(test_shap_average_output)
+{
+    check_shap_fixture("average");
+}
+END_TEST
+
+/* Models whose counts cannot serve as covers (internal_count 0, as the
+ * prediction fixtures have, or no count lines) load without attributions. */
+START_TEST(test_no_attribute_without_counts)
+{
+    gb_error err;
+    gb_model *m = NULL;
+    ck_assert_int_eq(gb_teacher_load_file(FIXTURES "binary.txt", &m, &err), GB_OK);
+    ck_assert_ptr_null(m->ops->attribute);
+    gb_model_free(m);
+    m = load_ok(model_text("regression", 1, 1, "a b c", 2, leaf_tree(0, "1.5"), ""));
+    ck_assert_ptr_null(m->ops->attribute);
+    gb_model_free(m);
+}
+END_TEST
 
 START_TEST(test_fixture_binary)
 {
@@ -779,6 +894,10 @@ static Suite *lightgbm_suite(void)
     tcase_add_test(tc, test_error_unrecognised_format);
     tcase_add_test(tc, test_error_missing_model_file);
     tcase_add_test(tc, test_error_missing_features_all_listed);
+    tcase_add_test(tc, test_shap_binary);
+    tcase_add_test(tc, test_shap_multiclass);
+    tcase_add_test(tc, test_shap_average_output);
+    tcase_add_test(tc, test_no_attribute_without_counts);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/model/students/gam.h"
 #include "core/model/students/tree.h"
 #include "core/model/students/linear.h"
 #include "core/model/students/sbdt.h"
@@ -41,6 +42,8 @@ static const student_type student_types[] = {
      gb_linear_export_sql, gb_linear_export_c},
     {"sbdt", 1, gb_sbdt_check, gb_sbdt_fit, gb_sbdt_from_json, gb_sbdt_export_sql,
      gb_sbdt_export_c},
+    {"gam", 0, gb_gam_check, gb_gam_fit, gb_gam_from_json, gb_gam_export_sql,
+     gb_gam_export_c},
 };
 #define N_STUDENT_TYPES (sizeof student_types / sizeof student_types[0])
 

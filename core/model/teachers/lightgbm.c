@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/model/treeshap.h"
+
 /* LightGBM's kZeroThreshold is the float 1e-35f widened to double. */
 #define LGB_ZERO_THRESHOLD ((double)1e-35f)
 
@@ -61,6 +63,8 @@ typedef struct lgb_model {
     lgb_link link;
     double sigmoid;
     char *objective;
+    gb_forest *forest; /* the trees with their internal_count / leaf_count
+                          covers, for TreeSHAP; NULL without usable counts */
 } lgb_model;
 
 /* ---- text helpers -------------------------------------------------------- */
@@ -295,6 +299,7 @@ static void lgb_model_free(void *impl)
     gb_free(lm->leaves);
     gb_free(lm->cat_bits);
     gb_free(lm->objective);
+    gb_forest_free(lm->forest);
     gb_free(lm);
 }
 
@@ -318,6 +323,12 @@ typedef struct lgb_build {
     lgb_model *lm;
     size_t cap_trees, cap_nodes, cap_leaves, cap_cat;
     unsigned char *cat_feature; /* n_features flags: split categorically */
+    /* Node covers while loading: every tree so far had usable
+     * internal_count / leaf_count lines (counts_ok), kept parallel to
+     * lm->nodes and lm->leaves. */
+    int counts_ok;
+    double *node_count, *leaf_count;
+    size_t cap_node_count, cap_leaf_count;
 } lgb_build;
 
 enum {
@@ -332,13 +343,15 @@ enum {
     TK_CAT_BOUNDARIES,
     TK_CAT_THRESHOLD,
     TK_IS_LINEAR,
+    TK_INTERNAL_COUNT,
+    TK_LEAF_COUNT,
     TK_COUNT
 };
 
 static const char *const tree_keys[TK_COUNT] = {
-    "num_leaves",     "num_cat",       "split_feature", "threshold",
-    "decision_type",  "left_child",    "right_child",   "leaf_value",
-    "cat_boundaries", "cat_threshold", "is_linear"};
+    "num_leaves", "num_cat",        "split_feature", "threshold",      "decision_type",
+    "left_child", "right_child",    "leaf_value",    "cat_boundaries", "cat_threshold",
+    "is_linear",  "internal_count", "leaf_count"};
 
 static gb_status tree_error(gb_error *err, long line, const char *key, size_t tree,
                             const char *what)
@@ -407,6 +420,57 @@ out:
     gb_free(seen_node);
     gb_free(seen_leaf);
     gb_free(stack);
+    return rc;
+}
+
+/* Appends the tree's internal_count and leaf_count (its covers for
+ * TreeSHAP) to b->node_count / b->leaf_count.  A tree without them, or with
+ * malformed, negative or (at a split) zero counts, leaves the model without
+ * attributions (b->counts_ok = 0) but loads.  GB_ENOMEM only. */
+static gb_status tree_counts(lgb_build *b, const lgb_value *kv, size_t n_nodes,
+                             size_t n_leaves, gb_error *err)
+{
+    if (!b->counts_ok)
+        return GB_OK;
+    lgb_model *lm = b->lm;
+    double *internal = NULL, *leaf = NULL;
+    gb_error ignored;
+    gb_status rc = GB_OK;
+    if (!kv[TK_LEAF_COUNT].present || (n_nodes > 0 && !kv[TK_INTERNAL_COUNT].present)) {
+        b->counts_ok = 0;
+        return GB_OK;
+    }
+    rc = value_doubles(&kv[TK_LEAF_COUNT], "leaf_count", n_leaves, &leaf, &ignored);
+    if (rc == GB_OK && n_nodes > 0)
+        rc = value_doubles(&kv[TK_INTERNAL_COUNT], "internal_count", n_nodes, &internal,
+                           &ignored);
+    if (rc == GB_ENOMEM) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading a LightGBM model");
+        goto out;
+    }
+    int usable = rc == GB_OK;
+    for (size_t i = 0; usable && i < n_leaves; i++)
+        usable = isfinite(leaf[i]) && leaf[i] >= 0;
+    for (size_t i = 0; usable && i < n_nodes; i++)
+        usable = isfinite(internal[i]) && internal[i] > 0;
+    rc = GB_OK;
+    if (!usable) {
+        b->counts_ok = 0;
+        goto out;
+    }
+    if (!grow((void **)&b->node_count, &b->cap_node_count, lm->n_nodes + n_nodes,
+              sizeof *b->node_count) ||
+        !grow((void **)&b->leaf_count, &b->cap_leaf_count, lm->n_leaves + n_leaves,
+              sizeof *b->leaf_count)) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading a LightGBM model");
+        goto out;
+    }
+    if (n_nodes > 0)
+        memcpy(b->node_count + lm->n_nodes, internal, n_nodes * sizeof *internal);
+    memcpy(b->leaf_count + lm->n_leaves, leaf, n_leaves * sizeof *leaf);
+out:
+    gb_free(internal);
+    gb_free(leaf);
     return rc;
 }
 
@@ -518,6 +582,9 @@ static gb_status tree_add(lgb_build *b, const lgb_value *kv, size_t tree,
             }
         n_cat_words = n_words;
     }
+
+    if ((rc = tree_counts(b, kv, n_nodes, n_leaves, err)) != GB_OK)
+        goto out;
 
     /* Append to the model's flat arrays. */
     if (!grow((void **)&lm->trees, &b->cap_trees, lm->n_trees + 1, sizeof *lm->trees) ||
@@ -729,6 +796,136 @@ static const gb_model_ops lgb_ops = {
     .to_json = lgb_to_json,
     .free_impl = lgb_model_free,
 };
+
+/* Path-dependent TreeSHAP of the raw scores (core/model/treeshap.h), with
+ * the trees' data counts as covers, as LightGBM's pred_contrib. */
+static gb_status lgb_attribute(const gb_model *m, const double *X, size_t n_rows,
+                               double *phi, gb_error *err)
+{
+    const lgb_model *lm = m->impl;
+    return gb_forest_treeshap(lm->forest, X, n_rows, 1, phi, err);
+}
+
+/* As lgb_ops, with attributions (the file had usable node counts). */
+static const gb_model_ops lgb_shap_ops = {
+    .kind = "lightgbm",
+    .predict = lgb_predict,
+    .predict_margin = lgb_predict_margin,
+    .attribute = lgb_attribute,
+    .to_json = lgb_to_json,
+    .free_impl = lgb_model_free,
+};
+
+/* Builds lm->forest from the loaded trees and the counts in b (every tree's
+ * nodes renumbered breadth-first, so children follow their parents; leaves
+ * scaled by 1 / iterations with average_output; tree t writes raw score
+ * t % num_tree_per_iteration).  Trees the forest refuses leave the model
+ * without attributions.  GB_ENOMEM only. */
+static gb_status lgb_build_forest(lgb_model *lm, const lgb_build *b, gb_error *err)
+{
+    gb_status rc = GB_OK;
+    size_t max_nodes = 1;
+    for (size_t t = 0; t < lm->n_trees; t++)
+        if (2 * lm->trees[t].n_nodes + 1 > max_nodes)
+            max_nodes = 2 * lm->trees[t].n_nodes + 1;
+    gb_forest_node *nodes = gb_calloc(max_nodes, sizeof *nodes);
+    long *order = gb_malloc_array(max_nodes, sizeof *order); /* lgb child codes */
+    double *values = gb_malloc_array(max_nodes, sizeof *values);
+    size_t *cat_at = gb_malloc_array(max_nodes, sizeof *cat_at); /* into cats */
+    int32_t *cats = NULL;
+    size_t cap_cats = 0;
+    gb_forest *forest =
+        gb_forest_create(lm->n_features, lm->n_per_iter, NULL, 0, 0, err);
+    if (nodes == NULL || order == NULL || values == NULL || cat_at == NULL ||
+        forest == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading a LightGBM model");
+        goto out;
+    }
+    gb_forest_set_zero_threshold(forest, LGB_ZERO_THRESHOLD);
+    double scale =
+        lm->average_output ? 1.0 / (double)(lm->n_trees / lm->n_per_iter) : 1.0;
+    for (size_t t = 0; t < lm->n_trees; t++) {
+        const lgb_tree *tree = &lm->trees[t];
+        const lgb_node *tn = lm->nodes + tree->node0;
+        size_t head = 0, tail = 1, n_cats = 0;
+        /* Code c >= 0 is internal node c, c < 0 is leaf ~c (0 alone = a stump). */
+        order[0] = tree->n_nodes > 0 ? 0 : -1;
+        while (head < tail) {
+            size_t at = head;
+            long c = order[head++];
+            gb_forest_node *nd = nodes + at;
+            memset(nd, 0, sizeof *nd);
+            if (c < 0) {
+                size_t l = (size_t)~c;
+                values[at] = lm->leaves[tree->leaf0 + l] * scale;
+                nd->feature = -1;
+                nd->left = nd->right = -1;
+                nd->cover = b->leaf_count[tree->leaf0 + l];
+                nd->value = values + at;
+                continue;
+            }
+            const lgb_node *ln = tn + c;
+            nd->feature = ln->feature;
+            nd->cover = b->node_count[tree->node0 + (size_t)c];
+            nd->left = (int32_t)tail;
+            order[tail++] = ln->left;
+            nd->right = (int32_t)tail;
+            order[tail++] = ln->right;
+            if (ln->categorical) {
+                /* Listed codes go left; NaN, negative and unlisted go right. */
+                nd->categorical = 1;
+                nd->cats_left = 1;
+                nd->missing_left = 0;
+                size_t need = n_cats + 32 * (size_t)ln->cat_words;
+                if (need > cap_cats) {
+                    int32_t *grown = gb_realloc_array(cats, need * 2, sizeof *cats);
+                    if (grown == NULL) {
+                        rc = gb_error_set(err, GB_ENOMEM,
+                                          "out of memory reading a LightGBM model");
+                        goto out;
+                    }
+                    cats = grown;
+                    cap_cats = need * 2;
+                }
+                cat_at[at] = n_cats; /* cats may still move: pointers below */
+                for (uint32_t w = 0; w < ln->cat_words; w++)
+                    for (uint32_t bit = 0; bit < 32; bit++)
+                        if ((lm->cat_bits[ln->cat_begin + w] >> bit) & 1u)
+                            cats[n_cats++] = (int32_t)(w * 32 + bit);
+                nd->n_cats = n_cats - cat_at[at];
+            } else {
+                nd->threshold = ln->threshold;
+                if (ln->missing_type == LGB_MISSING_NONE) {
+                    nd->missing_left = 0.0 <= ln->threshold; /* NaN reads 0 */
+                } else {
+                    nd->missing_left = ln->default_left;
+                    nd->zero_missing = ln->missing_type == LGB_MISSING_ZERO;
+                }
+            }
+        }
+        for (size_t i = 0; i < tail; i++)
+            if (nodes[i].categorical)
+                nodes[i].cats = cats + cat_at[i];
+        rc = gb_forest_add_tree(forest, nodes, tail, t % lm->n_per_iter, 1, err);
+        if (rc == GB_EUNUSABLE) {
+            gb_error_clear(err);
+            rc = GB_OK;
+            goto out; /* no attributions */
+        }
+        if (rc != GB_OK)
+            goto out;
+    }
+    lm->forest = forest;
+    forest = NULL;
+out:
+    gb_forest_free(forest);
+    gb_free(cats);
+    gb_free(cat_at);
+    gb_free(values);
+    gb_free(order);
+    gb_free(nodes);
+    return rc;
+}
 
 /* ---- header, objective, categories ------------------------------------- */
 
@@ -1087,6 +1284,7 @@ gb_status gb_lightgbm_load(const char *bytes, size_t n, gb_model **out, gb_error
     int average_output = 0;
 
     memset(&b, 0, sizeof b);
+    b.counts_ok = 1;
     memset(header, 0, sizeof header);
     *out = NULL;
     if (bytes == NULL || n == 0)
@@ -1326,10 +1524,15 @@ gb_status gb_lightgbm_load(const char *bytes, size_t n, gb_model **out, gb_error
             }
         }
     }
+    if (b.counts_ok && (rc = lgb_build_forest(lm, &b, err)) != GB_OK)
+        goto fail;
     gb_free(b.cat_feature);
     b.cat_feature = NULL;
-    gb_model *m = gb_model_create(&lgb_ops, lm, task, features, n_features, classes,
-                                  n_classes, err);
+    gb_free(b.node_count);
+    gb_free(b.leaf_count);
+    b.node_count = b.leaf_count = NULL;
+    gb_model *m = gb_model_create(lm->forest != NULL ? &lgb_shap_ops : &lgb_ops, lm,
+                                  task, features, n_features, classes, n_classes, err);
     lm = NULL; /* owned (or freed) by gb_model_create */
     if (m == NULL) {
         rc = err != NULL ? err->code : GB_ENOMEM;
@@ -1344,6 +1547,8 @@ gb_status gb_lightgbm_load(const char *bytes, size_t n, gb_model **out, gb_error
 
 fail:
     gb_free(b.cat_feature);
+    gb_free(b.node_count);
+    gb_free(b.leaf_count);
     lgb_model_free(lm);
     if (features != NULL)
         gb_features_free(features, n_features);

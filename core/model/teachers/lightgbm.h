@@ -33,6 +33,10 @@
  * bitset goes left.  Raw scores add trees in file order (multiclass trees are
  * interleaved by class), divided by the number of iterations with
  * average_output.
+ *
+ * attribute: exact path-dependent TreeSHAP of the raw scores
+ * (core/model/treeshap.h) with the trees' internal_count / leaf_count as
+ * covers, when every tree has them (positive at every split); else NULL.
  */
 #ifndef CORE_MODEL_TEACHERS_LIGHTGBM_H
 #define CORE_MODEL_TEACHERS_LIGHTGBM_H

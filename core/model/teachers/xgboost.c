@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/model/teachers/ubjson.h"
+#include "core/model/treeshap.h"
 
 /* ---- the flattened model -------------------------------------------------- */
 
@@ -60,9 +61,7 @@ typedef struct xgb_impl {
     uint32_t *tree_group; /* n_trees: output group of each tree */
     uint32_t *tree_depth; /* n_trees: longest root-to-leaf path (edges) */
     float *base_margin;   /* n_groups margins every row starts from */
-    int has_cover;        /* every tree has positive finite sum_hessian */
-    float *cover;         /* n_nodes: sum_hessian (TreeSHAP weights) */
-    double *tree_mean;    /* n_trees: cover-weighted mean leaf value */
+    int has_cover;        /* every tree so far has positive finite sum_hessian */
     double *base_score;   /* base_score values as in the file */
     size_t n_base_score;
     int has_categorical;
@@ -70,6 +69,8 @@ typedef struct xgb_impl {
     uint32_t *cat_words_n; /* n_nodes: bitset words of that node */
     uint32_t *cat_words;   /* bitsets: bit c set = category c goes right */
     size_t n_cat_words;
+    gb_forest *forest; /* the trees with their sum_hessian covers, for
+                          TreeSHAP; NULL when the file has no usable covers */
 } xgb_impl;
 
 static void xgb_impl_free(void *p)
@@ -82,12 +83,11 @@ static void xgb_impl_free(void *p)
     gb_free(m->tree_group);
     gb_free(m->tree_depth);
     gb_free(m->base_margin);
-    gb_free(m->cover);
-    gb_free(m->tree_mean);
     gb_free(m->base_score);
     gb_free(m->cat_offset);
     gb_free(m->cat_words_n);
     gb_free(m->cat_words);
+    gb_forest_free(m->forest);
     gb_free(m);
 }
 
@@ -289,161 +289,26 @@ static cJSON *xgb_to_json(const gb_model *model)
     return root;
 }
 
-/* ---- TreeSHAP (exact path-dependent SHAP values, as xgboost's
- * pred_contribs: Lundberg et al. 2018, Algorithm 2) ----------------------- */
+/* Models whose trees lack node covers (sum_hessian) cannot attribute. */
+static const gb_model_ops xgb_ops = {
+    "xgboost", xgb_predict, xgb_predict_margin, NULL, xgb_to_json, xgb_impl_free,
+};
 
-/* Deepest tree TreeSHAP accepts (its recursion and path memory grow with
- * depth). */
-#define XGB_SHAP_MAX_DEPTH 256
-
-typedef struct shap_path {
-    int32_t feature;
-    double zero_fraction;
-    double one_fraction;
-    double pweight;
-} shap_path;
-
-static void shap_extend(shap_path *path, unsigned depth, double zero_fraction,
-                        double one_fraction, int32_t feature)
-{
-    path[depth].feature = feature;
-    path[depth].zero_fraction = zero_fraction;
-    path[depth].one_fraction = one_fraction;
-    path[depth].pweight = depth == 0 ? 1.0 : 0.0;
-    for (int i = (int)depth - 1; i >= 0; i--) {
-        path[i + 1].pweight +=
-            one_fraction * path[i].pweight * (i + 1) / (double)(depth + 1);
-        path[i].pweight = zero_fraction * path[i].pweight * (depth - (unsigned)i) /
-                          (double)(depth + 1);
-    }
-}
-
-static void shap_unwind(shap_path *path, unsigned depth, unsigned index)
-{
-    double one = path[index].one_fraction, zero = path[index].zero_fraction;
-    double next_one = path[depth].pweight;
-    for (int i = (int)depth - 1; i >= 0; i--) {
-        if (one != 0) {
-            double tmp = path[i].pweight;
-            path[i].pweight = next_one * (depth + 1) / ((i + 1) * one);
-            next_one = tmp - path[i].pweight * zero * (depth - (unsigned)i) /
-                                 (double)(depth + 1);
-        } else {
-            path[i].pweight =
-                path[i].pweight * (depth + 1) / (zero * (depth - (unsigned)i));
-        }
-    }
-    for (unsigned i = index; i < depth; i++) {
-        path[i].feature = path[i + 1].feature;
-        path[i].zero_fraction = path[i + 1].zero_fraction;
-        path[i].one_fraction = path[i + 1].one_fraction;
-    }
-}
-
-static double shap_unwound_sum(const shap_path *path, unsigned depth, unsigned index)
-{
-    double one = path[index].one_fraction, zero = path[index].zero_fraction;
-    double next_one = path[depth].pweight, total = 0;
-    for (int i = (int)depth - 1; i >= 0; i--) {
-        if (one != 0) {
-            double tmp = next_one * (depth + 1) / ((i + 1) * one);
-            total += tmp;
-            next_one = path[i].pweight -
-                       tmp * zero * ((depth - (unsigned)i) / (double)(depth + 1));
-        } else {
-            total += (path[i].pweight / zero) /
-                     ((depth - (unsigned)i) / (double)(depth + 1));
-        }
-    }
-    return total;
-}
-
-static void tree_shap(const xgb_impl *m, const float *x, double *phi, int32_t node,
-                      unsigned depth, shap_path *parent, double parent_zero,
-                      double parent_one, int32_t parent_feature)
-{
-    shap_path *path = parent + depth + 1;
-    memcpy(path, parent, (depth + 1) * sizeof *path);
-    shap_extend(path, depth, parent_zero, parent_one, parent_feature);
-    const xgb_node *nd = m->nodes + node;
-    if (nd->split & XGB_LEAF) {
-        for (unsigned i = 1; i <= depth; i++) {
-            double w = shap_unwound_sum(path, depth, i);
-            phi[path[i].feature] +=
-                w * (path[i].one_fraction - path[i].zero_fraction) * nd->leaf;
-        }
-        return;
-    }
-    int32_t feature = (int32_t)(nd->split & XGB_FEATURE_MASK);
-    int32_t hot = step(m, node, x, m->has_categorical);
-    int32_t cold = hot == nd->left ? nd->left + 1 : nd->left;
-    double w = m->cover[node];
-    double hot_zero = m->cover[hot] / w, cold_zero = m->cover[cold] / w;
-    double incoming_zero = 1, incoming_one = 1;
-    unsigned index = 0;
-    for (; index <= depth; index++)
-        if (path[index].feature == feature)
-            break;
-    if (index != depth + 1) {
-        incoming_zero = path[index].zero_fraction;
-        incoming_one = path[index].one_fraction;
-        shap_unwind(path, depth, index);
-        depth -= 1;
-    }
-    tree_shap(m, x, phi, hot, depth + 1, path, hot_zero * incoming_zero, incoming_one,
-              feature);
-    tree_shap(m, x, phi, cold, depth + 1, path, cold_zero * incoming_zero, 0, feature);
-}
-
-/* phi[n_rows x n_groups x (n_features + 1)]: per group, the features'
- * contributions and last the bias (base margin + each tree's mean). */
+/* Path-dependent TreeSHAP in margin space (core/model/treeshap.h): one block
+ * of n_margins x (n_features + 1) per row, the bias holding base_score's
+ * margin plus each tree's cover-weighted mean leaf, as xgboost's
+ * predict(pred_contribs=True). */
 static gb_status xgb_attribute(const gb_model *model, const double *X, size_t n_rows,
                                double *phi, gb_error *err)
 {
     const xgb_impl *m = model->impl;
-    size_t nf = m->n_features, ng = m->n_groups, width = nf + 1;
-    uint32_t max_depth = 0;
-    for (size_t t = 0; t < m->n_trees; t++)
-        max_depth = m->tree_depth[t] > max_depth ? m->tree_depth[t] : max_depth;
-    if (max_depth > XGB_SHAP_MAX_DEPTH)
-        return gb_error_set(err, GB_EUNUSABLE,
-                            "xgboost model: a tree of depth %u is deeper than TreeSHAP "
-                            "supports (%d)",
-                            max_depth, XGB_SHAP_MAX_DEPTH);
-    size_t path_len = ((size_t)max_depth + 2) * ((size_t)max_depth + 3) / 2;
-    shap_path *path = gb_malloc_array(path_len, sizeof *path);
-    float *xf = gb_malloc_array(nf, sizeof *xf);
-    if (path == NULL || xf == NULL) {
-        gb_free(path);
-        gb_free(xf);
-        return gb_error_set(err, GB_ENOMEM, "out of memory computing SHAP values");
-    }
-    for (size_t r = 0; r < n_rows; r++) {
-        for (size_t f = 0; f < nf; f++)
-            xf[f] = (float)X[r * nf + f];
-        double *row = phi + r * ng * width;
-        memset(row, 0, ng * width * sizeof *row);
-        for (size_t t = 0; t < m->n_trees; t++) {
-            double *block = row + m->tree_group[t] * width;
-            block[nf] += m->tree_mean[t];
-            tree_shap(m, xf, block, (int32_t)m->tree_root[t], 0, path, 1.0, 1.0, -1);
-        }
-        for (size_t g = 0; g < ng; g++)
-            row[g * width + nf] += m->base_margin[g];
-    }
-    gb_free(path);
-    gb_free(xf);
-    return GB_OK;
+    return gb_forest_treeshap(m->forest, X, n_rows, 1, phi, err);
 }
 
-static const gb_model_ops xgb_ops = {
+/* As xgb_ops, with attributions (the file had sum_hessian covers). */
+static const gb_model_ops xgb_shap_ops = {
     "xgboost",     xgb_predict, xgb_predict_margin,
     xgb_attribute, xgb_to_json, xgb_impl_free,
-};
-
-/* Models whose trees lack node covers (sum_hessian) cannot attribute. */
-static const gb_model_ops xgb_ops_no_shap = {
-    "xgboost", xgb_predict, xgb_predict_margin, NULL, xgb_to_json, xgb_impl_free,
 };
 
 /* ---- loading helpers ------------------------------------------------------ */
@@ -715,7 +580,6 @@ typedef struct tree_scratch {
     int64_t *left, *right, *feature, *dleft, *stype;
     double *cond;
     double *hess;      /* sum_hessian, old index */
-    double *mean;      /* new position -> mean leaf value below */
     uint32_t *order;   /* BFS order: new position -> old index */
     uint32_t *depth;   /* new position -> depth */
     int32_t *newpos;   /* old index -> new position, -1 unvisited */
@@ -733,7 +597,6 @@ static void tree_scratch_free(tree_scratch *s)
     gb_free(s->stype);
     gb_free(s->cond);
     gb_free(s->hess);
-    gb_free(s->mean);
     gb_free(s->order);
     gb_free(s->depth);
     gb_free(s->newpos);
@@ -748,10 +611,10 @@ static int tree_scratch_reserve(tree_scratch *s, size_t n)
 {
     if (n <= s->cap)
         return 0;
-    void *p[12];
-    size_t sz[12] = {8, 8, 8, 8, 8, 8, 4, 4, 4, 4, 8, 8};
+    void *p[11];
+    size_t sz[11] = {8, 8, 8, 8, 8, 8, 4, 4, 4, 4, 8};
     int64_t **i64[5] = {&s->left, &s->right, &s->feature, &s->dleft, &s->stype};
-    for (int k = 0; k < 12; k++) {
+    for (int k = 0; k < 11; k++) {
         p[k] = gb_malloc_array(n, sz[k]);
         if (p[k] == NULL) {
             for (int j = 0; j < k; j++)
@@ -775,8 +638,6 @@ static int tree_scratch_reserve(tree_scratch *s, size_t n)
     s->depth = p[9];
     gb_free(s->hess);
     s->hess = p[10];
-    gb_free(s->mean);
-    s->mean = p[11];
     s->cap = n;
     return 0;
 }
@@ -992,12 +853,6 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
     if (nodes == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
     m->nodes = nodes;
-    if (m->has_cover) {
-        float *cv = gb_realloc_array(m->cover, b->cap_nodes, sizeof *m->cover);
-        if (cv == NULL)
-            return gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
-        m->cover = cv;
-    }
     int first_categorical = n_cat_nodes > 0 && !m->has_categorical;
     if (first_categorical)
         m->has_categorical = 1;
@@ -1078,28 +933,78 @@ static gb_status load_tree(xgb_impl *m, model_builder *b, tree_scratch *s,
                             "%s node %u has a NaN split condition", path, k);
         }
     }
-    if (m->has_cover) {
-        /* covers as float (xgboost's storage); mean leaf values bottom-up as
-         * xgboost's FillNodeMeanValues: children follow parents in BFS order */
-        for (size_t p = 0; p < tail; p++)
-            m->cover[base + p] = (float)s->hess[s->order[p]];
-        for (size_t p = tail; p-- > 0;) {
-            const xgb_node *nd = m->nodes + base + p;
-            if (nd->split & XGB_LEAF) {
-                s->mean[p] = nd->leaf;
-            } else {
-                size_t l = (size_t)nd->left - base;
-                s->mean[p] = (s->mean[l] * m->cover[base + l] +
-                              s->mean[l + 1] * m->cover[base + l + 1]) /
-                             m->cover[base + p];
-            }
-        }
-        m->tree_mean[t] = s->mean[0];
-    }
     m->tree_root[t] = (uint32_t)base;
     m->tree_depth[t] = depth;
     m->n_nodes = base + tail;
     return GB_OK;
+}
+
+/* ---- covers (TreeSHAP) ---------------------------------------------------- */
+
+/* Adds tree t, just loaded by load_tree (whose scratch s still describes it:
+ * file arrays, sum_hessian, BFS order and categories), with its covers to
+ * m->forest.  Once a tree has no usable covers (m->has_cover cleared by
+ * load_tree: sum_hessian missing, malformed or not positive) the model keeps
+ * predicting but has no attributions: m->forest is dropped.  GB_ENOMEM
+ * otherwise. */
+static gb_status add_tree_covers(xgb_impl *m, const tree_scratch *s, size_t t,
+                                 gb_error *err)
+{
+    if (m->forest != NULL && !m->has_cover) {
+        gb_forest_free(m->forest);
+        m->forest = NULL;
+    }
+    if (m->forest == NULL)
+        return GB_OK;
+    size_t nn = m->n_nodes - m->tree_root[t]; /* reachable nodes, BFS order */
+    gb_status rc = GB_OK;
+    double *leaf = gb_malloc_array(nn, sizeof *leaf);
+    int32_t *cats = gb_malloc_array(s->cap_cats ? s->cap_cats : 1, sizeof *cats);
+    gb_forest_node *nodes = gb_calloc(nn, sizeof *nodes);
+    if (leaf == NULL || cats == NULL || nodes == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
+        goto out;
+    }
+    for (size_t p = 0; p < nn; p++) {
+        uint32_t k = s->order[p];
+        gb_forest_node *nd = nodes + p;
+        nd->cover = (double)(float)s->hess[k]; /* xgboost keeps covers in float */
+        if (s->left[k] < 0) {
+            leaf[p] = (double)(float)s->cond[k];
+            nd->feature = -1;
+            nd->left = nd->right = -1;
+            nd->value = leaf + p;
+            continue;
+        }
+        nd->feature = (int32_t)s->feature[k];
+        nd->left = s->newpos[s->left[k]];
+        nd->right = s->newpos[s->right[k]];
+        nd->missing_left = s->dleft[k] != 0;
+        if (s->stype[k] == 1) {
+            int32_t j = s->cat_node[k];
+            size_t seg = (size_t)s->cat_seg[j];
+            nd->categorical = 1;
+            nd->cats_left = 0; /* listed categories go right */
+            nd->n_cats = (size_t)s->cat_size[j];
+            for (size_t c = 0; c < nd->n_cats; c++)
+                cats[seg + c] = (int32_t)s->cats[seg + c];
+            nd->cats = cats + seg;
+        } else {
+            nd->threshold = (double)(float)s->cond[k];
+        }
+    }
+    rc = gb_forest_add_tree(m->forest, nodes, nn, m->tree_group[t], 1, err);
+    if (rc == GB_EUNUSABLE) { /* e.g. deeper than TreeSHAP accepts */
+        gb_error_clear(err);
+        gb_forest_free(m->forest);
+        m->forest = NULL;
+        rc = GB_OK;
+    }
+out:
+    gb_free(nodes);
+    gb_free(cats);
+    gb_free(leaf);
+    return rc;
 }
 
 /* ---- features ------------------------------------------------------------- */
@@ -1346,12 +1251,11 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
     m->tree_root = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_root);
     m->tree_group = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_group);
     m->tree_depth = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_depth);
-    m->tree_mean = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *m->tree_mean);
     m->has_cover = 1;
     b.max_category = gb_malloc_array(m->n_features, sizeof *b.max_category);
     int64_t *groups = gb_malloc_array(m->n_trees ? m->n_trees : 1, sizeof *groups);
     if (m->tree_root == NULL || m->tree_group == NULL || m->tree_depth == NULL ||
-        m->tree_mean == NULL || b.max_category == NULL || groups == NULL) {
+        b.max_category == NULL || groups == NULL) {
         gb_free(groups);
         rc = gb_error_set(err, GB_ENOMEM, "out of memory reading the model");
         goto out;
@@ -1387,11 +1291,22 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
             k++;
         }
     }
+    {
+        double base[GB_MAX_CLASSES];
+        for (size_t g = 0; g < m->n_groups; g++)
+            base[g] = (double)m->base_margin[g];
+        m->forest = gb_forest_create(m->n_features, m->n_groups, base, 1, 1, err);
+        if (m->forest == NULL) {
+            rc = err != NULL && err->code != GB_OK ? err->code : GB_ENOMEM;
+            goto out;
+        }
+    }
     size_t t = 0;
     const cJSON *tree;
     cJSON_ArrayForEach(tree, trees)
     {
-        if ((rc = load_tree(m, &b, &s, tree, t, err)) != GB_OK)
+        if ((rc = load_tree(m, &b, &s, tree, t, err)) != GB_OK ||
+            (rc = add_tree_covers(m, &s, t, err)) != GB_OK)
             goto out;
         t++;
     }
@@ -1415,7 +1330,7 @@ static gb_status load_tree_model(const cJSON *root, const gb_xgboost_options *op
             }
         }
     }
-    *out = gb_model_create(m->has_cover ? &xgb_ops : &xgb_ops_no_shap, m, obj->task,
+    *out = gb_model_create(m->forest != NULL ? &xgb_shap_ops : &xgb_ops, m, obj->task,
                            features, m->n_features, classes, n_classes, err);
     m = NULL; /* owned (or freed) by gb_model_create */
     if (*out == NULL)

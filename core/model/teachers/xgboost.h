@@ -22,7 +22,8 @@
  *   reg:squarederror (reg:linear)     REGRESSION, the margin;
  *   reg:logistic                      REGRESSION, sigmoid(margin).
  * attribute: exact path-dependent TreeSHAP (xgboost's pred_contribs) in
- * margin space when every tree has node covers (sum_hessian); else NULL.
+ * margin space, by the shared core/model/treeshap.h, when every tree has
+ * node covers (sum_hessian); else NULL.
  *
  * Features: names from learner.feature_names (else "f0".."f<n-1>"); type "c"
  * is CATEGORICAL whose level i is xgboost's category code i (pandas' category

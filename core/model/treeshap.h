@@ -1,12 +1,15 @@
 /*
  * treeshap.h - exact path-dependent TreeSHAP (Lundberg, Erion and Lee 2018,
- * Algorithm 2 with EXTEND / UNWIND) over a generic forest that every tree
- * model exports into.
- * Layer: explain (depends on core only).
+ * Algorithm 2 with EXTEND / UNWIND) over a generic forest.  It is the one
+ * implementation behind the `attribute` operation of every tree model: the
+ * tree student, XGBoost teachers and LightGBM teachers build a gb_forest of
+ * their trees (with node covers) once and answer attribute with
+ * gb_forest_treeshap.
+ * Layer: core/model.
  *
  * The forest
  * ----------
- * An ex_forest holds n_trees trees over n_features inputs and n_outputs
+ * An gb_forest holds n_trees trees over n_features inputs and n_outputs
  * margins.  The model's margin for output k is
  *
  *   margin[k] = base[k] + sum over trees t with output0 <= k < output0 + n_leaf
@@ -24,6 +27,8 @@
  *   threshold   numeric split: x < threshold goes left when the forest's
  *               split_lt is set (XGBoost), x <= threshold otherwise (CART);
  *   missing_left  NaN goes left when nonzero, right otherwise;
+ *   zero_missing  numeric split: 0 is missing too (follows missing_left), as
+ *               LightGBM's missing type Zero;
  *   cats, n_cats  categorical split when n_cats > 0 (or categorical is set):
  *               the codes listed (non-negative integers) go to the side named
  *               by cats_left, every other code (and unseen or negative codes)
@@ -44,38 +49,43 @@
  * in margin space.  This is what xgboost's predict(pred_contribs=True)
  * returns.
  */
-#ifndef EXPLAIN_TREESHAP_H
-#define EXPLAIN_TREESHAP_H
+#ifndef CORE_MODEL_TREESHAP_H
+#define CORE_MODEL_TREESHAP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/base.h"
-#include "core/model/model.h"
 
-typedef struct ex_tree_node {
+typedef struct gb_forest_node {
     int32_t feature; /* -1 = leaf */
     int32_t left, right;
     double threshold;
     int missing_left;
+    int zero_missing;    /* numeric: x == 0 follows missing_left too */
     int categorical;     /* nonzero: categorical split (cats may be empty) */
     int cats_left;       /* categorical: listed codes go left when nonzero */
     const int32_t *cats; /* categorical: n_cats codes */
-    size_t n_cats;       /* (borrowed during ex_forest_add_tree) */
+    size_t n_cats;       /* (borrowed during gb_forest_add_tree) */
     double cover;        /* > 0 for inner nodes, >= 0 for leaves */
     const double *value; /* leaf: n_leaf values (borrowed, copied) */
-} ex_tree_node;
+} gb_forest_node;
 
-typedef struct ex_forest ex_forest;
+typedef struct gb_forest gb_forest;
 
 /* A new empty forest of n_features inputs and n_outputs margins whose base
  * margins are base[0..n_outputs) (NULL = all 0).  split_lt and float32 as
- * above.  Caller frees with ex_forest_free.  NULL on error (err set). */
-ex_forest *ex_forest_create(size_t n_features, size_t n_outputs, const double *base,
+ * above.  Caller frees with gb_forest_free.  NULL on error (err set). */
+gb_forest *gb_forest_create(size_t n_features, size_t n_outputs, const double *base,
                             int split_lt, int float32, gb_error *err);
 
 /* Frees the forest; NULL is a no-op. */
-void ex_forest_free(ex_forest *forest);
+void gb_forest_free(gb_forest *forest);
+
+/* Inputs with |x| <= zero_threshold read as exactly 0 before every split
+ * (LightGBM's kZeroThreshold); 0, the default, turns this off.  Call before
+ * the forest is used. */
+void gb_forest_set_zero_threshold(gb_forest *forest, double zero_threshold);
 
 /* Appends a tree of n_nodes nodes (node 0 = root) whose leaves add n_leaf
  * values to outputs output0 .. output0 + n_leaf - 1.  Everything is copied.
@@ -84,21 +94,21 @@ void ex_forest_free(ex_forest *forest);
  * range, a non-finite threshold, value or cover, a non-positive inner cover,
  * a negative categorical code, outputs out of range; GB_ENOMEM.  The forest
  * is unchanged on error. */
-gb_status ex_forest_add_tree(ex_forest *forest, const ex_tree_node *nodes,
+gb_status gb_forest_add_tree(gb_forest *forest, const gb_forest_node *nodes,
                              size_t n_nodes, size_t output0, size_t n_leaf,
                              gb_error *err);
 
-size_t ex_forest_n_trees(const ex_forest *forest);
-size_t ex_forest_n_features(const ex_forest *forest);
-size_t ex_forest_n_outputs(const ex_forest *forest);
+size_t gb_forest_n_trees(const gb_forest *forest);
+size_t gb_forest_n_features(const gb_forest *forest);
+size_t gb_forest_n_outputs(const gb_forest *forest);
 
 /* Margins of n_rows rows of X (n_rows x n_features, row-major, NaN =
  * missing) into out (n_rows x n_outputs), summed in double in tree order. */
-void ex_forest_predict(const ex_forest *forest, const double *X, size_t n_rows,
+void gb_forest_predict(const gb_forest *forest, const double *X, size_t n_rows,
                        double *out);
 
 /* The expected value (bias) of each output into bias[0..n_outputs). */
-void ex_forest_expected(const ex_forest *forest, double *bias);
+void gb_forest_expected(const gb_forest *forest, double *bias);
 
 /* Exact path-dependent TreeSHAP values of n_rows rows of X into phi (layout
  * above; the caller allocates n_rows * n_outputs * (n_features + 1)).  Rows
@@ -106,39 +116,7 @@ void ex_forest_expected(const ex_forest *forest, double *bias);
  * is computed by one thread in a fixed order, so phi does not depend on
  * n_threads.  GB_ENOMEM when scratch cannot be allocated (phi then
  * undefined). */
-gb_status ex_treeshap(const ex_forest *forest, const double *X, size_t n_rows,
-                      unsigned n_threads, double *phi, gb_error *err);
-
-/* Parses an XGBoost model saved by Booster.save_model as JSON or UBJSON
- * (detected as core/model/teachers/load.h does) (gbtree; the
- * objectives binary:logistic, binary:logitraw, reg:logistic,
- * reg:squarederror, reg:linear, multi:softprob, multi:softmax) into a forest
- * in margin space, with sum_hessian as cover, split_lt and float32 set.
- * base[k] is the margin of base_score (logit for the logistic objectives).
- * n_bytes bytes (not NUL-terminated).  *out owned by the caller;
- * GB_EINPUT for malformed JSON or UBJSON, GB_EUNUSABLE naming the field for anything
- * unsupported (dart, gblinear, vector leaves, inconsistent arrays); *out is
- * NULL on error. */
-gb_status ex_forest_from_xgboost_json(const char *bytes, size_t n_bytes,
-                                      ex_forest **out, gb_error *err);
-
-/* Exports the forest of a tree model when its kind has an exporter (the
- * tree student: node row counts as cover, leaves in margin space).  *out
- * owned by the caller; *out NULL and GB_OK when the model is not a tree model
- * this module can export (XGBoost and LightGBM teachers do not keep their
- * covers once loaded: use ex_forest_from_xgboost_json on the file). */
-gb_status ex_forest_from_model(const gb_model *model, ex_forest **out, gb_error *err);
-
-/* Nonzero when the model has exact attributions: its own attribute
- * operation (linear students: w_j (x_j - mean_j); GAMs: f_j(x_j)) or an
- * exportable forest (TreeSHAP). */
-int ex_exact_available(const gb_model *model);
-
-/* Exact attributions of n_rows rows of the model's design matrix X into phi
- * (n_rows x n_margins x (n_features + 1), as model.h's attribute).
- * GB_EUNUSABLE when ex_exact_available is 0; GB_ENOMEM.  Independent of
- * n_threads. */
-gb_status ex_exact_attribute(const gb_model *model, const double *X, size_t n_rows,
+gb_status gb_forest_treeshap(const gb_forest *forest, const double *X, size_t n_rows,
                              unsigned n_threads, double *phi, gb_error *err);
 
-#endif /* EXPLAIN_TREESHAP_H */
+#endif /* CORE_MODEL_TREESHAP_H */

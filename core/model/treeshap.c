@@ -1,22 +1,21 @@
 /*
- * treeshap.c - the generic forest, its exact path-dependent TreeSHAP
- * (Lundberg et al. 2018, Algorithm 2), and the exporters that fill it.
- * Layer: explain.
+ * treeshap.c - the generic forest and its exact path-dependent TreeSHAP
+ * (Lundberg et al. 2018, Algorithm 2).
+ * Layer: core/model.
  */
-#include "explain/treeshap.h"
+#include "core/model/treeshap.h"
 
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
 #include "core/parallel.h"
 
 /* Deepest tree accepted (bounds recursion and the path buffer). */
-#define EX_MAX_TREE_DEPTH 512
+#define GB_FOREST_MAX_DEPTH 512
 /* Rows per parallel task. */
-#define EX_SHAP_BLOCK 32
+#define GB_SHAP_BLOCK 32
 
 typedef struct fnode {
     int32_t feature;     /* -1 = leaf */
@@ -25,7 +24,7 @@ typedef struct fnode {
     double cover;
     size_t cats_at, n_cats; /* sorted codes in forest->cats */
     size_t value_at;        /* leaf: n_leaf values in forest->values */
-    unsigned char missing_left, categorical, cats_left;
+    unsigned char missing_left, zero_missing, categorical, cats_left;
 } fnode;
 
 typedef struct ftree {
@@ -35,9 +34,10 @@ typedef struct ftree {
     unsigned depth;     /* edges on the longest root-leaf path */
 } ftree;
 
-struct ex_forest {
+struct gb_forest {
     size_t n_features, n_outputs;
     int split_lt, float32;
+    double zero_threshold; /* |x| <= this reads as 0; 0 = off */
     double *base;
     ftree *trees;
     size_t n_trees, cap_trees;
@@ -52,14 +52,14 @@ struct ex_forest {
 
 /* ---- building ------------------------------------------------------------- */
 
-ex_forest *ex_forest_create(size_t n_features, size_t n_outputs, const double *base,
+gb_forest *gb_forest_create(size_t n_features, size_t n_outputs, const double *base,
                             int split_lt, int float32, gb_error *err)
 {
     if (n_outputs == 0) {
         gb_error_set(err, GB_EUNUSABLE, "a forest needs at least one output");
         return NULL;
     }
-    ex_forest *f = gb_calloc(1, sizeof *f);
+    gb_forest *f = gb_calloc(1, sizeof *f);
     if (f == NULL || (f->base = gb_calloc(n_outputs, sizeof *f->base)) == NULL) {
         gb_free(f);
         gb_error_set(err, GB_ENOMEM, "out of memory creating a forest");
@@ -74,7 +74,7 @@ ex_forest *ex_forest_create(size_t n_features, size_t n_outputs, const double *b
     return f;
 }
 
-void ex_forest_free(ex_forest *forest)
+void gb_forest_free(gb_forest *forest)
 {
     if (forest == NULL)
         return;
@@ -86,15 +86,20 @@ void ex_forest_free(ex_forest *forest)
     gb_free(forest);
 }
 
-size_t ex_forest_n_trees(const ex_forest *forest)
+void gb_forest_set_zero_threshold(gb_forest *forest, double zero_threshold)
+{
+    forest->zero_threshold = zero_threshold > 0 ? zero_threshold : 0;
+}
+
+size_t gb_forest_n_trees(const gb_forest *forest)
 {
     return forest->n_trees;
 }
-size_t ex_forest_n_features(const ex_forest *forest)
+size_t gb_forest_n_features(const gb_forest *forest)
 {
     return forest->n_features;
 }
-size_t ex_forest_n_outputs(const ex_forest *forest)
+size_t gb_forest_n_outputs(const gb_forest *forest)
 {
     return forest->n_outputs;
 }
@@ -121,7 +126,7 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-gb_status ex_forest_add_tree(ex_forest *forest, const ex_tree_node *nodes,
+gb_status gb_forest_add_tree(gb_forest *forest, const gb_forest_node *nodes,
                              size_t n_nodes, size_t output0, size_t n_leaf,
                              gb_error *err)
 {
@@ -149,7 +154,7 @@ gb_status ex_forest_add_tree(ex_forest *forest, const ex_tree_node *nodes,
     size_t n_new_cats = 0, n_new_values = n_leaf;
     unsigned tree_depth = 0;
     for (size_t i = 0; i < n_nodes; i++) {
-        const ex_tree_node *nd = nodes + i;
+        const gb_forest_node *nd = nodes + i;
         if (!isfinite(nd->cover) || nd->cover < 0) {
             rc = gb_error_set(err, GB_EUNUSABLE, "tree %zu node %zu: cover %g", t, i,
                               nd->cover);
@@ -211,9 +216,9 @@ gb_status ex_forest_add_tree(ex_forest *forest, const ex_tree_node *nodes,
             goto out;
         }
         unsigned d = depth[i] + 1;
-        if (d > EX_MAX_TREE_DEPTH) {
+        if (d > GB_FOREST_MAX_DEPTH) {
             rc = gb_error_set(err, GB_EUNUSABLE, "tree %zu is deeper than %d", t,
-                              EX_MAX_TREE_DEPTH);
+                              GB_FOREST_MAX_DEPTH);
             goto out;
         }
         depth[nd->left] = depth[nd->right] = d;
@@ -222,7 +227,7 @@ gb_status ex_forest_add_tree(ex_forest *forest, const ex_tree_node *nodes,
     }
     /* Expected value of every node, bottom-up (children follow parents). */
     for (size_t i = n_nodes; i-- > 0;) {
-        const ex_tree_node *nd = nodes + i;
+        const gb_forest_node *nd = nodes + i;
         double *mi = mean + i * n_leaf;
         if (nd->feature < 0) {
             memcpy(mi, nd->value, n_leaf * sizeof *mi);
@@ -257,7 +262,7 @@ gb_status ex_forest_add_tree(ex_forest *forest, const ex_tree_node *nodes,
     memcpy(forest->values + forest->n_values, mean, n_leaf * sizeof *mean);
     forest->n_values += n_leaf;
     for (size_t i = 0; i < n_nodes; i++) {
-        const ex_tree_node *nd = nodes + i;
+        const gb_forest_node *nd = nodes + i;
         fnode *fn = forest->nodes + base + i;
         memset(fn, 0, sizeof *fn);
         fn->feature = nd->feature < 0 ? -1 : nd->feature;
@@ -274,6 +279,7 @@ gb_status ex_forest_add_tree(ex_forest *forest, const ex_tree_node *nodes,
         fn->right = (int32_t)(base + (size_t)nd->right);
         fn->threshold = nd->threshold;
         fn->missing_left = nd->missing_left != 0;
+        fn->zero_missing = nd->zero_missing != 0;
         if (nd->categorical || nd->n_cats > 0) {
             fn->categorical = 1;
             fn->cats_left = nd->cats_left != 0;
@@ -301,8 +307,10 @@ out:
 
 /* ---- scoring -------------------------------------------------------------- */
 
-static inline int goes_left(const ex_forest *f, const fnode *nd, double x)
+static inline int goes_left(const gb_forest *f, const fnode *nd, double x)
 {
+    if (fabs(x) <= f->zero_threshold)
+        x = 0.0;
     if (isnan(x))
         return nd->missing_left;
     if (nd->categorical) {
@@ -314,12 +322,14 @@ static inline int goes_left(const ex_forest *f, const fnode *nd, double x)
         }
         return nd->cats_left ? listed : !listed;
     }
+    if (nd->zero_missing && x == 0.0)
+        return nd->missing_left;
     if (f->float32)
         x = (double)(float)x;
     return f->split_lt ? x < nd->threshold : x <= nd->threshold;
 }
 
-void ex_forest_predict(const ex_forest *forest, const double *X, size_t n_rows,
+void gb_forest_predict(const gb_forest *forest, const double *X, size_t n_rows,
                        double *out)
 {
     size_t nf = forest->n_features, no = forest->n_outputs;
@@ -340,7 +350,7 @@ void ex_forest_predict(const ex_forest *forest, const double *X, size_t n_rows,
     }
 }
 
-void ex_forest_expected(const ex_forest *forest, double *bias)
+void gb_forest_expected(const gb_forest *forest, double *bias)
 {
     memcpy(bias, forest->base, forest->n_outputs * sizeof *bias);
     for (size_t t = 0; t < forest->n_trees; t++) {
@@ -409,7 +419,7 @@ static double path_unwound_sum(const path_elem *path, unsigned depth, unsigned i
 }
 
 typedef struct shap_walk {
-    const ex_forest *f;
+    const gb_forest *f;
     const ftree *tree;
     const double *x;
     double *phi;   /* this row's n_outputs x (n_features + 1) block */
@@ -424,7 +434,7 @@ static void shap_recurse(const shap_walk *w, const fnode *nd, path_elem *parent_
     if (depth > 0)
         memcpy(path, parent_path, depth * sizeof *path);
     path_extend(path, depth, zero_fraction, one_fraction, feature);
-    const ex_forest *f = w->f;
+    const gb_forest *f = w->f;
     if (nd->feature < 0) {
         const double *v = f->values + nd->value_at;
         size_t n_leaf = w->tree->n_leaf;
@@ -461,7 +471,7 @@ static void shap_recurse(const shap_walk *w, const fnode *nd, path_elem *parent_
 }
 
 typedef struct shap_job {
-    const ex_forest *f;
+    const gb_forest *f;
     const double *X;
     size_t n_rows;
     double *phi;
@@ -473,15 +483,15 @@ typedef struct shap_job {
 static void shap_block_cb(void *ctx, size_t task)
 {
     shap_job *job = ctx;
-    const ex_forest *f = job->f;
+    const gb_forest *f = job->f;
     size_t nf = f->n_features, no = f->n_outputs, stride = nf + 1;
     path_elem *path = gb_malloc_array(job->path_len, sizeof *path);
     if (path == NULL) {
         atomic_store(&job->failed, 1);
         return;
     }
-    size_t r0 = task * EX_SHAP_BLOCK;
-    size_t r1 = r0 + EX_SHAP_BLOCK < job->n_rows ? r0 + EX_SHAP_BLOCK : job->n_rows;
+    size_t r0 = task * GB_SHAP_BLOCK;
+    size_t r1 = r0 + GB_SHAP_BLOCK < job->n_rows ? r0 + GB_SHAP_BLOCK : job->n_rows;
     for (size_t i = r0; i < r1; i++) {
         double *phi = job->phi + i * no * stride;
         memset(phi, 0, no * stride * sizeof *phi);
@@ -499,8 +509,8 @@ static void shap_block_cb(void *ctx, size_t task)
     gb_free(path);
 }
 
-gb_status ex_treeshap(const ex_forest *forest, const double *X, size_t n_rows,
-                      unsigned n_threads, double *phi, gb_error *err)
+gb_status gb_forest_treeshap(const gb_forest *forest, const double *X, size_t n_rows,
+                             unsigned n_threads, double *phi, gb_error *err)
 {
     if (n_rows == 0)
         return GB_OK;
@@ -509,8 +519,8 @@ gb_status ex_treeshap(const ex_forest *forest, const double *X, size_t n_rows,
     job.bias = gb_malloc_array(forest->n_outputs, sizeof *job.bias);
     if (job.bias == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory computing SHAP values");
-    ex_forest_expected(forest, job.bias);
-    gb_parallel_for((n_rows + EX_SHAP_BLOCK - 1) / EX_SHAP_BLOCK, n_threads,
+    gb_forest_expected(forest, job.bias);
+    gb_parallel_for((n_rows + GB_SHAP_BLOCK - 1) / GB_SHAP_BLOCK, n_threads,
                     shap_block_cb, &job);
     gb_free(job.bias);
     if (atomic_load(&job.failed))
