@@ -15,6 +15,10 @@ function metricsSection(report) {
   const m = report.metrics || {};
   const defs = report.task === 'regression' ? REG_METRICS : CLASS_METRICS;
   const models = [['teacher', 'Teacher'], ['baseline', 'Baseline (hard labels)'], ['student', 'Distilled student']];
+  // Further variants a student reports (SBDT: the mixture of all leaves).
+  for (const k of Object.keys(m)) {
+    if (!models.some(([mk]) => mk === k)) models.push([k, k.replace(/^(\w+?)_(\w+)$/, (_, a, b) => `${a[0].toUpperCase()}${a.slice(1)} (${b})`)]);
+  }
   const rows = defs.map(([k, label]) => {
     const vals = models.map(([mk]) => (m[mk] ? m[mk][k] : null));
     const better = m.student && m.baseline && m.student[k] !== undefined && m.baseline[k] !== undefined &&
@@ -22,7 +26,7 @@ function metricsSection(report) {
     return [label, ...vals.map((v, i) => h('td', {class: 'numeric' + (i === 2 && better ? ' better' : '')}, num(v, 4)))];
   });
   return section('Performance on the test split',
-    `Each model against the true labels of ${report.split ? report.split.test_rows : '?'} test rows (${report.split ? report.split.train_rows : '?'} training rows). The baseline is the same student trained on hard labels only; green marks where the distilled student beats it.`,
+    `Each model against the true labels of ${report.split ? report.split.test_rows : '?'} test rows (${report.split ? report.split.train_rows : '?'} training rows). The baseline is the same student trained on hard labels only; green marks where the distilled student beats it.${m.student_mixture ? ' An SBDT predicts with its most probable leaf (the interpretable rule); "mixture" columns average all leaves by path probability.' : ''}`,
     table(['Metric', ...models.map(([, l]) => l)], rows, {class: 'metrics', id: 'metrics-table'}));
 }
 
