@@ -1,7 +1,8 @@
 /*
  * check_ratelimit.c - the failed-authentication token bucket: burst, refill
  * rate, Retry-After, per-address isolation, IPv6 /64 keys, a disabled
- * limiter and a table that stays bounded under many addresses.
+ * limiter and a table that stays bounded under many addresses; the
+ * settings that configure the defences (defaults, ranges).
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/config.h"
 #include "server/ratelimit.h"
 
 static struct sockaddr_in v4(const char *text)
@@ -118,6 +120,30 @@ START_TEST(test_many_addresses_stay_bounded)
 }
 END_TEST
 
+START_TEST(test_settings)
+{
+    srv_config cfg;
+    gb_error err;
+    srv_config_defaults(&cfg);
+    ck_assert_uint_eq(cfg.auth_failures, 10);
+    ck_assert_uint_eq(cfg.auth_failure_window_s, 60);
+    ck_assert_uint_eq(cfg.max_connections_per_ip, 0);
+    ck_assert_int_eq(
+        srv_config_set(&cfg, "auth-failures", "0", "--auth-failures", &err), GB_OK);
+    ck_assert_uint_eq(cfg.auth_failures, 0);
+    ck_assert_int_eq(srv_config_set(&cfg, "auth-failure-window", "0",
+                                    "GLASSBOX_AUTH_FAILURE_WINDOW", &err),
+                     GB_EINPUT);
+    ck_assert_str_eq(err.field, "auth-failure-window");
+    ck_assert_ptr_nonnull(strstr(err.message, "GLASSBOX_AUTH_FAILURE_WINDOW"));
+    ck_assert_int_eq(srv_config_set(&cfg, "max-connections-per-ip", "32", "--x", &err),
+                     GB_OK);
+    ck_assert_uint_eq(cfg.max_connections_per_ip, 32);
+    ck_assert_int_eq(srv_config_set(&cfg, "max-connections-per-ip", "-1", "--x", &err),
+                     GB_EINPUT);
+}
+END_TEST
+
 static Suite *ratelimit_suite(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -127,6 +153,7 @@ static Suite *ratelimit_suite(void)
     tcase_add_test(tc, test_ipv6_keyed_by_64);
     tcase_add_test(tc, test_disabled_and_null);
     tcase_add_test(tc, test_many_addresses_stay_bounded);
+    tcase_add_test(tc, test_settings);
     suite_add_tcase(s, tc);
     return s;
 }
