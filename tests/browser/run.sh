@@ -51,6 +51,7 @@ fi
     --kind mlp --seed 1 --out "$WORK/credit_mlp.json" >/dev/null || { echo "browser: train-teacher failed"; exit 1; }
 
 mkdir -p "$ROOT/build/screenshots"
+rm -f "$ROOT/build/screenshots/"*.png
 GB_URL="http://127.0.0.1:$PORT" GB_TOKEN=$(cat "$WORK/data/admin-token") \
 GB_DATASET="$ROOT/tests/fixtures/datasets/credit_train.csv" GB_TEACHER="$WORK/credit_mlp.json" \
 GB_SHOTS="$ROOT/build/screenshots" CHROMIUM="$CHROMIUM" \
