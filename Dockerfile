@@ -18,8 +18,19 @@ COPY storage storage
 COPY api api
 COPY server server
 COPY web web
-RUN make -j"$(nproc)" build/glassbox \
- && if [ -f web/package-lock.json ]; then cd web && npm ci --omit=dev --no-audit --no-fund; fi
+# npm reaches the registry (or the bank's mirror: --build-arg
+# NPM_REGISTRY=...) over TLS; a bank's own CA bundle can be handed in as the
+# build secret `ca_bundle` (podman/docker build --secret
+# id=ca_bundle,src=/path/ca.pem): it is used for this step only and never
+# stored in an image layer.
+ARG NPM_REGISTRY=https://registry.npmjs.org/
+RUN --mount=type=secret,id=ca_bundle \
+    make -j"$(nproc)" build/glassbox \
+ && if [ -f web/package-lock.json ]; then \
+        cd web \
+        && if [ -s /run/secrets/ca_bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca_bundle; fi \
+        && npm ci --omit=dev --no-audit --no-fund --registry "$NPM_REGISTRY"; \
+    fi
 
 # ---- runtime stage: the binary, the web assets, runtime libraries ----------
 FROM ${BASE}

@@ -156,6 +156,20 @@ gb_status api_run_teacher_train(st_db *db, const char *data_dir, const st_run *r
                                 const gb_progress *progress, char **report_json,
                                 gb_error *err);
 
+/* Executes a queued run of kind "distill" (queued by POST /runs): loads the
+ * dataset and teachers, runs the pipeline with progress and cancel, and
+ * returns the report and the student artifact as JSON text (gb_malloc'd,
+ * the student printed exactly as hashed in report.hashes.student).  On
+ * error both are NULL and err says what failed. */
+gb_status api_run_distill(st_db *db, const char *data_dir, const st_run *run,
+                          const gb_progress *progress, char **report_json,
+                          char **student_json, gb_error *err);
+
+/* The Content-Security-Policy sent with HTML answers (report.html): no
+ * scripts, nothing external, the report's one <style> element allowed by
+ * its SHA-256.  Writes at most cap bytes (NUL included) into out. */
+void api_report_csp(char *out, size_t cap);
+
 /* ---- resources (one file each) ------------------------------------------------ */
 
 void api_health_get(const api_request *req, api_response *resp);
@@ -181,6 +195,8 @@ void api_runs_cancel(const api_request *req, api_response *resp);
 void api_runs_student(const api_request *req, api_response *resp);
 void api_runs_export(const api_request *req, api_response *resp);
 void api_runs_predict(const api_request *req, api_response *resp);
+void api_runs_create(const api_request *req, api_response *resp);
+void api_runs_report_html(const api_request *req, api_response *resp);
 
 void api_compare(const api_request *req, api_response *resp);
 

@@ -48,6 +48,15 @@ void api_error(api_response *resp, int status, const char *code, cJSON *details,
     resp->json = root;
 }
 
+/* 1 when an I/O error message reports a full disk: the file layer quotes
+ * strerror(ENOSPC) (or EDQUOT), SQLite says "database or disk is full". */
+static int disk_full(const char *message)
+{
+    return strstr(message, strerror(ENOSPC)) != NULL ||
+           strstr(message, strerror(EDQUOT)) != NULL ||
+           strstr(message, "database or disk is full") != NULL;
+}
+
 void api_error_from(api_response *resp, const gb_error *err)
 {
     int status;
@@ -59,6 +68,11 @@ void api_error_from(api_response *resp, const gb_error *err)
     case GB_ECONFLICT: status = 409; break;
     case GB_ECANCELLED: status = 409; break;
     default: status = 500; break;
+    }
+    if (err->code == GB_EIO && disk_full(err->message)) {
+        api_error(resp, 507, "insufficient_storage", NULL,
+                  "the server's disk is full: %s", err->message);
+        return;
     }
     cJSON *details = cJSON_CreateObject();
     if (details != NULL) {
@@ -128,6 +142,21 @@ int api_paging(const api_request *req, api_response *resp, size_t *limit,
     return 0;
 }
 
+/* 1 when the JSON text holds the escape \u0000 (a backslash preceded by
+ * an even number of backslashes, then u0000): decoded strings are C
+ * strings, so "ab\u0000cd" would silently become "ab". */
+static int has_nul_escape(const char *text)
+{
+    for (const char *p = strstr(text, "u0000"); p != NULL; p = strstr(p + 1, "u0000")) {
+        size_t slashes = 0;
+        for (const char *q = p; q > text && q[-1] == '\\'; q--)
+            slashes++;
+        if (slashes % 2 == 1)
+            return 1;
+    }
+    return 0;
+}
+
 cJSON *api_body_object(const api_request *req, api_response *resp)
 {
     const char *ct = req->content_type;
@@ -135,6 +164,18 @@ cJSON *api_body_object(const api_request *req, api_response *resp)
         (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
         api_error(resp, 415, "unsupported_media_type", NULL,
                   "this route takes a JSON body (Content-Type: application/json)");
+        return NULL;
+    }
+    /* JSON text is UTF-8 (RFC 8259): anything else is malformed JSON. */
+    if (req->body != NULL &&
+        (memchr(req->body, 0, req->body_len) != NULL || !api_utf8_valid(req->body))) {
+        api_error(resp, 400, "invalid_json", NULL,
+                  "the body is not valid UTF-8 text (or contains a NUL byte)");
+        return NULL;
+    }
+    if (req->body != NULL && has_nul_escape(req->body)) {
+        api_error(resp, 400, "invalid_json", NULL,
+                  "\\u0000 is not accepted in strings (it would cut them short)");
         return NULL;
     }
     gb_error err;

@@ -63,7 +63,10 @@ void gb_error_field(gb_error *err, const char *field);
 
 /* malloc/calloc/realloc/free wrappers.  They return NULL on failure (never
  * abort); gb_malloc_array and gb_realloc_array also return NULL when
- * n * size overflows.  gb_free(NULL) is a no-op. */
+ * n * size overflows.  Every block is freed with gb_free; gb_free(NULL) is
+ * a no-op.  On failure the realloc pair leaves ptr allocated and unchanged.
+ * gb_strdup / gb_strndup (at most n bytes) return a NUL-terminated copy the
+ * caller frees with gb_free, or NULL when out of memory. */
 void *gb_malloc(size_t size);
 void *gb_calloc(size_t n, size_t size);
 void *gb_malloc_array(size_t n, size_t size);

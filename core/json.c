@@ -103,27 +103,55 @@ gb_status gb_json_get_string(const cJSON *obj, const char *path, const char *key
     return GB_OK;
 }
 
-gb_status gb_json_get_array(const cJSON *obj, const char *path, const char *key,
-                            const cJSON **out, gb_error *err)
+/* The member key of obj when is_type accepts it; otherwise the error names
+ * path.key and says it is missing or "must be <type_name>". */
+static gb_status get_typed(const cJSON *obj, const char *path, const char *key,
+                           cJSON_bool (*is_type)(const cJSON *), const char *type_name,
+                           const cJSON **out, gb_error *err)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (item == NULL)
         return member_error(err, path, key, "is missing");
-    if (!cJSON_IsArray(item))
-        return member_error(err, path, key, "must be an array");
+    if (!is_type(item)) {
+        char what[64];
+        snprintf(what, sizeof what, "must be %s", type_name);
+        return member_error(err, path, key, what);
+    }
     *out = item;
     return GB_OK;
+}
+
+gb_status gb_json_get_array(const cJSON *obj, const char *path, const char *key,
+                            const cJSON **out, gb_error *err)
+{
+    return get_typed(obj, path, key, cJSON_IsArray, "an array", out, err);
 }
 
 gb_status gb_json_get_object(const cJSON *obj, const char *path, const char *key,
                              const cJSON **out, gb_error *err)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (item == NULL)
-        return member_error(err, path, key, "is missing");
-    if (!cJSON_IsObject(item))
-        return member_error(err, path, key, "must be an object");
-    *out = item;
+    return get_typed(obj, path, key, cJSON_IsObject, "an object", out, err);
+}
+
+/* The size of arr, a JSON array of at most max_n entries; otherwise
+ * GB_EUNUSABLE naming path ("must be an array of <of_what>") and *n is
+ * untouched. */
+static gb_status array_size(const cJSON *arr, const char *path, size_t max_n,
+                            const char *of_what, size_t *n, gb_error *err)
+{
+    if (!cJSON_IsArray(arr)) {
+        gb_error_set(err, GB_EUNUSABLE, "'%s' must be an array of %s", path, of_what);
+        gb_error_field(err, path);
+        return GB_EUNUSABLE;
+    }
+    size_t size = (size_t)cJSON_GetArraySize(arr);
+    if (size > max_n) {
+        gb_error_set(err, GB_EUNUSABLE, "'%s' has %zu entries, at most %zu allowed",
+                     path, size, max_n);
+        gb_error_field(err, path);
+        return GB_EUNUSABLE;
+    }
+    *n = size;
     return GB_OK;
 }
 
@@ -132,18 +160,10 @@ gb_status gb_json_number_array(const cJSON *arr, const char *path, size_t max_n,
 {
     *out = NULL;
     *n_out = 0;
-    if (!cJSON_IsArray(arr)) {
-        gb_error_set(err, GB_EUNUSABLE, "'%s' must be an array of numbers", path);
-        gb_error_field(err, path);
-        return GB_EUNUSABLE;
-    }
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (n > max_n) {
-        gb_error_set(err, GB_EUNUSABLE, "'%s' has %zu entries, at most %zu allowed",
-                     path, n, max_n);
-        gb_error_field(err, path);
-        return GB_EUNUSABLE;
-    }
+    size_t n = 0;
+    gb_status status = array_size(arr, path, max_n, "numbers", &n, err);
+    if (status != GB_OK)
+        return status;
     double *v = gb_malloc_array(n ? n : 1, sizeof *v);
     if (v == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory reading '%s'", path);
@@ -170,18 +190,10 @@ gb_status gb_json_string_array(const cJSON *arr, const char *path, size_t max_n,
 {
     *out = NULL;
     *n_out = 0;
-    if (!cJSON_IsArray(arr)) {
-        gb_error_set(err, GB_EUNUSABLE, "'%s' must be an array of strings", path);
-        gb_error_field(err, path);
-        return GB_EUNUSABLE;
-    }
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    if (n > max_n) {
-        gb_error_set(err, GB_EUNUSABLE, "'%s' has %zu entries, at most %zu allowed",
-                     path, n, max_n);
-        gb_error_field(err, path);
-        return GB_EUNUSABLE;
-    }
+    size_t n = 0;
+    gb_status status = array_size(arr, path, max_n, "strings", &n, err);
+    if (status != GB_OK)
+        return status;
     char **s = gb_calloc(n ? n : 1, sizeof *s);
     if (s == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory reading '%s'", path);

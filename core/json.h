@@ -24,7 +24,8 @@ cJSON *gb_json_parse(const char *bytes, size_t n, gb_error *err);
 
 /* Typed member access.  `path` names the object for error messages
  * ("layers[2]").  Missing or mistyped members give GB_EUNUSABLE with
- * err->field = "path.key". */
+ * err->field = "path.key" and leave *out untouched.  Strings, arrays and
+ * objects are borrowed from obj (nothing to free). */
 gb_status gb_json_get_number(const cJSON *obj, const char *path, const char *key,
                              double *out, gb_error *err);
 gb_status gb_json_get_string(const cJSON *obj, const char *path, const char *key,
@@ -45,11 +46,14 @@ gb_status gb_json_number_array(const cJSON *arr, const char *path, size_t max_n,
 gb_status gb_json_string_array(const cJSON *arr, const char *path, size_t max_n,
                                char ***out, size_t *n_out, gb_error *err);
 
-/* Adds a number; non-finite values are added as null (JSON has no NaN). */
+/* Adds a number; non-finite values are added as null (JSON has no NaN).
+ * Returns the new item, owned by obj, or NULL when out of memory (obj is
+ * then unchanged). */
 cJSON *gb_json_add_number(cJSON *obj, const char *key, double v);
-/* A new array of n numbers (non-finite -> null). */
+/* A new array of n numbers (non-finite -> null), or NULL when out of
+ * memory.  The caller owns it: attach it to a parent or cJSON_Delete it. */
 cJSON *gb_json_number_array_create(const double *v, size_t n);
-/* A new array of n strings. */
+/* A new array of copies of n strings; ownership and errors as above. */
 cJSON *gb_json_string_array_create(char *const *s, size_t n);
 
 /* Prints compactly with numbers as %.17g-exact shortest round-trip text, so

@@ -28,6 +28,9 @@ typedef struct gb_sha256 {
                        clearing it selects the portable code (tests) */
 } gb_sha256;
 
+/* Streaming SHA-256 on caller-owned state (nothing allocated, nothing can
+ * fail): init, update with any number of chunks (n may be 0), then final
+ * writes the 32-byte digest; h must be initialised again before reuse. */
 void gb_sha256_init(gb_sha256 *h);
 void gb_sha256_update(gb_sha256 *h, const void *bytes, size_t n);
 void gb_sha256_final(gb_sha256 *h, uint8_t digest[GB_SHA256_DIGEST_BYTES]);

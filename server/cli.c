@@ -112,3 +112,30 @@ gb_status cli_write_file(const char *path, const char *text, gb_error *err)
     gb_free(tmp);
     return GB_OK;
 }
+
+int cli_parse_options(const char *cmd, int argc, char **argv, int first,
+                      const cli_option *opts, size_t n_opts, void (*usage)(FILE *))
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        size_t k = 0;
+        while (k < n_opts && strcmp(a, opts[k].name) != 0)
+            k++;
+        if (k == n_opts) {
+            fprintf(stderr, "glassbox %s: unknown option '%s'\n", cmd, a);
+            usage(stderr);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "glassbox %s: %s needs a value\n", cmd, a);
+            usage(stderr);
+            return 2;
+        }
+        *opts[k].value = argv[++i];
+    }
+    return -1;
+}

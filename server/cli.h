@@ -9,6 +9,8 @@
 #ifndef SERVER_CLI_H
 #define SERVER_CLI_H
 
+#include <stdio.h>
+
 #include "core/base.h"
 #include "core/data/table.h"
 
@@ -30,6 +32,23 @@ gb_status cli_read_csv(const char *path, gb_table **out, char hex[65], gb_error 
  * directory, fsynced and renamed: the file is whole or untouched. */
 gb_status cli_write_file(const char *path, const char *text, gb_error *err);
 
+/* One "--name VALUE" option of a command: its value is stored in *value
+ * (borrowed from argv). */
+typedef struct cli_option {
+    const char *name;
+    const char **value;
+} cli_option;
+
+/* Parses argv[first..argc) as "--name VALUE" pairs into opts (n_opts
+ * entries); a later repeat of an option wins.  Returns -1 when every
+ * argument was an option with its value; 0 after printing usage to stdout
+ * for --help / -h; 2 after printing "glassbox <cmd>: ..." and usage to
+ * stderr for an unknown option or a missing value.  Nothing is allocated. */
+int cli_parse_options(const char *cmd, int argc, char **argv, int first,
+                      const cli_option *opts, size_t n_opts, void (*usage)(FILE *));
+
+/* The commands (exit codes above); argv[0] is the command name.  Each
+ * prints its own errors to stderr and frees everything it allocated. */
 int cli_inspect(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_explain(int argc, char **argv);

@@ -127,22 +127,11 @@ int cli_backup(int argc, char **argv)
     const char *data_dir = getenv("GLASSBOX_DATA_DIR"), *out_dir = NULL;
     gb_error err;
     gb_error_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            backup_usage(stdout);
-            return 0;
-        }
-        const char **slot = strcmp(argv[i], "--out") == 0        ? &out_dir
-                            : strcmp(argv[i], "--data-dir") == 0 ? &data_dir
-                                                                 : NULL;
-        if (slot == NULL || i + 1 >= argc) {
-            fprintf(stderr, "glassbox backup: %s '%s'\n",
-                    slot == NULL ? "unknown option" : "missing value for", argv[i]);
-            backup_usage(stderr);
-            return 2;
-        }
-        *slot = argv[++i];
-    }
+    const cli_option opts[] = {{"--out", &out_dir}, {"--data-dir", &data_dir}};
+    int parsed = cli_parse_options("backup", argc, argv, 1, opts,
+                                   sizeof opts / sizeof opts[0], backup_usage);
+    if (parsed >= 0)
+        return parsed;
     if (data_dir == NULL || data_dir[0] == '\0')
         data_dir = "./var";
     if (out_dir == NULL || out_dir[0] == '\0') {

@@ -27,27 +27,12 @@ int cli_inspect(int argc, char **argv)
     const char *data = NULL, *target_name = NULL, *task_name = NULL;
     gb_error err;
     gb_error_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            inspect_usage(stdout);
-            return 0;
-        }
-        const char **slot = strcmp(a, "--data") == 0     ? &data
-                            : strcmp(a, "--target") == 0 ? &target_name
-                            : strcmp(a, "--task") == 0   ? &task_name
-                                                         : NULL;
-        if (slot == NULL) {
-            fprintf(stderr, "glassbox inspect: unknown option '%s'\n", a);
-            inspect_usage(stderr);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "glassbox inspect: %s needs a value\n", a);
-            return 2;
-        }
-        *slot = argv[++i];
-    }
+    const cli_option opts[] = {
+        {"--data", &data}, {"--target", &target_name}, {"--task", &task_name}};
+    int parsed = cli_parse_options("inspect", argc, argv, 1, opts,
+                                   sizeof opts / sizeof opts[0], inspect_usage);
+    if (parsed >= 0)
+        return parsed;
     if (data == NULL || target_name == NULL) {
         fprintf(stderr, "glassbox inspect: --data and --target are required\n");
         inspect_usage(stderr);

@@ -79,27 +79,12 @@ int cli_predict(int argc, char **argv)
     int code = 0;
 
     gb_error_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            predict_usage(stdout);
-            return 0;
-        }
-        const char **slot = strcmp(a, "--model") == 0  ? &model_path
-                            : strcmp(a, "--data") == 0 ? &data_path
-                            : strcmp(a, "--out") == 0  ? &out_path
-                                                       : NULL;
-        if (slot == NULL) {
-            fprintf(stderr, "glassbox predict: unknown option '%s'\n", a);
-            predict_usage(stderr);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "glassbox predict: %s needs a value\n", a);
-            return 2;
-        }
-        *slot = argv[++i];
-    }
+    const cli_option options[] = {
+        {"--model", &model_path}, {"--data", &data_path}, {"--out", &out_path}};
+    int parsed = cli_parse_options("predict", argc, argv, 1, options,
+                                   sizeof options / sizeof options[0], predict_usage);
+    if (parsed >= 0)
+        return parsed;
     if (model_path == NULL || data_path == NULL) {
         fprintf(stderr, "glassbox predict: --model and --data are required\n");
         predict_usage(stderr);

@@ -33,22 +33,12 @@ int cli_token(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    for (int i = 2; i < argc; i++) {
-        const char **slot = NULL;
-        if (strcmp(argv[i], "--role") == 0)
-            slot = &role_name;
-        else if (strcmp(argv[i], "--name") == 0)
-            slot = &name;
-        else if (strcmp(argv[i], "--data-dir") == 0)
-            slot = &data_dir;
-        if (slot == NULL || i + 1 >= argc) {
-            fprintf(stderr, "glassbox token: %s '%s'\n",
-                    slot == NULL ? "unknown option" : "missing value for", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        *slot = argv[++i];
-    }
+    const cli_option opts[] = {
+        {"--role", &role_name}, {"--name", &name}, {"--data-dir", &data_dir}};
+    int parsed = cli_parse_options("token", argc, argv, 2, opts,
+                                   sizeof opts / sizeof opts[0], usage);
+    if (parsed >= 0)
+        return parsed;
     if (data_dir == NULL || data_dir[0] == '\0')
         data_dir = "./var";
     st_role role;

@@ -38,6 +38,9 @@ static const key_spec keys[] = {
      SIZE(max_json_kb, 1, 1048576, "largest JSON body in KiB (default 1024)")},
     {"max-connections",
      UINT(max_connections, 1, 100000, "concurrent connections (default 256)")},
+    {"max-connections-per-ip",
+     UINT(max_connections_per_ip, 0, 100000,
+          "concurrent connections from one address (default 0 = no limit)")},
     {"connection-timeout", UINT(connection_timeout_s, 1, 86400,
                                 "idle seconds before a connection drops (default 30)")},
     {"max-queued", SIZE(max_queued, 1, 1000000, "queued runs before 503 (default 64)")},
@@ -46,6 +49,11 @@ static const key_spec keys[] = {
     {"web-dir", TEXT(web_dir, "the dashboard's static files (default ./web)")},
     {"tls-cert", TEXT(tls_cert, "PEM certificate (with --tls-key)")},
     {"tls-key", TEXT(tls_key, "PEM private key (with --tls-cert)")},
+    {"auth-failures", UINT(auth_failures, 0, 1000000,
+                           "failed authentications per address before 429 "
+                           "(default 10, 0 = no limit)")},
+    {"auth-failure-window", UINT(auth_failure_window_s, 1, 86400,
+                                 "seconds to regain auth-failures tries (default 60)")},
 };
 
 void srv_config_defaults(srv_config *cfg)
@@ -62,6 +70,8 @@ void srv_config_defaults(srv_config *cfg)
     cfg->connection_timeout_s = 30;
     cfg->max_queued = 64;
     snprintf(cfg->web_dir, sizeof cfg->web_dir, "./web");
+    cfg->auth_failures = 10;
+    cfg->auth_failure_window_s = 60;
 }
 
 static const key_spec *find_key(const char *name)

@@ -17,11 +17,16 @@
  *   max-upload-mb       512         largest request body (uploads)
  *   max-json-kb         1024        largest JSON request body
  *   max-connections     256         concurrent connections
+ *   max-connections-per-ip 0        concurrent connections from one address
+ *                                   (0 = no limit other than max-connections)
  *   connection-timeout  30          idle seconds before a connection drops
  *   max-queued          64          queued runs before POST /runs gets 503
  *   requeue-interrupted false       re-queue runs left running at start-up
  *   web-dir             ./web       the dashboard's static files
  *   tls-cert, tls-key   (none)      PEM files; both or neither
+ *   auth-failures       10          failed authentications an address may make
+ *                                   at once before 429 (0 = no limit)
+ *   auth-failure-window 60          seconds in which that many are given back
  */
 #ifndef SERVER_CONFIG_H
 #define SERVER_CONFIG_H
@@ -40,12 +45,15 @@ typedef struct srv_config {
     size_t max_upload_mb;
     size_t max_json_kb;
     unsigned max_connections;
+    unsigned max_connections_per_ip;
     unsigned connection_timeout_s;
     size_t max_queued;
     int requeue_interrupted;
     char web_dir[PATH_MAX];
     char tls_cert[PATH_MAX];
     char tls_key[PATH_MAX];
+    unsigned auth_failures;
+    unsigned auth_failure_window_s;
     char config_file[PATH_MAX]; /* "" when none */
 } srv_config;
 

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/guard.h"
+#include "server/ratelimit.h"
 #include "server/routes.h"
 #include "server/static.h"
 #include "storage/tokens.h"
@@ -47,6 +49,9 @@ struct srv_http {
     uint16_t port;
     char *tls_cert;
     char *tls_key;
+    srv_ratelimit *auth_limit; /* failed authentications per address */
+    srv_guard *guard;          /* request-head deadline */
+    double timeout_s;
 };
 
 static st_db *pool_acquire(db_pool *pool)
@@ -123,7 +128,58 @@ typedef struct req_state {
     int has_deferred;
     int responded;
     unsigned status;
+    unsigned retry_after; /* seconds, sent with a 429 */
 } req_state;
+
+/* Headers every answer carries (API and dashboard): no sniffing, no
+ * framing, no referrer leaking ids in URLs. */
+static void add_security_headers(struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
+
+static double monotonic_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes the path and query arguments in place, except "%00":
+ * a decoded NUL would silently cut "/app.js%00.txt" to "/app.js", so it
+ * stays literal (and no route or file name accepts '%').  Returns the new
+ * length (MHD_OPTION_UNESCAPE_CALLBACK). */
+static size_t unescape_cb(void *cls, struct MHD_Connection *conn, char *text)
+{
+    (void)cls;
+    (void)conn;
+    char *out = text;
+    for (const char *in = text; *in != '\0'; in++) {
+        int hi = in[0] == '%' ? hex_value(in[1]) : -1;
+        int lo = hi >= 0 ? hex_value(in[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - text);
+}
 
 static double ms_since(const struct timespec *start)
 {
@@ -182,9 +238,21 @@ static enum MHD_Result respond(struct MHD_Connection *conn, req_state *st,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(r, "X-Request-Id", st->request_id);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'");
+    add_security_headers(r);
+    if (status == 429 && st->retry_after > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%u", st->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
     if (status == 401)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (strncmp(content_type, "text/html", 9) == 0) {
+        char csp[256];
+        api_report_csp(csp, sizeof csp);
+        MHD_add_response_header(r, "Content-Security-Policy", csp);
+    }
     if (allow != NULL && allow[0] != '\0')
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
@@ -237,12 +305,24 @@ static int authorize(struct MHD_Connection *conn, req_state *st, enum MHD_Result
                           "missing bearer token (Authorization: Bearer <token>)", NULL);
         return -1;
     }
+    const union MHD_ConnectionInfo *client =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *addr = client != NULL ? client->client_addr : NULL;
+    st->retry_after = srv_ratelimit_wait(st->http->auth_limit, addr, monotonic_s());
+    if (st->retry_after > 0) {
+        *ret = respond_error(conn, st, 429, "too_many_requests",
+                             "too many failed authentications from this address; "
+                             "retry later (see Retry-After)",
+                             NULL);
+        return -1;
+    }
     const char *secret = header + 7;
     while (*secret == ' ')
         secret++;
     char token[ST_TOKEN_SECRET_LEN + 1];
     size_t len = strcspn(secret, " \t");
     if (len != ST_TOKEN_SECRET_LEN) {
+        srv_ratelimit_fail(st->http->auth_limit, addr, monotonic_s());
         *ret = respond_error(conn, st, 401, "unauthorized", "invalid or revoked token",
                              NULL);
         return -1;
@@ -255,6 +335,7 @@ static int authorize(struct MHD_Connection *conn, req_state *st, enum MHD_Result
     pool_release(&st->http->pool, db);
     memset(token, 0, sizeof token);
     if (status == GB_ENOTFOUND) {
+        srv_ratelimit_fail(st->http->auth_limit, addr, monotonic_s());
         *ret = respond_error(conn, st, 401, "unauthorized", "invalid or revoked token",
                              NULL);
         return -1;
@@ -295,10 +376,8 @@ static enum MHD_Result serve_static(srv_http *http, struct MHD_Connection *conn,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, "X-Request-Id", st->request_id);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    add_security_headers(r);
     MHD_add_response_header(r, "Content-Security-Policy", SRV_STATIC_CSP);
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     enum MHD_Result ret = MHD_queue_response(conn, 200, r);
     MHD_destroy_response(r);
     if (ret == MHD_YES) {
@@ -372,6 +451,11 @@ static enum MHD_Result body_chunk(srv_http *http, req_state *st, const char *dat
 {
     size_t cap = st->route->stream != NULL ? http->max_upload : http->max_json;
     st->bytes_in += size;
+    /* A body trickling in slower than 1 KiB/s on average, once the
+     * connection timeout has passed, is dropped (slow-client defence). */
+    double elapsed_s = ms_since(&st->start) / 1e3;
+    if (elapsed_s > http->timeout_s && (double)st->bytes_in < elapsed_s * 1024.0)
+        return MHD_NO;
     if (st->has_deferred) {
         /* Dropping the rest of a rejected body; a client that keeps
          * sending far past the cap is disconnected. */
@@ -430,6 +514,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
         unsigned long n = atomic_fetch_add(&http->next_request, 1) + 1;
         snprintf(st->request_id, sizeof st->request_id, "%s-%08lx", http->id_prefix, n);
         *req_cls = st;
+        srv_guard_request_begin(conn);
         return first_call(http, conn, st, url, method);
     }
     if (*upload_data_size > 0) {
@@ -501,7 +586,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
+    srv_guard_request_end(conn);
     req_state *st = *req_cls;
     if (st == NULL)
         return;
@@ -580,6 +665,18 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
         goto fail;
     snprintf(http->id_prefix, sizeof http->id_prefix, "%02x%02x%02x%02x", rnd[0],
              rnd[1], rnd[2], rnd[3]);
+    http->auth_limit =
+        srv_ratelimit_create(cfg->auth_failures, cfg->auth_failure_window_s);
+    if (http->auth_limit == NULL) {
+        status = gb_error_set(err, GB_ENOMEM, "out of memory starting the HTTP server");
+        goto fail;
+    }
+    http->timeout_s = cfg->connection_timeout_s;
+    http->guard = srv_guard_create(cfg->connection_timeout_s);
+    if (http->guard == NULL) {
+        status = gb_error_set(err, GB_ENOMEM, "cannot start the connection watchdog");
+        goto fail;
+    }
     status = pool_open(&http->pool, db_path, cfg->http_threads + 1, err);
     if (status != GB_OK)
         goto fail;
@@ -597,10 +694,14 @@ gb_status srv_http_start(const srv_config *cfg, const api_env *env, const char *
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL};
     options[n_opt++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_INCREMENT, 4096, NULL};
-    options[n_opt++] =
-        (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL};
+    options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                               cfg->max_connections_per_ip, NULL};
     options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
                                                (intptr_t)completed_cb, NULL};
+    options[n_opt++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK,
+                                               (intptr_t)unescape_cb, NULL};
+    options[n_opt++] = (struct MHD_OptionItem){
+        MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)srv_guard_notify_cb, http->guard};
     if (cfg->tls_cert[0] != '\0') {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             status =
@@ -667,8 +768,10 @@ void srv_http_stop(srv_http *http)
         }
         MHD_stop_daemon(http->daemon);
     }
+    srv_guard_free(http->guard);
     pool_close(&http->pool);
     gb_free(http->tls_cert);
     gb_free(http->tls_key);
+    srv_ratelimit_free(http->auth_limit);
     gb_free(http);
 }

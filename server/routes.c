@@ -25,12 +25,15 @@ static const srv_route routes[] = {
     {"GET", "/api/v1/teachers/{id}", SRV_ROLES_READ, api_teachers_get, NULL},
     {"DELETE", "/api/v1/teachers/{id}", SRV_ROLES_MODEL, api_teachers_delete, NULL},
 
+    {"POST", "/api/v1/runs", SRV_ROLES_MODEL, api_runs_create, NULL},
     {"GET", "/api/v1/runs", SRV_ROLES_READ, api_runs_list, NULL},
     {"GET", "/api/v1/runs/{id}", SRV_ROLES_READ, api_runs_get, NULL},
     {"POST", "/api/v1/runs/{id}/cancel", SRV_ROLES_MODEL, api_runs_cancel, NULL},
     {"GET", "/api/v1/runs/{id}/student", SRV_ROLES_READ, api_runs_student, NULL},
     {"GET", "/api/v1/runs/{id}/export", SRV_ROLES_READ, api_runs_export, NULL},
     {"POST", "/api/v1/runs/{id}/predict", SRV_ROLES_READ, api_runs_predict, NULL},
+    {"GET", "/api/v1/runs/{id}/report.html", SRV_ROLES_READ, api_runs_report_html,
+     NULL},
     {"POST", "/api/v1/runs/{id}/reviews", SRV_ROLES_REVIEW, api_reviews_create, NULL},
     {"GET", "/api/v1/runs/{id}/reviews", SRV_ROLES_READ, api_reviews_list, NULL},
 

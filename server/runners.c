@@ -15,12 +15,20 @@ static gb_status run_teacher_train(const srv_job *job, const gb_progress *progre
                                  &out->report_json, err);
 }
 
+static gb_status run_distill(const srv_job *job, const gb_progress *progress,
+                             srv_job_result *out, gb_error *err)
+{
+    return api_run_distill(job->db, job->data_dir, job->run, progress,
+                           &out->report_json, &out->student_json, err);
+}
+
 static const struct {
     const char *kind;
     gb_status (*run)(const srv_job *job, const gb_progress *progress,
                      srv_job_result *out, gb_error *err);
 } runners[] = {
     {"teacher_train", run_teacher_train},
+    {"distill", run_distill},
 };
 
 gb_status srv_run_dispatch(void *ctx, const srv_job *job, const gb_progress *progress,

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -67,6 +68,20 @@ static int path_allowed(const char *rel)
     }
 }
 
+/* 1 when the file at path, symbolic links resolved, lies inside web_dir
+ * (also resolved): a link inside the web directory cannot serve a file
+ * from outside it. */
+static int inside_web_dir(const char *web_dir, const char *path)
+{
+    char root[PATH_MAX], real[PATH_MAX];
+    if (realpath(web_dir, root) == NULL || realpath(path, real) == NULL)
+        return 0;
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/')
+        return 1;
+    return strncmp(real, root, n) == 0 && real[n] == '/';
+}
+
 /* Under node_modules/ only <package>/dist/... is served: the built files of
  * the dashboard's libraries, not their sources or package metadata. */
 static int node_modules_allowed(const char *rel)
@@ -101,6 +116,8 @@ int srv_static_get(const char *web_dir, const char *url, char **body, size_t *le
         *content_type = "text/html; charset=utf-8";
         return *body != NULL ? 200 : 500;
     }
+    if (!inside_web_dir(web_dir, path))
+        return 404;
     if ((size_t)st.st_size > SRV_STATIC_MAX_BYTES)
         return 500;
     FILE *f = fopen(path, "rb");

@@ -120,20 +120,6 @@ void st_audit_rows_free(st_audit_row *rows, size_t n)
     gb_free(rows);
 }
 
-static gb_status count_rows(st_db *db, size_t *total, gb_error *err)
-{
-    sqlite3_stmt *stmt = st_prepare(db, "SELECT count(*) FROM audit", err);
-    if (stmt == NULL)
-        return GB_EIO;
-    gb_status status = GB_OK;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *total = (size_t)sqlite3_column_int64(stmt, 0);
-    else
-        status = st_sql_error(db, "counting audit entries", err);
-    sqlite3_finalize(stmt);
-    return status;
-}
-
 gb_status st_audit_list(st_db *db, size_t limit, size_t offset, st_audit_row **rows,
                         size_t *n, size_t *total, gb_error *err)
 {
@@ -145,7 +131,8 @@ gb_status st_audit_list(st_db *db, size_t limit, size_t offset, st_audit_row **r
     *rows = NULL;
     *n = 0;
     st_page_clamp(&limit);
-    status = count_rows(db, total, err);
+    status = st_count(db, "SELECT count(*) FROM audit", NULL, "counting audit entries",
+                      total, err);
     if (status != GB_OK)
         return status;
     items = gb_calloc(limit, sizeof *items);

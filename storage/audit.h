@@ -61,6 +61,7 @@ gb_status st_audit_append(st_db *db, const st_audit_entry *entry, gb_error *err)
  * *total (all entries) are set; on error *rows is NULL. */
 gb_status st_audit_list(st_db *db, size_t limit, size_t offset, st_audit_row **rows,
                         size_t *n, size_t *total, gb_error *err);
+/* Frees n rows from st_audit_list and the array; NULL is a no-op. */
 void st_audit_rows_free(st_audit_row *rows, size_t n);
 
 /* Recomputes the whole chain in seq order and reports the first broken

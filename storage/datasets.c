@@ -4,6 +4,7 @@
  */
 #include "storage/datasets.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "storage/internal.h"
@@ -29,10 +30,10 @@ void st_dataset_list_free(st_dataset *items, size_t n)
     gb_free(items);
 }
 
-static gb_status read_dataset(sqlite3_stmt *stmt, st_dataset *out, gb_error *err)
+static gb_status read_dataset(sqlite3_stmt *stmt, void *row, gb_error *err)
 {
+    st_dataset *out = row;
     int oom = 0;
-    memset(out, 0, sizeof *out);
     st_column_copy(stmt, 0, out->id, sizeof out->id);
     st_column_copy(stmt, 1, out->name, sizeof out->name);
     st_column_copy(stmt, 2, out->sha256, sizeof out->sha256);
@@ -49,65 +50,52 @@ static gb_status read_dataset(sqlite3_stmt *stmt, st_dataset *out, gb_error *err
     return GB_OK;
 }
 
+static void bind_row_cb(sqlite3_stmt *stmt, const void *values, const char *id,
+                        const char *created_at)
+{
+    const st_dataset *row = values;
+    st_bind_text(stmt, 1, id);
+    st_bind_text(stmt, 2, row->name);
+    st_bind_text(stmt, 3, row->sha256);
+    st_bind_text(stmt, 4, row->target);
+    st_bind_text(stmt, 5, row->task);
+    sqlite3_bind_int64(stmt, 6, row->n_rows);
+    sqlite3_bind_int64(stmt, 7, row->n_columns);
+    sqlite3_bind_int64(stmt, 8, row->size_bytes);
+    st_bind_text(stmt, 9, created_at);
+    st_bind_text(stmt, 10, row->created_by);
+    st_bind_text(stmt, 11, row->summary_json != NULL ? row->summary_json : "{}");
+}
+
+static void clear_row_cb(void *row)
+{
+    st_dataset_clear(row);
+}
+
+static const st_blob_table DATASET_TABLE = {
+    .noun = "dataset",
+    .id_prefix = "ds_",
+    .insert_sql = "INSERT INTO datasets (" DATASET_COLUMNS
+                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    .get_sql = "SELECT " DATASET_COLUMNS " FROM datasets WHERE id = ?",
+    .count_sql = "SELECT count(*) FROM datasets",
+    .list_sql =
+        "SELECT " DATASET_COLUMNS " FROM datasets ORDER BY rowid DESC LIMIT ? OFFSET ?",
+    .used_sql = "SELECT count(*) FROM runs WHERE dataset_id = ?",
+    .delete_sql = "DELETE FROM datasets WHERE id = ?",
+    .row_size = sizeof(st_dataset),
+    .sha256_offset = offsetof(st_dataset, sha256),
+    .id_offset = offsetof(st_dataset, id),
+    .created_offset = offsetof(st_dataset, created_at),
+    .bind_cb = bind_row_cb,
+    .read_cb = read_dataset,
+    .clear_cb = clear_row_cb,
+};
+
 gb_status st_dataset_insert(st_db *db, st_dataset *ds, const st_audit_entry *audit,
                             gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int owned = 0;
-    char id[ST_ID_LEN], now[ST_TIME_LEN];
-    gb_status status = st_new_id("ds_", id, err);
-    if (status != GB_OK)
-        return status;
-    st_now(now);
-    status = st_tx_enter(db, &owned, err);
-    if (status != GB_OK)
-        return status;
-    stmt = st_prepare(db,
-                      "INSERT INTO datasets (" DATASET_COLUMNS
-                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      err);
-    if (stmt == NULL) {
-        status = GB_EIO;
-    } else {
-        st_bind_text(stmt, 1, id);
-        st_bind_text(stmt, 2, ds->name);
-        st_bind_text(stmt, 3, ds->sha256);
-        st_bind_text(stmt, 4, ds->target);
-        st_bind_text(stmt, 5, ds->task);
-        sqlite3_bind_int64(stmt, 6, ds->n_rows);
-        sqlite3_bind_int64(stmt, 7, ds->n_columns);
-        sqlite3_bind_int64(stmt, 8, ds->size_bytes);
-        st_bind_text(stmt, 9, now);
-        st_bind_text(stmt, 10, ds->created_by);
-        st_bind_text(stmt, 11, ds->summary_json != NULL ? ds->summary_json : "{}");
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            status = st_sql_error(db, "inserting a dataset", err);
-    }
-    if (status == GB_OK && audit != NULL)
-        status = st_audit_append_in_tx(db, audit, id, err);
-    sqlite3_finalize(stmt);
-    status = st_tx_leave(db, owned, status, err);
-    if (status == GB_OK) {
-        memcpy(ds->id, id, sizeof id);
-        memcpy(ds->created_at, now, sizeof now);
-    }
-    return status;
-}
-
-static gb_status get_one(st_db *db, sqlite3_stmt *stmt, const char *what,
-                         st_dataset *out, gb_error *err)
-{
-    gb_status status = GB_OK;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        status = read_dataset(stmt, out, err);
-    else if (rc == SQLITE_DONE)
-        status = gb_error_set(err, GB_ENOTFOUND, "no dataset %s", what);
-    else
-        status = st_sql_error(db, "reading a dataset", err);
-    if (status != GB_OK)
-        st_dataset_clear(out);
-    return status;
+    return st_blob_table_insert(db, &DATASET_TABLE, ds, audit, err);
 }
 
 gb_status st_dataset_find(st_db *db, const char *sha256, const char *target,
@@ -126,131 +114,35 @@ gb_status st_dataset_find(st_db *db, const char *sha256, const char *target,
     st_bind_text(stmt, 2, target);
     st_bind_text(stmt, 3, task);
     st_bind_text(stmt, 4, task);
-    gb_status status = get_one(db, stmt, "with these bytes", out, err);
+    gb_status status =
+        st_blob_table_read_one(db, &DATASET_TABLE, stmt, "with these bytes", out, err);
     sqlite3_finalize(stmt);
     return status;
 }
 
 gb_status st_dataset_get(st_db *db, const char *id, st_dataset *out, gb_error *err)
 {
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *stmt =
-        st_prepare(db, "SELECT " DATASET_COLUMNS " FROM datasets WHERE id = ?", err);
-    if (stmt == NULL)
-        return GB_EIO;
-    st_bind_text(stmt, 1, id);
-    gb_status status = get_one(db, stmt, "with this id", out, err);
-    if (status == GB_ENOTFOUND)
-        gb_error_set(err, GB_ENOTFOUND, "no dataset with id '%s'", id);
-    sqlite3_finalize(stmt);
-    return status;
-}
-
-static gb_status count_query(st_db *db, const char *sql, const char *bind, size_t *out,
-                             gb_error *err)
-{
-    sqlite3_stmt *stmt = st_prepare(db, sql, err);
-    if (stmt == NULL)
-        return GB_EIO;
-    if (bind != NULL)
-        st_bind_text(stmt, 1, bind);
-    gb_status status = GB_OK;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *out = (size_t)sqlite3_column_int64(stmt, 0);
-    else
-        status = st_sql_error(db, "counting", err);
-    sqlite3_finalize(stmt);
-    return status;
+    return st_blob_table_get(db, &DATASET_TABLE, id, out, err);
 }
 
 gb_status st_dataset_list(st_db *db, size_t limit, size_t offset, st_dataset **items,
                           size_t *n, size_t *total, gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    st_dataset *rows = NULL;
-    size_t count = 0;
-    *items = NULL;
-    *n = 0;
-    st_page_clamp(&limit);
+    void *rows = NULL;
     gb_status status =
-        count_query(db, "SELECT count(*) FROM datasets", NULL, total, err);
-    if (status != GB_OK)
-        return status;
-    rows = gb_calloc(limit, sizeof *rows);
-    if (rows == NULL)
-        return gb_error_set(err, GB_ENOMEM, "out of memory listing datasets");
-    stmt = st_prepare(db,
-                      "SELECT " DATASET_COLUMNS
-                      " FROM datasets ORDER BY rowid DESC LIMIT ? OFFSET ?",
-                      err);
-    if (stmt == NULL) {
-        status = GB_EIO;
-        goto done;
-    }
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)limit);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)offset);
-    int rc = SQLITE_DONE;
-    while (status == GB_OK && count < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
-        status = read_dataset(stmt, &rows[count++], err);
-    if (status == GB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        status = st_sql_error(db, "listing datasets", err);
-done:
-    sqlite3_finalize(stmt);
-    if (status != GB_OK) {
-        st_dataset_list_free(rows, count);
-        return status;
-    }
+        st_blob_table_list(db, &DATASET_TABLE, limit, offset, &rows, n, total, err);
     *items = rows;
-    *n = count;
-    return GB_OK;
+    return status;
 }
 
 gb_status st_dataset_delete(st_db *db, const char *id, const st_audit_entry *audit,
                             st_dataset *deleted, int *blob_orphaned, gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int owned = 0;
-    size_t n_runs = 0, n_same = 0;
     st_dataset ds;
-    memset(&ds, 0, sizeof ds);
-    *blob_orphaned = 0;
-    gb_status status = st_tx_enter(db, &owned, err);
+    gb_status status =
+        st_blob_table_delete(db, &DATASET_TABLE, id, audit, &ds, blob_orphaned, err);
     if (status != GB_OK)
         return status;
-    status = st_dataset_get(db, id, &ds, err);
-    if (status == GB_OK)
-        status = count_query(db, "SELECT count(*) FROM runs WHERE dataset_id = ?", id,
-                             &n_runs, err);
-    if (status == GB_OK && n_runs > 0) {
-        status = gb_error_set(err, GB_ECONFLICT,
-                              "dataset '%s' is used by %zu run(s); delete is refused",
-                              id, n_runs);
-    }
-    if (status == GB_OK) {
-        stmt = st_prepare(db, "DELETE FROM datasets WHERE id = ?", err);
-        if (stmt == NULL) {
-            status = GB_EIO;
-        } else {
-            st_bind_text(stmt, 1, id);
-            if (sqlite3_step(stmt) != SQLITE_DONE)
-                status = st_sql_error(db, "deleting a dataset", err);
-        }
-    }
-    if (status == GB_OK)
-        status =
-            count_query(db,
-                        "SELECT (SELECT count(*) FROM datasets WHERE sha256 = ?1) + "
-                        "(SELECT count(*) FROM teachers WHERE sha256 = ?1)",
-                        ds.sha256, &n_same, err);
-    if (status == GB_OK && audit != NULL)
-        status = st_audit_append_in_tx(db, audit, id, err);
-    sqlite3_finalize(stmt);
-    status = st_tx_leave(db, owned, status, err);
-    if (status != GB_OK) {
-        st_dataset_clear(&ds);
-        return status;
-    }
-    *blob_orphaned = n_same == 0;
     if (deleted != NULL)
         *deleted = ds;
     else

@@ -33,7 +33,7 @@ typedef struct st_dataset {
 
 /* Frees what a dataset row owns (not the struct); NULL is a no-op. */
 void st_dataset_clear(st_dataset *ds);
-/* Frees an array from st_dataset_list. */
+/* Frees n rows from st_dataset_list and the array; NULL is a no-op. */
 void st_dataset_list_free(st_dataset *items, size_t n);
 
 /* Inserts ds (its id and created_at are filled in here; summary_json is
@@ -43,11 +43,14 @@ gb_status st_dataset_insert(st_db *db, st_dataset *ds, const st_audit_entry *aud
                             gb_error *err);
 
 /* The dataset with these bytes and target (task "" = any task), newest
- * first.  GB_ENOTFOUND when there is none.  *out is cleared first. */
+ * first.  GB_ENOTFOUND when there is none.  *out is cleared first; on
+ * success the caller frees what it owns with st_dataset_clear, on error it
+ * owns nothing. */
 gb_status st_dataset_find(st_db *db, const char *sha256, const char *target,
                           const char *task, st_dataset *out, gb_error *err);
 
-/* One dataset by id (GB_ENOTFOUND if unknown). */
+/* One dataset by id (GB_ENOTFOUND if unknown); ownership as
+ * st_dataset_find. */
 gb_status st_dataset_get(st_db *db, const char *id, st_dataset *out, gb_error *err);
 
 /* Newest first; *items (n) freed with st_dataset_list_free; *total = all. */
@@ -55,8 +58,10 @@ gb_status st_dataset_list(st_db *db, size_t limit, size_t offset, st_dataset **i
                           size_t *n, size_t *total, gb_error *err);
 
 /* Deletes a dataset unless a run uses it (GB_ECONFLICT naming how many).
- * *blob_orphaned is set to 1 when no other dataset references its bytes,
- * so the caller may remove the blob after this returns. */
+ * *blob_orphaned is set to 1 when no other dataset or teacher references
+ * its bytes, so the caller may remove the blob after this returns.  When
+ * deleted is not NULL it receives the deleted row (caller frees with
+ * st_dataset_clear).  On error nothing changed and nothing is handed back. */
 gb_status st_dataset_delete(st_db *db, const char *id, const st_audit_entry *audit,
                             st_dataset *deleted, int *blob_orphaned, gb_error *err);
 

@@ -13,6 +13,14 @@
  * Mutating functions in the other storage headers take an optional
  * st_audit_entry (storage/audit.h) and append it in the same transaction as
  * the change, so the audit log and the data never disagree.
+ *
+ * One rule for every st_* function that returns gb_status: GB_OK on
+ * success; otherwise err (which may be NULL) says what failed -- GB_EIO for
+ * a database or file error, GB_ENOMEM, GB_ENOTFOUND / GB_ECONFLICT /
+ * GB_EUNUSABLE where a function says so -- a write changed nothing (its
+ * transaction was rolled back), and out-parameters own nothing (lists are
+ * NULL with 0 items).  Strings passed in are borrowed; rows handed out are
+ * freed with the _clear / _list_free function named next to them.
  */
 #ifndef STORAGE_DB_H
 #define STORAGE_DB_H

@@ -92,16 +92,8 @@ gb_status st_review_list(st_db *db, const char *run_id, size_t limit, size_t off
     *items = NULL;
     *n = 0;
     st_page_clamp(&limit);
-    stmt = st_prepare(db, "SELECT count(*) FROM reviews WHERE run_id = ?", err);
-    if (stmt == NULL)
-        return GB_EIO;
-    st_bind_text(stmt, 1, run_id);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *total = (size_t)sqlite3_column_int64(stmt, 0);
-    else
-        status = st_sql_error(db, "counting reviews", err);
-    sqlite3_finalize(stmt);
-    stmt = NULL;
+    status = st_count(db, "SELECT count(*) FROM reviews WHERE run_id = ?", run_id,
+                      "counting reviews", total, err);
     if (status != GB_OK)
         return status;
     rows = gb_calloc(limit, sizeof *rows);

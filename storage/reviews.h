@@ -20,7 +20,10 @@ typedef struct st_review {
     char created_by[ST_NAME_LEN];
 } st_review;
 
+/* Frees what a review row owns (not the struct) and zeroes it; NULL is a
+ * no-op. */
 void st_review_clear(st_review *review);
+/* Frees n rows from st_review_list and the array; NULL is a no-op. */
 void st_review_list_free(st_review *items, size_t n);
 
 /* Inserts a review (in: run_id, verdict, comment, created_by; out: id,

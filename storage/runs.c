@@ -93,18 +93,8 @@ static gb_status step_done(st_db *db, sqlite3_stmt *stmt, const char *what,
 
 gb_status st_run_count(st_db *db, const char *status_name, size_t *n, gb_error *err)
 {
-    sqlite3_stmt *stmt =
-        st_prepare(db, "SELECT count(*) FROM runs WHERE status = ?", err);
-    if (stmt == NULL)
-        return GB_EIO;
-    st_bind_text(stmt, 1, status_name);
-    gb_status status = GB_OK;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *n = (size_t)sqlite3_column_int64(stmt, 0);
-    else
-        status = st_sql_error(db, "counting runs", err);
-    sqlite3_finalize(stmt);
-    return status;
+    return st_count(db, "SELECT count(*) FROM runs WHERE status = ?", status_name,
+                    "counting runs", n, err);
 }
 
 gb_status st_run_enqueue(st_db *db, st_run *run, size_t max_queued,

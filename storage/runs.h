@@ -59,6 +59,7 @@ typedef struct st_run_outcome {
 
 /* Frees what a run row owns (not the struct); NULL is a no-op. */
 void st_run_clear(st_run *run);
+/* Frees n rows from st_run_list and the array; NULL is a no-op. */
 void st_run_list_free(st_run *items, size_t n);
 
 /* Queues a run.  In: kind, dataset_id (may be ""), config_json,
@@ -107,8 +108,9 @@ gb_status st_run_finish(st_db *db, const char *id, const st_run_outcome *outcome
  * *n_recovered counts them. */
 gb_status st_run_recover(st_db *db, int requeue, size_t *n_recovered, gb_error *err);
 
-/* The stored report / student artifact JSON of a run (caller frees with
- * gb_free).  GB_ENOTFOUND when the run has none. */
+/* The stored report / student artifact JSON of a run (caller frees *json
+ * with gb_free).  GB_ENOTFOUND when the run is unknown or has none; on any
+ * error *json is NULL. */
 gb_status st_run_report(st_db *db, const char *id, char **json, gb_error *err);
 gb_status st_run_student(st_db *db, const char *id, char **json, gb_error *err);
 

@@ -4,6 +4,8 @@
  */
 #include "storage/teachers.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "storage/internal.h"
@@ -28,10 +30,10 @@ void st_teacher_list_free(st_teacher *items, size_t n)
     gb_free(items);
 }
 
-static gb_status read_teacher(sqlite3_stmt *stmt, st_teacher *out, gb_error *err)
+static gb_status read_teacher(sqlite3_stmt *stmt, void *row, gb_error *err)
 {
+    st_teacher *out = row;
     int oom = 0;
-    memset(out, 0, sizeof *out);
     st_column_copy(stmt, 0, out->id, sizeof out->id);
     st_column_copy(stmt, 1, out->name, sizeof out->name);
     st_column_copy(stmt, 2, out->kind, sizeof out->kind);
@@ -46,190 +48,92 @@ static gb_status read_teacher(sqlite3_stmt *stmt, st_teacher *out, gb_error *err
     return GB_OK;
 }
 
-static gb_status count_bound(st_db *db, const char *sql, const char *bind, size_t *out,
-                             gb_error *err)
+static void bind_row_cb(sqlite3_stmt *stmt, const void *values, const char *id,
+                        const char *created_at)
 {
-    sqlite3_stmt *stmt = st_prepare(db, sql, err);
-    if (stmt == NULL)
-        return GB_EIO;
-    if (bind != NULL)
-        st_bind_text(stmt, 1, bind);
-    gb_status status = GB_OK;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *out = (size_t)sqlite3_column_int64(stmt, 0);
-    else
-        status = st_sql_error(db, "counting", err);
-    sqlite3_finalize(stmt);
-    return status;
+    const st_teacher *row = values;
+    st_bind_text(stmt, 1, id);
+    st_bind_text(stmt, 2, row->name);
+    st_bind_text(stmt, 3, row->kind);
+    st_bind_text(stmt, 4, row->sha256);
+    st_bind_text(stmt, 5, row->task);
+    sqlite3_bind_int64(stmt, 6, row->size_bytes);
+    st_bind_text(stmt, 7, created_at);
+    st_bind_text(stmt, 8, row->created_by);
+    st_bind_text(stmt, 9, row->summary_json != NULL ? row->summary_json : "{}");
 }
+
+static void clear_row_cb(void *row)
+{
+    st_teacher_clear(row);
+}
+
+static const st_blob_table TEACHER_TABLE = {
+    .noun = "teacher",
+    .id_prefix = "tch_",
+    .insert_sql =
+        "INSERT INTO teachers (" TEACHER_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    .get_sql = "SELECT " TEACHER_COLUMNS " FROM teachers WHERE id = ?",
+    .count_sql = "SELECT count(*) FROM teachers",
+    .list_sql =
+        "SELECT " TEACHER_COLUMNS " FROM teachers ORDER BY rowid DESC LIMIT ? OFFSET ?",
+    .used_sql = "SELECT count(*) FROM run_teachers WHERE teacher_id = ?",
+    .delete_sql = "DELETE FROM teachers WHERE id = ?",
+    .row_size = sizeof(st_teacher),
+    .sha256_offset = offsetof(st_teacher, sha256),
+    .id_offset = offsetof(st_teacher, id),
+    .created_offset = offsetof(st_teacher, created_at),
+    .bind_cb = bind_row_cb,
+    .read_cb = read_teacher,
+    .clear_cb = clear_row_cb,
+};
 
 gb_status st_teacher_insert(st_db *db, st_teacher *t, const st_audit_entry *audit,
                             gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int owned = 0;
-    char id[ST_ID_LEN], now[ST_TIME_LEN];
-    gb_status status = st_new_id("tch_", id, err);
-    if (status != GB_OK)
-        return status;
-    st_now(now);
-    status = st_tx_enter(db, &owned, err);
-    if (status != GB_OK)
-        return status;
-    stmt = st_prepare(db,
-                      "INSERT INTO teachers (" TEACHER_COLUMNS
-                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      err);
-    if (stmt == NULL) {
-        status = GB_EIO;
-    } else {
-        st_bind_text(stmt, 1, id);
-        st_bind_text(stmt, 2, t->name);
-        st_bind_text(stmt, 3, t->kind);
-        st_bind_text(stmt, 4, t->sha256);
-        st_bind_text(stmt, 5, t->task);
-        sqlite3_bind_int64(stmt, 6, t->size_bytes);
-        st_bind_text(stmt, 7, now);
-        st_bind_text(stmt, 8, t->created_by);
-        st_bind_text(stmt, 9, t->summary_json != NULL ? t->summary_json : "{}");
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            status = st_sql_error(db, "inserting a teacher", err);
-    }
-    if (status == GB_OK && audit != NULL)
-        status = st_audit_append_in_tx(db, audit, id, err);
-    sqlite3_finalize(stmt);
-    status = st_tx_leave(db, owned, status, err);
-    if (status == GB_OK) {
-        memcpy(t->id, id, sizeof id);
-        memcpy(t->created_at, now, sizeof now);
-    }
-    return status;
-}
-
-static gb_status get_one(st_db *db, const char *sql, const char *bind, const char *what,
-                         st_teacher *out, gb_error *err)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *stmt = st_prepare(db, sql, err);
-    if (stmt == NULL)
-        return GB_EIO;
-    st_bind_text(stmt, 1, bind);
-    gb_status status = GB_OK;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        status = read_teacher(stmt, out, err);
-    else if (rc == SQLITE_DONE)
-        status = gb_error_set(err, GB_ENOTFOUND, "no teacher %s '%s'", what, bind);
-    else
-        status = st_sql_error(db, "reading a teacher", err);
-    sqlite3_finalize(stmt);
-    if (status != GB_OK)
-        st_teacher_clear(out);
-    return status;
+    return st_blob_table_insert(db, &TEACHER_TABLE, t, audit, err);
 }
 
 gb_status st_teacher_find(st_db *db, const char *sha256, st_teacher *out, gb_error *err)
 {
-    return get_one(db,
-                   "SELECT " TEACHER_COLUMNS
-                   " FROM teachers WHERE sha256 = ? ORDER BY rowid DESC LIMIT 1",
-                   sha256, "with sha256", out, err);
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *stmt = st_prepare(db,
+                                    "SELECT " TEACHER_COLUMNS " FROM teachers WHERE "
+                                    "sha256 = ? ORDER BY rowid DESC LIMIT 1",
+                                    err);
+    if (stmt == NULL)
+        return GB_EIO;
+    st_bind_text(stmt, 1, sha256);
+    char what[512];
+    snprintf(what, sizeof what, "with sha256 '%s'", sha256);
+    gb_status status = st_blob_table_read_one(db, &TEACHER_TABLE, stmt, what, out, err);
+    sqlite3_finalize(stmt);
+    return status;
 }
 
 gb_status st_teacher_get(st_db *db, const char *id, st_teacher *out, gb_error *err)
 {
-    return get_one(db, "SELECT " TEACHER_COLUMNS " FROM teachers WHERE id = ?", id,
-                   "with id", out, err);
+    return st_blob_table_get(db, &TEACHER_TABLE, id, out, err);
 }
 
 gb_status st_teacher_list(st_db *db, size_t limit, size_t offset, st_teacher **items,
                           size_t *n, size_t *total, gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    st_teacher *rows = NULL;
-    size_t count = 0;
-    *items = NULL;
-    *n = 0;
-    st_page_clamp(&limit);
+    void *rows = NULL;
     gb_status status =
-        count_bound(db, "SELECT count(*) FROM teachers", NULL, total, err);
-    if (status != GB_OK)
-        return status;
-    rows = gb_calloc(limit, sizeof *rows);
-    if (rows == NULL)
-        return gb_error_set(err, GB_ENOMEM, "out of memory listing teachers");
-    stmt = st_prepare(db,
-                      "SELECT " TEACHER_COLUMNS
-                      " FROM teachers ORDER BY rowid DESC LIMIT ? OFFSET ?",
-                      err);
-    if (stmt == NULL) {
-        status = GB_EIO;
-        goto done;
-    }
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)limit);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)offset);
-    int rc = SQLITE_DONE;
-    while (status == GB_OK && count < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
-        status = read_teacher(stmt, &rows[count++], err);
-    if (status == GB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        status = st_sql_error(db, "listing teachers", err);
-done:
-    sqlite3_finalize(stmt);
-    if (status != GB_OK) {
-        st_teacher_list_free(rows, count);
-        return status;
-    }
+        st_blob_table_list(db, &TEACHER_TABLE, limit, offset, &rows, n, total, err);
     *items = rows;
-    *n = count;
-    return GB_OK;
+    return status;
 }
 
 gb_status st_teacher_delete(st_db *db, const char *id, const st_audit_entry *audit,
                             st_teacher *deleted, int *blob_orphaned, gb_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
-    int owned = 0;
-    size_t n_runs = 0, n_same = 0;
     st_teacher t;
-    memset(&t, 0, sizeof t);
-    *blob_orphaned = 0;
-    gb_status status = st_tx_enter(db, &owned, err);
+    gb_status status =
+        st_blob_table_delete(db, &TEACHER_TABLE, id, audit, &t, blob_orphaned, err);
     if (status != GB_OK)
         return status;
-    status = st_teacher_get(db, id, &t, err);
-    if (status == GB_OK)
-        status =
-            count_bound(db, "SELECT count(*) FROM run_teachers WHERE teacher_id = ?",
-                        id, &n_runs, err);
-    if (status == GB_OK && n_runs > 0)
-        status = gb_error_set(err, GB_ECONFLICT,
-                              "teacher '%s' is used by %zu run(s); delete is refused",
-                              id, n_runs);
-    if (status == GB_OK) {
-        stmt = st_prepare(db, "DELETE FROM teachers WHERE id = ?", err);
-        if (stmt == NULL) {
-            status = GB_EIO;
-        } else {
-            st_bind_text(stmt, 1, id);
-            if (sqlite3_step(stmt) != SQLITE_DONE)
-                status = st_sql_error(db, "deleting a teacher", err);
-        }
-    }
-    if (status == GB_OK)
-        status =
-            count_bound(db,
-                        "SELECT (SELECT count(*) FROM datasets WHERE sha256 = ?1) + "
-                        "(SELECT count(*) FROM teachers WHERE sha256 = ?1)",
-                        t.sha256, &n_same, err);
-    if (status == GB_OK && audit != NULL)
-        status = st_audit_append_in_tx(db, audit, id, err);
-    sqlite3_finalize(stmt);
-    status = st_tx_leave(db, owned, status, err);
-    if (status != GB_OK) {
-        st_teacher_clear(&t);
-        return status;
-    }
-    *blob_orphaned = n_same == 0;
     if (deleted != NULL)
         *deleted = t;
     else

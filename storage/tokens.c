@@ -185,16 +185,7 @@ gb_status st_token_get(st_db *db, const char *id, st_token *out, gb_error *err)
 
 gb_status st_token_count(st_db *db, size_t *n, gb_error *err)
 {
-    sqlite3_stmt *stmt = st_prepare(db, "SELECT count(*) FROM tokens", err);
-    if (stmt == NULL)
-        return GB_EIO;
-    gb_status status = GB_OK;
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        *n = (size_t)sqlite3_column_int64(stmt, 0);
-    else
-        status = st_sql_error(db, "counting tokens", err);
-    sqlite3_finalize(stmt);
-    return status;
+    return st_count(db, "SELECT count(*) FROM tokens", NULL, "counting tokens", n, err);
 }
 
 gb_status st_token_list(st_db *db, size_t limit, size_t offset, st_token **items,
@@ -245,6 +236,7 @@ gb_status st_token_revoke(st_db *db, const char *id, const st_audit_entry *audit
     char now[ST_TIME_LEN];
     int owned = 0;
     st_token token;
+    memset(&token, 0, sizeof token);
     gb_status status = st_tx_enter(db, &owned, err);
     if (status != GB_OK)
         return status;

@@ -14,35 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "core/model/teachers/xgboost.h"
 #include "explain/shapley.h"
 #include "explain/attribute.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)size + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-        fclose(f);
-        free(buf);
-        return NULL;
-    }
-    fclose(f);
-    *n = (size_t)size;
-    return buf;
-}
 
 int main(int argc, char **argv)
 {
@@ -54,8 +29,8 @@ int main(int argc, char **argv)
     size_t n_rows = strtoul(argv[3], NULL, 10), nf = strtoul(argv[4], NULL, 10);
     unsigned threads = (unsigned)strtoul(argv[5], NULL, 10);
     size_t n_model = 0, n_x = 0;
-    char *model = slurp(argv[1], &n_model);
-    double *X = (double *)slurp(argv[2], &n_x);
+    char *model = bench_slurp(argv[1], &n_model);
+    double *X = bench_slurp(argv[2], &n_x);
     if (model == NULL || X == NULL || n_x != n_rows * nf * sizeof *X) {
         fprintf(stderr, "cannot read the inputs\n");
         return 1;
@@ -70,12 +45,12 @@ int main(int argc, char **argv)
     double *phi = malloc(n_rows * no * (nf + 1) * sizeof *phi);
     double best = 1e30;
     for (int rep = 0; rep < 2; rep++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (ex_exact_attribute(m, X, n_rows, threads, phi, &err) != GB_OK) {
             fprintf(stderr, "%s\n", err.message);
             return 1;
         }
-        double t = now() - t0;
+        double t = bench_now() - t0;
         if (t < best)
             best = t;
     }
@@ -95,12 +70,12 @@ int main(int argc, char **argv)
     size_t perms[3] = {8, 16, 32};
     for (int k = 0; k < 3; k++) {
         ex_shapley_params sp = {perms[k], 1, threads};
-        double t0 = now();
+        double t0 = bench_now();
         if (ex_shapley(m, X, n_shap, X + n_shap * nf, n_bg, &sp, sphi, NULL, &err) != GB_OK) {
             fprintf(stderr, "%s\n", err.message);
             return 1;
         }
-        printf("shapley_perm %zu %.4f\n", perms[k], now() - t0);
+        printf("shapley_perm %zu %.4f\n", perms[k], bench_now() - t0);
     }
     free(sphi);
     gb_model_free(m);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "core/json.h"
 #include "core/model/students/student.h"
 
@@ -30,13 +31,6 @@ static double *read_doubles(const char *path, size_t n)
     }
     fclose(f);
     return v;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -80,9 +74,9 @@ int main(int argc, char **argv)
     gb_param params[] = {{"l2", argv[5]}};
     gb_model *m = NULL;
     gb_error err;
-    double t0 = now();
+    double t0 = bench_now();
     gb_status rc = gb_student_fit("logistic", params, 1, &ts, NULL, &m, &err);
-    double t1 = now();
+    double t1 = bench_now();
     if (rc != GB_OK) {
         fprintf(stderr, "fit: %s\n", err.message);
         return 1;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "core/base.h"
 #include "core/model/teachers/mlp.h"
 #include "core/parallel.h"
@@ -37,13 +38,6 @@ static void score_task_cb(void *ctx, size_t task)
     if (j->m->ops->predict(j->m, j->X + start * j->m->n_features, n,
                            j->out + start * j->m->n_outputs, &err) != GB_OK)
         j->failed = 1;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static void fill_rows(double *X, size_t row0, size_t n, size_t d)
@@ -80,18 +74,18 @@ int main(int argc, char **argv)
     size_t reps = (n_rows + chunk - 1) / chunk;
     job j = {m, X, out, chunk, 0};
     openblas_set_num_threads(1);
-    double t0 = now();
+    double t0 = bench_now();
     for (size_t r = 0; r < reps; r++)
         gb_parallel_for((chunk + TASK_ROWS - 1) / TASK_ROWS, threads, score_task_cb,
                         &j);
-    double pool_s = now() - t0;
+    double pool_s = bench_now() - t0;
 
     openblas_set_num_threads((int)threads);
-    t0 = now();
+    t0 = bench_now();
     for (size_t r = 0; r < reps; r++)
         if (m->ops->predict(m, X, chunk, out, &err) != GB_OK)
             j.failed = 1;
-    double blas_s = now() - t0;
+    double blas_s = bench_now() - t0;
     if (j.failed) {
         fprintf(stderr, "bench_mlp: scoring failed\n");
         return 1;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "core/base.h"
 #include "core/model/model.h"
 #include "core/model/teachers/xgboost.h"
@@ -35,32 +36,6 @@ static void block_cb(void *ctx, size_t task)
         j->failed = 1;
 }
 
-static void *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        fclose(f);
-        free(buf);
-        return NULL;
-    }
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -68,9 +43,9 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t n_model = 0, n_bytes = 0, n_ref = 0;
-    char *model_bytes = read_file(argv[1], &n_model);
-    double *X = read_file(argv[2], &n_bytes);
-    double *ref = read_file(argv[4], &n_ref);
+    char *model_bytes = bench_slurp(argv[1], &n_model);
+    double *X = bench_slurp(argv[2], &n_bytes);
+    double *ref = bench_slurp(argv[4], &n_ref);
     if (model_bytes == NULL || X == NULL || ref == NULL) {
         fprintf(stderr, "bench_xgboost: cannot read inputs\n");
         return 1;
@@ -79,20 +54,20 @@ int main(int argc, char **argv)
     size_t n_rows = n_bytes / sizeof(double) / nf;
     gb_model *m = NULL;
     gb_error err;
-    double t0 = now();
+    double t0 = bench_now();
     if (gb_xgboost_load(model_bytes, n_model, &m, &err) != GB_OK) {
         fprintf(stderr, "bench_xgboost: %s\n", err.message);
         return 1;
     }
-    double t_load = now() - t0;
+    double t_load = bench_now() - t0;
     double *out = malloc(n_rows * m->n_outputs * sizeof *out);
     job j = {m, X, n_rows, out, 0};
     double best = 1e30, best_cpu = 0;
     for (int rep = 0; rep < 3; rep++) {
-        t0 = now();
+        t0 = bench_now();
         clock_t c0 = clock();
         gb_parallel_for((n_rows + BLOCK - 1) / BLOCK, 2, block_cb, &j);
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         double dc = (double)(clock() - c0) / CLOCKS_PER_SEC;
         if (dt < best) {
             best = dt;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
 #include "core/model/model.h"
 #include "core/model/students/student.h"
 
@@ -35,18 +36,6 @@ static double *read_doubles(const char *dir, const char *name, size_t *n)
     }
     fclose(f);
     return v;
-}
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double now(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
 }
 
 int main(int argc, char **argv)
@@ -90,16 +79,17 @@ int main(int argc, char **argv)
     gb_param params[] = {{"max_depth", "8"}, {"max_bins", argc == 4 ? argv[3] : "255"}};
     gb_model *m = NULL;
     gb_error err;
-    double t0 = now(), cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double t0 = bench_now(), cpu0 = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID);
     if (gb_student_fit("tree", params, 2, &ts, NULL, &m, &err) != GB_OK) {
         fprintf(stderr, "bench_tree: %s\n", err.message);
         return 1;
     }
-    double fit_s = now() - t0, fit_cpu_s = clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+    double fit_s = bench_now() - t0,
+           fit_cpu_s = bench_clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
     double *out = malloc(2 * n_test * sizeof *out);
-    t0 = now();
+    t0 = bench_now();
     m->ops->predict(m, Xt, n_test, out, &err);
-    double predict_s = now() - t0;
+    double predict_s = bench_now() - t0;
     size_t agree = 0;
     double sse = 0.0;
     for (size_t i = 0; i < n_test; i++) {

@@ -38,8 +38,8 @@ typedef struct gb_csv_options {
     size_t max_rows; /* 0 = unlimited; more rows -> GB_ETOOLARGE */
 } gb_csv_options;
 
-/* Creates a parser; opts may be NULL for defaults.  Returns NULL on
- * allocation failure (err set). */
+/* Creates a parser (caller frees with gb_csv_parser_free); opts may be NULL
+ * for defaults.  Returns NULL on allocation failure (err set). */
 gb_csv_parser *gb_csv_parser_create(const gb_csv_options *opts, gb_error *err);
 
 /* Consumes the next n bytes.  After an error the parser is unusable (every
@@ -54,7 +54,10 @@ gb_status gb_csv_parser_finish(gb_csv_parser *p, gb_table **out, gb_error *err);
 /* Frees the parser and anything it still owns; NULL is a no-op. */
 void gb_csv_parser_free(gb_csv_parser *p);
 
-/* Convenience: parses a whole file by path, reading it in chunks. */
+/* Convenience: parses a whole file by path, reading it in chunks.  On
+ * success *out is the table (caller frees with gb_table_free); on error
+ * *out is NULL and err names the file (GB_ENOTFOUND, GB_EIO) or the line
+ * and column of bad input. */
 gb_status gb_csv_read_file(const char *path, const gb_csv_options *opts, gb_table **out,
                            gb_error *err);
 

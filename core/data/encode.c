@@ -156,27 +156,9 @@ void gb_format_double(double v, char buf[32])
     }
     snprintf(buf, 32, "%.*e", digits - 1, v);
     const char *e = strchr(buf, 'e');
-    int exp10 = e != NULL ? atoi(e + 1) : 0;
+    int exp10 = e != NULL ? (int)strtol(e + 1, NULL, 10) : 0;
     if (exp10 >= -4 && exp10 < 16)
         snprintf(buf, 32, "%.*g", digits > exp10 + 1 ? digits : exp10 + 1, v);
-}
-
-/* Parses s as a finite number whose shortest round-trip text is exactly s
- * ("3", "2.5"; not "3.0" or " 3").  Returns 1 and sets *v on success. */
-static int parse_canonical_number(const char *s, double *v)
-{
-    if (*s == '\0')
-        return 0;
-    char *end = NULL;
-    double x = strtod(s, &end);
-    if (*end != '\0' || !isfinite(x))
-        return 0;
-    char buf[32];
-    gb_format_double(x, buf);
-    if (strcmp(buf, s) != 0)
-        return 0;
-    *v = x;
-    return 1;
 }
 
 /* Parses s as any finite number (whole string). */
@@ -187,6 +169,21 @@ static int parse_finite_number(const char *s, double *v)
     char *end = NULL;
     double x = strtod(s, &end);
     if (*end != '\0' || !isfinite(x))
+        return 0;
+    *v = x;
+    return 1;
+}
+
+/* Parses s as a finite number whose shortest round-trip text is exactly s
+ * ("3", "2.5"; not "3.0" or " 3").  Returns 1 and sets *v on success. */
+static int parse_canonical_number(const char *s, double *v)
+{
+    double x;
+    if (!parse_finite_number(s, &x))
+        return 0;
+    char buf[32];
+    gb_format_double(x, buf);
+    if (strcmp(buf, s) != 0)
         return 0;
     *v = x;
     return 1;
@@ -227,7 +224,7 @@ void gb_design_free(gb_design *design)
 {
     if (design == NULL)
         return;
-    for (size_t j = 0; j < design->n_features; j++) {
+    for (size_t j = 0; design->bind != NULL && j < design->n_features; j++) {
         gb_free(design->bind[j].map);
         gb_free(design->bind[j].lookup);
     }

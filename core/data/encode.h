@@ -42,6 +42,8 @@ typedef struct gb_feature {
 /* Deep copy of n features into *out (caller frees with gb_features_free). */
 gb_status gb_features_copy(const gb_feature *src, size_t n, gb_feature **out,
                            gb_error *err);
+/* Frees an array of n features and the names and levels they own; NULL is a
+ * no-op. */
 void gb_features_free(gb_feature *features, size_t n);
 
 /* The default features of a table: every column except those flagged in
@@ -56,10 +58,15 @@ gb_status gb_features_from_table(const gb_table *table, const unsigned char *exc
 typedef struct gb_design gb_design;
 
 /* Binds features to table columns by name (see above).  The design keeps
- * pointers into both: they must outlive it.  NULL on error. */
+ * pointers into both: they must outlive it.  The caller frees it with
+ * gb_design_free.  NULL on error, with err naming the missing or mistyped
+ * column (or GB_ENOMEM). */
 gb_design *gb_design_bind(const gb_feature *features, size_t n_features,
                           const gb_table *table, gb_error *err);
+/* Frees a design (not the features or table it points into); NULL is a
+ * no-op. */
 void gb_design_free(gb_design *design);
+/* How many features (design-matrix columns) design was bound with. */
 size_t gb_design_n_features(const gb_design *design);
 
 /* Fills out[n_rows x n_features] row-major.  With rows != NULL the table rows

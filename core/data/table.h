@@ -99,6 +99,8 @@ typedef struct gb_column_stats {
     size_t n_distinct_capped;  /* distinct values, capped at GB_MAX_LEVELS+1 */
 } gb_column_stats;
 
+/* Fills *stats for the first n_rows values of col.  Allocates nothing and
+ * cannot fail. */
 void gb_column_stats_compute(const gb_column *col, size_t n_rows,
                              gb_column_stats *stats);
 

@@ -121,6 +121,8 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
                          const gb_table *test, const gb_progress *progress,
                          gb_distill_result *out, gb_error *err);
 
+/* Frees what a result owns (not the struct itself) and zeroes it; NULL and
+ * an already-freed (zeroed) result are no-ops. */
 void gb_distill_result_free(gb_distill_result *r);
 
 #endif /* CORE_DISTILL_PIPELINE_H */

@@ -51,15 +51,6 @@ static gb_status check_proba(const double *p, size_t n_rows, size_t n_classes,
     return GB_OK;
 }
 
-static double clamp_proba(double p)
-{
-    if (p < GB_PROBA_EPS)
-        return GB_PROBA_EPS;
-    if (p > 1.0 - GB_PROBA_EPS)
-        return 1.0 - GB_PROBA_EPS;
-    return p;
-}
-
 /* 1 / (1 + exp(-x)) without overflow. */
 static double sigmoid(double x)
 {
@@ -77,12 +68,12 @@ gb_status gb_soft_logits(const double *teacher_proba, size_t n_rows, size_t n_cl
         return st;
     if (n_classes == 2) {
         for (size_t i = 0; i < n_rows; i++) {
-            double p1 = clamp_proba(teacher_proba[2 * i + 1]);
+            double p1 = gb_proba_clamp(teacher_proba[2 * i + 1]);
             z[i] = log(p1) - log1p(-p1);
         }
     } else {
         for (size_t i = 0; i < n_rows * n_classes; i++)
-            z[i] = log(clamp_proba(teacher_proba[i]));
+            z[i] = log(gb_proba_clamp(teacher_proba[i]));
     }
     return GB_OK;
 }
@@ -97,7 +88,7 @@ gb_status gb_soft_targets(const double *teacher_proba, size_t n_rows, size_t n_c
         return st;
     if (n_classes == 2) {
         for (size_t i = 0; i < n_rows; i++) {
-            double p1 = clamp_proba(teacher_proba[2 * i + 1]);
+            double p1 = gb_proba_clamp(teacher_proba[2 * i + 1]);
             double zt = (log(p1) - log1p(-p1)) / temperature;
             q[2 * i] = sigmoid(-zt);
             q[2 * i + 1] = sigmoid(zt);
@@ -109,7 +100,7 @@ gb_status gb_soft_targets(const double *teacher_proba, size_t n_rows, size_t n_c
         double *row = q + i * n_classes;
         double zmax = -INFINITY;
         for (size_t k = 0; k < n_classes; k++) {
-            row[k] = log(clamp_proba(p[k])) / temperature;
+            row[k] = log(gb_proba_clamp(p[k])) / temperature;
             if (row[k] > zmax)
                 zmax = row[k];
         }

@@ -183,10 +183,10 @@ static int wolfe_search(lbfgs_state *st, double a, double f0, double dg0, double
     size_t max_ls = st->params->max_linesearch;
     double a_prev = 0.0, f_prev = f0, dg_prev = dg0;
     double lo = 0.0, flo = f0, dglo = dg0, hi = 0.0, fhi = 0.0, dghi = 0.0;
-    int zooming = 0;
     size_t evals = 0;
 
-    while (!zooming) {
+    /* bracket: grow a until the minimum lies in [lo, hi] (left by break). */
+    for (;;) {
         if (evals >= max_ls)
             return 0;
         set_trial(st, a);
@@ -201,7 +201,6 @@ static int wolfe_search(lbfgs_state *st, double a, double f0, double dg0, double
             (evals > 1 && fa >= f_prev)) {
             lo = a_prev, flo = f_prev, dglo = dg_prev;
             hi = a, fhi = fa, dghi = dga;
-            zooming = 1;
             break;
         }
         if (fabs(dga) <= -WOLFE_C2 * dg0) {
@@ -211,7 +210,6 @@ static int wolfe_search(lbfgs_state *st, double a, double f0, double dg0, double
         if (dga >= 0.0) {
             lo = a, flo = fa, dglo = dga;
             hi = a_prev, fhi = f_prev, dghi = dg_prev;
-            zooming = 1;
             break;
         }
         a_prev = a, f_prev = fa, dg_prev = dga;

@@ -112,7 +112,7 @@ static gb_status check_labels(const int32_t *y, size_t n_rows, size_t n_classes,
     return GB_OK;
 }
 
-static double clamp_proba(double p)
+double gb_proba_clamp(double p)
 {
     if (p < GB_PROBA_EPS)
         return GB_PROBA_EPS;
@@ -303,7 +303,7 @@ gb_status gb_metric_logloss(const int32_t *y, const double *proba, size_t n_rows
     }
     double sum = 0.0;
     for (size_t i = 0; i < n_rows; i++)
-        sum -= log(clamp_proba(proba[i * n_classes + (size_t)y[i]]));
+        sum -= log(gb_proba_clamp(proba[i * n_classes + (size_t)y[i]]));
     *out = sum / (double)n_rows;
     return GB_OK;
 }
@@ -442,7 +442,7 @@ gb_status gb_metric_kl(const double *teacher, const double *student, size_t n_ro
     for (size_t i = 0; i < n_rows * n_classes; i++) {
         double t = teacher[i];
         if (t > 0.0)
-            sum += t * (log(t) - log(clamp_proba(student[i])));
+            sum += t * (log(t) - log(gb_proba_clamp(student[i])));
     }
     *out = sum / (double)n_rows;
     return GB_OK;

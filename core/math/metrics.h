@@ -38,6 +38,10 @@
  * logarithm (log loss, KL, logits). */
 #define GB_PROBA_EPS 1e-15
 
+/* p clamped to [GB_PROBA_EPS, 1 - GB_PROBA_EPS] (NaN is returned as is).
+ * Pure; no errors. */
+double gb_proba_clamp(double p);
+
 /* ---- helpers -------------------------------------------------------------- */
 
 /* Index of the largest entry of row[0..n_classes); ties go to the lowest

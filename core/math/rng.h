@@ -23,6 +23,7 @@ void gb_rng_seed(gb_rng *rng, uint64_t seed);
  * results do not depend on scheduling). */
 gb_rng gb_rng_split(const gb_rng *rng, uint64_t stream);
 
+/* The next 64 random bits; advances *rng. */
 uint64_t gb_rng_u64(gb_rng *rng);
 
 /* Uniform in [0, 1) with 53 random bits. */

@@ -13,52 +13,16 @@
 
 #include "core/distill/fidelity.h"
 #include "core/json.h"
+#include "tests/unit/fixture.h"
 #include "core/math/metrics.h"
 
 #define FIXTURE "tests/fixtures/distill/fidelity.json"
 #define METRICS_FIXTURE "tests/fixtures/metrics/metrics.json"
 #define TOL 1e-12
 
-static cJSON *load_fixture(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    gb_error err;
-    cJSON *root = gb_json_parse(buf, (size_t)size, &err);
-    free(buf);
-    ck_assert_msg(root != NULL, "%s: %s", path, err.message);
-    return root;
-}
-
-static const cJSON *item(const cJSON *obj, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    ck_assert_msg(it != NULL, "missing key %s", key);
-    return it;
-}
-
-/* A JSON array of numbers or nulls (NaN) as a malloc'd double array. */
-static double *numbers(const cJSON *obj, const char *key, size_t *n)
-{
-    const cJSON *arr = item(obj, key);
-    *n = (size_t)cJSON_GetArraySize(arr);
-    double *v = malloc((*n + 1) * sizeof *v);
-    size_t i = 0;
-    const cJSON *x = NULL;
-    cJSON_ArrayForEach(x, arr) v[i++] = cJSON_IsNull(x) ? NAN : x->valuedouble;
-    return v;
-}
-
 static int32_t *labels(const cJSON *obj, const char *key, size_t *n)
 {
-    const cJSON *arr = item(obj, key);
+    const cJSON *arr = fixture_item(obj, key);
     if (cJSON_IsNull(arr))
         return NULL;
     *n = (size_t)cJSON_GetArraySize(arr);
@@ -71,7 +35,7 @@ static int32_t *labels(const cJSON *obj, const char *key, size_t *n)
 
 static double expected(const cJSON *obj, const char *key)
 {
-    const cJSON *it = item(obj, key);
+    const cJSON *it = fixture_item(obj, key);
     return cJSON_IsNull(it) ? NAN : it->valuedouble;
 }
 
@@ -99,19 +63,19 @@ START_TEST(test_fidelity_against_reference)
     cJSON *root = load_fixture(FIXTURE);
     const cJSON *c = NULL;
     int n_cases = 0;
-    cJSON_ArrayForEach(c, item(root, "fidelity"))
+    cJSON_ArrayForEach(c, fixture_item(root, "fidelity"))
     {
-        const char *name = item(c, "name")->valuestring;
-        gb_task task = task_of(item(c, "task")->valuestring);
-        size_t K = (size_t)item(c, "n_classes")->valueint;
+        const char *name = fixture_item(c, "name")->valuestring;
+        gb_task task = task_of(fixture_item(c, "task")->valuestring);
+        size_t K = (size_t)fixture_item(c, "n_classes")->valueint;
         size_t nt = 0, ns = 0, ny = 0;
-        double *t = numbers(c, "teacher", &nt);
-        double *s = numbers(c, "student", &ns);
+        double *t = fixture_numbers(c, "teacher", &nt);
+        double *s = fixture_numbers(c, "student", &ns);
         int32_t *y = labels(c, "y", &ny);
         size_t n = task == GB_TASK_REGRESSION ? nt : nt / K;
         gb_fidelity_params p;
         gb_fidelity_params_default(&p);
-        p.cutoff = item(c, "cutoff")->valuedouble;
+        p.cutoff = fixture_item(c, "cutoff")->valuedouble;
         p.n_bootstrap = 0;
         gb_fidelity f;
         gb_error err;
@@ -125,11 +89,11 @@ START_TEST(test_fidelity_against_reference)
                      expected(c, "auc_vs_teacher"));
         assert_close(name, "agreement_at_cutoff", f.agreement_at_cutoff,
                      expected(c, "agreement_at_cutoff"));
-        const cJSON *dec = item(c, "deciles");
+        const cJSON *dec = fixture_item(c, "deciles");
         ck_assert_uint_eq(f.n_deciles, (size_t)cJSON_GetArraySize(dec));
         for (size_t g = 0; g < f.n_deciles; g++) {
             const cJSON *d = cJSON_GetArrayItem(dec, (int)g);
-            ck_assert_int_eq(f.deciles[g].decile, item(d, "decile")->valueint);
+            ck_assert_int_eq(f.deciles[g].decile, fixture_item(d, "decile")->valueint);
             assert_close(name, "teacher_mean", f.deciles[g].teacher_mean,
                          expected(d, "teacher_mean"));
             assert_close(name, "student_mean", f.deciles[g].student_mean,
@@ -153,11 +117,11 @@ START_TEST(test_percentile_against_numpy)
     cJSON *root = load_fixture(FIXTURE);
     const cJSON *c = NULL;
     int n_cases = 0;
-    cJSON_ArrayForEach(c, item(root, "percentile"))
+    cJSON_ArrayForEach(c, fixture_item(root, "percentile"))
     {
-        const char *name = item(c, "name")->valuestring;
+        const char *name = fixture_item(c, "name")->valuestring;
         size_t n = 0;
-        double *v = numbers(c, "v", &n);
+        double *v = fixture_numbers(c, "v", &n);
         assert_close(name, "p2.5", gb_percentile_inplace(v, n, 2.5),
                      expected(c, "p2_5"));
         assert_close(name, "p97.5", gb_percentile_inplace(v, n, 97.5),
@@ -185,13 +149,13 @@ typedef struct loaded {
 static loaded load_case(int which)
 {
     cJSON *root = load_fixture(FIXTURE);
-    const cJSON *c = cJSON_GetArrayItem(item(root, "fidelity"), which);
+    const cJSON *c = cJSON_GetArrayItem(fixture_item(root, "fidelity"), which);
     loaded L;
     size_t nt = 0, ns = 0, ny = 0;
-    L.task = task_of(item(c, "task")->valuestring);
-    L.K = (size_t)item(c, "n_classes")->valueint;
-    L.t = numbers(c, "teacher", &nt);
-    L.s = numbers(c, "student", &ns);
+    L.task = task_of(fixture_item(c, "task")->valuestring);
+    L.K = (size_t)fixture_item(c, "n_classes")->valueint;
+    L.t = fixture_numbers(c, "teacher", &nt);
+    L.s = fixture_numbers(c, "student", &ns);
     L.y = labels(c, "y", &ny);
     L.n = nt / L.K;
     cJSON_Delete(root);
@@ -272,8 +236,8 @@ START_TEST(test_bootstrap_without_labels_or_one_class)
         gb_fidelity_compute(L.task, L.n, L.K, L.t, L.s, L.y, NULL, &f, &err), GB_OK);
     ck_assert(isnan(f.ci_auc[0]));
     cJSON *js = gb_fidelity_to_json(&f);
-    ck_assert(cJSON_IsNull(item(item(js, "ci95"), "auc")));
-    ck_assert(cJSON_IsArray(item(item(js, "ci95"), "agreement")));
+    ck_assert(cJSON_IsNull(fixture_item(fixture_item(js, "ci95"), "auc")));
+    ck_assert(cJSON_IsArray(fixture_item(fixture_item(js, "ci95"), "agreement")));
     cJSON_Delete(js);
     free_case(&L);
 }
@@ -310,18 +274,20 @@ START_TEST(test_fidelity_json_shape)
         "agreement_at_cutoff", "deciles", "ci95"};
     ck_assert(has_exact_keys(js, keys, 9));
     static const char *const cut_keys[] = {"cutoff", "value"};
-    ck_assert(has_exact_keys(item(js, "agreement_at_cutoff"), cut_keys, 2));
-    ck_assert_double_eq(item(item(js, "agreement_at_cutoff"), "cutoff")->valuedouble,
-                        0.5);
-    const cJSON *dec = item(js, "deciles");
+    ck_assert(has_exact_keys(fixture_item(js, "agreement_at_cutoff"), cut_keys, 2));
+    ck_assert_double_eq(
+        fixture_item(fixture_item(js, "agreement_at_cutoff"), "cutoff")->valuedouble,
+        0.5);
+    const cJSON *dec = fixture_item(js, "deciles");
     ck_assert_int_eq(cJSON_GetArraySize(dec), 10);
     static const char *const dec_keys[] = {"decile", "teacher_mean", "student_mean",
                                            "agreement"};
     ck_assert(has_exact_keys(cJSON_GetArrayItem(dec, 0), dec_keys, 4));
-    ck_assert_int_eq(item(cJSON_GetArrayItem(dec, 9), "decile")->valueint, 10);
+    ck_assert_int_eq(fixture_item(cJSON_GetArrayItem(dec, 9), "decile")->valueint, 10);
     static const char *const ci_keys[] = {"agreement", "auc"};
-    ck_assert(has_exact_keys(item(js, "ci95"), ci_keys, 2));
-    ck_assert_int_eq(cJSON_GetArraySize(item(item(js, "ci95"), "auc")), 2);
+    ck_assert(has_exact_keys(fixture_item(js, "ci95"), ci_keys, 2));
+    ck_assert_int_eq(cJSON_GetArraySize(fixture_item(fixture_item(js, "ci95"), "auc")),
+                     2);
     char *text = gb_json_print(js, 0);
     ck_assert_ptr_nonnull(text);
     ck_assert_ptr_null(strstr(text, "nan"));
@@ -341,17 +307,17 @@ START_TEST(test_regression_fidelity_json_nulls)
         gb_fidelity_compute(GB_TASK_REGRESSION, 5, 0, t, s, NULL, NULL, &f, &err),
         GB_OK);
     cJSON *js = gb_fidelity_to_json(&f);
-    ck_assert(cJSON_IsNull(item(js, "agreement")));
-    ck_assert(cJSON_IsNull(item(js, "kl")));
-    ck_assert(cJSON_IsNull(item(js, "auc_vs_teacher")));
-    ck_assert(cJSON_IsNull(item(js, "agreement_at_cutoff")));
-    ck_assert(cJSON_IsNumber(item(js, "r2")));
-    ck_assert_double_eq(item(js, "spearman")->valuedouble, 1.0);
-    ck_assert(cJSON_IsNull(item(item(js, "ci95"), "agreement")));
-    const cJSON *dec = item(js, "deciles");
+    ck_assert(cJSON_IsNull(fixture_item(js, "agreement")));
+    ck_assert(cJSON_IsNull(fixture_item(js, "kl")));
+    ck_assert(cJSON_IsNull(fixture_item(js, "auc_vs_teacher")));
+    ck_assert(cJSON_IsNull(fixture_item(js, "agreement_at_cutoff")));
+    ck_assert(cJSON_IsNumber(fixture_item(js, "r2")));
+    ck_assert_double_eq(fixture_item(js, "spearman")->valuedouble, 1.0);
+    ck_assert(cJSON_IsNull(fixture_item(fixture_item(js, "ci95"), "agreement")));
+    const cJSON *dec = fixture_item(js, "deciles");
     ck_assert_int_eq(cJSON_GetArraySize(dec), 5); /* 5 rows: deciles 2,4,6,8,10 */
-    ck_assert_int_eq(item(cJSON_GetArrayItem(dec, 0), "decile")->valueint, 2);
-    ck_assert(cJSON_IsNull(item(cJSON_GetArrayItem(dec, 0), "agreement")));
+    ck_assert_int_eq(fixture_item(cJSON_GetArrayItem(dec, 0), "decile")->valueint, 2);
+    ck_assert(cJSON_IsNull(fixture_item(cJSON_GetArrayItem(dec, 0), "agreement")));
     cJSON_Delete(js);
 }
 END_TEST
@@ -360,13 +326,13 @@ START_TEST(test_metrics_block_against_sklearn)
 {
     cJSON *root = load_fixture(METRICS_FIXTURE);
     const cJSON *c = NULL;
-    cJSON_ArrayForEach(c, item(root, "classification"))
+    cJSON_ArrayForEach(c, fixture_item(root, "classification"))
     {
-        const char *name = item(c, "name")->valuestring;
-        size_t K = (size_t)item(c, "n_classes")->valueint;
+        const char *name = fixture_item(c, "name")->valuestring;
+        size_t K = (size_t)fixture_item(c, "n_classes")->valueint;
         size_t n = 0, np_ = 0;
         int32_t *y = labels(c, "y", &n);
-        double *proba = numbers(c, "proba", &np_);
+        double *proba = fixture_numbers(c, "proba", &np_);
         gb_metrics m;
         gb_error err;
         gb_task task = K == 2 ? GB_TASK_BINARY : GB_TASK_MULTICLASS;
@@ -381,17 +347,17 @@ START_TEST(test_metrics_block_against_sklearn)
         cJSON *js = gb_metrics_to_json(&m);
         static const char *const keys[] = {"accuracy", "auc", "logloss", "brier", "ks"};
         ck_assert(has_exact_keys(js, keys, 5));
-        ck_assert(cJSON_IsNull(item(js, "auc")) == isnan(m.auc));
+        ck_assert(cJSON_IsNull(fixture_item(js, "auc")) == isnan(m.auc));
         cJSON_Delete(js);
         free(y);
         free(proba);
     }
-    cJSON_ArrayForEach(c, item(root, "regression"))
+    cJSON_ArrayForEach(c, fixture_item(root, "regression"))
     {
-        const char *name = item(c, "name")->valuestring;
+        const char *name = fixture_item(c, "name")->valuestring;
         size_t n = 0, n2 = 0;
-        double *y = numbers(c, "y", &n);
-        double *pred = numbers(c, "pred", &n2);
+        double *y = fixture_numbers(c, "y", &n);
+        double *pred = fixture_numbers(c, "pred", &n2);
         gb_metrics m;
         gb_error err;
         ck_assert_int_eq(

@@ -9,24 +9,8 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "tests/unit/fixture.h"
 #include "core/math/lbfgs.h"
-
-static cJSON *load_json(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)size);
-    ck_assert(fread(buf, 1, (size_t)size, f) == (size_t)size);
-    fclose(f);
-    gb_error err;
-    cJSON *root = gb_json_parse(buf, (size_t)size, &err);
-    free(buf);
-    ck_assert_msg(root != NULL, "%s: %s", path, err.message);
-    return root;
-}
 
 static double *numbers(const cJSON *obj, const char *key, size_t *n)
 {
@@ -186,7 +170,7 @@ static double lasso_smooth(void *ctx, const double *w, double *g)
 
 START_TEST(test_owlqn_lasso_matches_sklearn)
 {
-    cJSON *fx = load_json("tests/fixtures/linear/lasso.json");
+    cJSON *fx = load_fixture("tests/fixtures/linear/lasso.json");
     size_t nx, ny, nc;
     double *X = numbers(fx, "X", &nx);
     double *y = numbers(fx, "y", &ny);

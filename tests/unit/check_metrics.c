@@ -10,28 +10,11 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "tests/unit/fixture.h"
 #include "core/math/metrics.h"
 
 #define FIXTURE "tests/fixtures/metrics/metrics.json"
 #define TOL 1e-12
-
-static cJSON *load_fixture(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    gb_error err;
-    cJSON *root = gb_json_parse(buf, (size_t)size, &err);
-    free(buf);
-    ck_assert_msg(root != NULL, "%s: %s", path, err.message);
-    return root;
-}
 
 static double *numbers(const cJSON *obj, const char *key, size_t *n)
 {
@@ -112,6 +95,17 @@ START_TEST(test_classification_against_sklearn)
     }
     ck_assert_int_ge(n_cases, 12);
     cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(test_proba_clamp)
+{
+    ck_assert(gb_proba_clamp(0.0) == GB_PROBA_EPS);
+    ck_assert(gb_proba_clamp(-3.0) == GB_PROBA_EPS);
+    ck_assert(gb_proba_clamp(1.0) == 1.0 - GB_PROBA_EPS);
+    ck_assert(gb_proba_clamp(0.25) == 0.25);
+    ck_assert(gb_proba_clamp(GB_PROBA_EPS) == GB_PROBA_EPS);
+    ck_assert(isnan(gb_proba_clamp(NAN)));
 }
 END_TEST
 
@@ -331,6 +325,7 @@ static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_proba_clamp);
     tcase_add_test(tc, test_classification_against_sklearn);
     tcase_add_test(tc, test_regression_against_sklearn);
     tcase_add_test(tc, test_agreement_kl_against_numpy);

@@ -11,45 +11,10 @@
 
 #include "core/distill/soft.h"
 #include "core/json.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE "tests/fixtures/distill/soft.json"
 #define TOL 1e-12
-
-static cJSON *load_fixture(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    gb_error err;
-    cJSON *root = gb_json_parse(buf, (size_t)size, &err);
-    free(buf);
-    ck_assert_msg(root != NULL, "%s: %s", path, err.message);
-    return root;
-}
-
-static const cJSON *item(const cJSON *obj, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-    ck_assert_msg(it != NULL, "missing key %s", key);
-    return it;
-}
-
-static double *numbers(const cJSON *obj, const char *key, size_t *n)
-{
-    const cJSON *arr = item(obj, key);
-    *n = (size_t)cJSON_GetArraySize(arr);
-    double *v = malloc((*n + 1) * sizeof *v);
-    size_t i = 0;
-    const cJSON *x = NULL;
-    cJSON_ArrayForEach(x, arr) v[i++] = x->valuedouble;
-    return v;
-}
 
 static void assert_all_close(const char *name, const char *what, const double *got,
                              const double *want, size_t n)
@@ -65,18 +30,18 @@ START_TEST(test_soft_targets_against_numpy)
     cJSON *root = load_fixture(FIXTURE);
     const cJSON *c = NULL;
     int n_cases = 0;
-    cJSON_ArrayForEach(c, item(root, "classification"))
+    cJSON_ArrayForEach(c, fixture_item(root, "classification"))
     {
-        const char *name = item(c, "name")->valuestring;
-        size_t K = (size_t)item(c, "n_classes")->valueint;
-        double T = item(c, "temperature")->valuedouble;
-        double alpha = item(c, "alpha")->valuedouble;
+        const char *name = fixture_item(c, "name")->valuestring;
+        size_t K = (size_t)fixture_item(c, "n_classes")->valueint;
+        double T = fixture_item(c, "temperature")->valuedouble;
+        double alpha = fixture_item(c, "alpha")->valuedouble;
         size_t np_ = 0, nz = 0, nq = 0, ntree = 0, ny = 0;
-        double *P = numbers(c, "proba", &np_);
-        double *z_want = numbers(c, "logits", &nz);
-        double *q_want = numbers(c, "q", &nq);
-        double *tree_want = numbers(c, "tree_target", &ntree);
-        double *yd = numbers(c, "y", &ny);
+        double *P = fixture_numbers(c, "proba", &np_);
+        double *z_want = fixture_numbers(c, "logits", &nz);
+        double *q_want = fixture_numbers(c, "q", &nq);
+        double *tree_want = fixture_numbers(c, "tree_target", &ntree);
+        double *yd = fixture_numbers(c, "y", &ny);
         size_t n = np_ / K;
         int32_t *y = malloc(n * sizeof *y);
         for (size_t i = 0; i < n; i++)
@@ -108,16 +73,16 @@ START_TEST(test_soft_targets_against_numpy)
         n_cases++;
     }
     ck_assert_int_eq(n_cases, 9);
-    const cJSON *r = item(root, "regression");
+    const cJSON *r = fixture_item(root, "regression");
     size_t n = 0, nt = 0, nw = 0;
-    double *yv = numbers(r, "y", &n);
-    double *tv = numbers(r, "teacher", &nt);
-    double *want = numbers(r, "target", &nw);
+    double *yv = fixture_numbers(r, "y", &n);
+    double *tv = fixture_numbers(r, "teacher", &nt);
+    double *want = fixture_numbers(r, "target", &nw);
     double *out = malloc(n * sizeof *out);
     gb_error err;
-    ck_assert_int_eq(
-        gb_soft_regression_targets(yv, tv, n, item(r, "alpha")->valuedouble, out, &err),
-        GB_OK);
+    ck_assert_int_eq(gb_soft_regression_targets(
+                         yv, tv, n, fixture_item(r, "alpha")->valuedouble, out, &err),
+                     GB_OK);
     assert_all_close("regression", "target", out, want, n);
     free(yv);
     free(tv);

@@ -12,26 +12,9 @@
 
 #include "core/data/split.h"
 #include "core/json.h"
+#include "tests/unit/fixture.h"
 
 #define FIXTURE "tests/fixtures/metrics/split.json"
-
-static cJSON *load_fixture(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)size);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    gb_error err;
-    cJSON *root = gb_json_parse(buf, (size_t)size, &err);
-    free(buf);
-    ck_assert_msg(root != NULL, "%s: %s", path, err.message);
-    return root;
-}
 
 /* counts[c] rows of class c, spread over the rows by a stride of 7 so the
  * classes are interleaved (n must be coprime with 7). */

@@ -723,6 +723,87 @@ START_TEST(test_reviews)
 }
 END_TEST
 
+/* Dataset and teacher pages share one listing mechanism: under every
+ * allocation failure it returns GB_ENOMEM with nothing allocated, and the
+ * delete hands back the deleted row when asked. */
+START_TEST(test_blob_rows_list_failure_and_delete_out)
+{
+    st_db *db = open_db();
+    gb_error err;
+    st_dataset a, b;
+    insert_dataset(db, sha_a, "y", &a);
+    insert_dataset(db, sha_b, "y", &b);
+    st_teacher t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.kind, sizeof t.kind, "mlp");
+    snprintf(t.sha256, sizeof t.sha256, "%s", sha_a);
+    t.summary_json = (char *)"{\"features\":[]}";
+    ck_assert_int_eq(st_teacher_insert(db, &t, NULL, &err), GB_OK);
+    int failures = 0;
+    for (long k = 1; k <= 8; k++) {
+        st_dataset *ds = NULL;
+        st_teacher *ts = NULL;
+        size_t n = 7, n_t = 7, total = 0;
+        gb_alloc_fail_after(k);
+        gb_status status = st_dataset_list(db, 0, 0, &ds, &n, &total, &err);
+        gb_alloc_fail_after(k);
+        gb_status status_t = st_teacher_list(db, 0, 0, &ts, &n_t, &total, &err);
+        gb_alloc_fail_after(0);
+        if (status == GB_OK) {
+            ck_assert_uint_eq(n, 2);
+            ck_assert_str_eq(ds[1].summary_json, "{\"rows\":100}");
+            st_dataset_list_free(ds, n);
+        } else {
+            failures++;
+            ck_assert_int_eq(status, GB_ENOMEM);
+            ck_assert_ptr_null(ds);
+            ck_assert_uint_eq(n, 0);
+        }
+        if (status_t == GB_OK) {
+            ck_assert_uint_eq(n_t, 1);
+            st_teacher_list_free(ts, n_t);
+        } else {
+            ck_assert_int_eq(status_t, GB_ENOMEM);
+            ck_assert_ptr_null(ts);
+            ck_assert_uint_eq(n_t, 0);
+        }
+    }
+    ck_assert_int_gt(failures, 0);
+
+    /* A refused insert leaves the row as it was; unknown ids are named. */
+    st_dataset dup = a;
+    memset(dup.id, 0, sizeof dup.id);
+    memset(dup.created_at, 0, sizeof dup.created_at);
+    ck_assert_int_eq(st_dataset_insert(db, &dup, NULL, &err), GB_ECONFLICT);
+    ck_assert_str_eq(dup.id, "");
+    ck_assert_str_eq(dup.created_at, "");
+    st_teacher none;
+    ck_assert_int_eq(st_teacher_get(db, "tch_nope", &none, &err), GB_ENOTFOUND);
+    ck_assert_str_eq(err.message, "no teacher with id 'tch_nope'");
+    ck_assert_int_eq(st_teacher_find(db, sha_b, &none, &err), GB_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(err.message, "no teacher with sha256"));
+    ck_assert_ptr_null(none.summary_json);
+
+    /* sha_a is still used by the teacher: deleting dataset a orphans
+     * nothing; the deleted row comes back whole. */
+    st_dataset gone;
+    int orphaned = -1;
+    ck_assert_int_eq(st_dataset_delete(db, a.id, NULL, &gone, &orphaned, &err), GB_OK);
+    ck_assert_int_eq(orphaned, 0);
+    ck_assert_str_eq(gone.id, a.id);
+    ck_assert_str_eq(gone.sha256, sha_a);
+    ck_assert_str_eq(gone.summary_json, "{\"rows\":100}");
+    st_dataset_clear(&gone);
+    st_teacher gone_t;
+    ck_assert_int_eq(st_teacher_delete(db, t.id, NULL, &gone_t, &orphaned, &err),
+                     GB_OK);
+    ck_assert_int_eq(orphaned, 1);
+    ck_assert_str_eq(gone_t.kind, "mlp");
+    st_teacher_clear(&gone_t);
+    st_db_close(db);
+}
+END_TEST
+
 START_TEST(test_list_allocation_failure_is_clean)
 {
     st_db *db = open_db();
@@ -767,6 +848,7 @@ static Suite *storage_suite(void)
     tcase_add_test(tc, test_reviews);
     tcase_add_test(tc, test_teachers_insert_find_delete);
     tcase_add_test(tc, test_list_allocation_failure_is_clean);
+    tcase_add_test(tc, test_blob_rows_list_failure_and_delete_out);
     suite_add_tcase(s, tc);
     return s;
 }
