@@ -286,10 +286,39 @@ if (!runsRoute) {
     await page.waitForSelector('#scorecard');
   });
 
+  await step('SBDT on 8x8 digits: filters drawn as pictures, leaf distributions', async () => {
+    // uploads through the API: the upload forms were exercised above
+    const post = async (path, file, type) => {
+      const r = await fetch(URL + '/api/v1' + path, {method: 'POST', headers: {Authorization: 'Bearer ' + TOKEN, 'Content-Type': type}, body: readFileSync(file)});
+      return r.json();
+    };
+    const ds = await post('/datasets?name=digits&target=target', process.env.GB_IMAGES, 'text/csv');
+    const t = await post('/teachers?name=digits-mlp', process.env.GB_IMAGE_TEACHER, 'application/json');
+    const run = await apiJson('POST', '/runs', {dataset_id: ds.id, teacher: {id: t.id}, student: {type: 'sbdt', params: {max_depth: 3, epochs: 15}}, explain: {level: 'none'}});
+    check('sbdt run queued', run.status === 202, JSON.stringify(run.json));
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(run.json.id));
+    await page.waitForSelector('#sbdt-filters', {timeout: 60000});
+    const student = (await apiJson('GET', `/runs/${run.json.id}/student`)).json;
+    const pics = await page.evaluate(() => [...document.querySelectorAll('#sbdt-filters canvas.filter-img')].map((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let coloured = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== 255 || d[i + 1] !== 255 || d[i + 2] !== 255) coloured++;
+      return {w: c.width, h: c.height, coloured};
+    }));
+    check('one picture per inner node', pics.length === student.inner.length, `${pics.length} vs ${student.inner.length}`);
+    check('pictures are 8x8 and not blank', pics.every((p) => p.w === 8 && p.h === 8 && p.coloured > 8), JSON.stringify(pics[0]));
+    await waitCharts(page, 1);
+    const leaves = (await charts(page)).find((c) => c.label === 'leaf class distributions');
+    check('leaf distributions for every leaf and class', leaves && leaves.points === student.leaves.length * student.classes.length);
+    await page.locator('section', {hasText: 'The student: sbdt'}).screenshot({path: `${SHOTS}/10-sbdt.png`});
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
+    await page.waitForSelector('#scorecard');
+  });
+
   await step('print view hides the controls', async () => {
     await page.emulateMedia({media: 'print'});
     check('review form hidden in print', !(await page.isVisible('#review-form')));
-    await shot('10-print');
+    await shot('11-print');
     await page.emulateMedia({media: 'screen'});
   });
 
@@ -307,7 +336,7 @@ if (!runsRoute) {
     const aucs = await page.locator('#compare-table tbody tr:nth-child(2) td').allTextContents();
     const want = await Promise.all(runIds.slice(0, 2).map(async (id) => (await apiJson('GET', '/runs/' + id)).json.report.metrics.student.auc.toFixed(4)));
     check('student AUCs aligned with their runs', JSON.stringify(aucs) === JSON.stringify(want), `${aucs} vs ${want}`);
-    await shot('11-compare');
+    await shot('12-compare');
     expected.pop();
   });
 }
@@ -318,7 +347,7 @@ await step('audit log with the chain verified', async () => {
   const rows = await page.locator('#audit-table tbody tr').count();
   check('audit entries listed', rows >= 2, String(rows));
   check('upload recorded', (await page.textContent('#audit-table')).includes('dataset'));
-  await shot('12-audit');
+  await shot('13-audit');
 });
 
 await step('a revoked token sends the user back to sign-in', async () => {
