@@ -168,8 +168,8 @@ const runIds = [];
 if (!runsRoute) {
   console.log('  note: this server has no POST /api/v1/runs yet; run, report, review and compare steps skipped');
 } else {
-  await step('start two runs from the form and watch them finish', async () => {
-    for (const [type, params] of [['tree', {max_depth: '4'}], ['logistic', {}]]) {
+  await step('start three runs from the form and watch them finish', async () => {
+    for (const [type, params] of [['tree', {max_depth: '4'}], ['logistic', {}], ['gam', {rounds: '300', bags: '2'}]]) {
       await page.goto(URL + '/#/new');
       await page.waitForSelector('#new-run');
       await page.selectOption('#dataset', datasetId);
@@ -192,9 +192,9 @@ if (!runsRoute) {
     }), runIds, {timeout: 90000});
     const rows = await page.locator('#runs-table tbody tr[data-run]').count();
     check('the runs view alone on the page (no late report from the previous view)', (await page.locator('#report').count()) === 0);
-    check('both runs listed', rows >= 2);
+    check('every run listed', rows === runIds.length, String(rows));
     const first = await page.getAttribute('#runs-table tbody tr[data-run]', 'data-run');
-    check('newest first', first === runIds[1], `${first} vs ${runIds[1]}`);
+    check('newest first', first === runIds[runIds.length - 1], `${first} vs ${runIds[runIds.length - 1]}`);
     await page.waitForFunction(() => [...document.querySelectorAll('#runs-table tbody tr[data-run] td.numeric')].every((td) => td.textContent !== '–'));
     await shot('04-runs');
     await page.selectOption('#f-student', 'tree');
@@ -271,10 +271,54 @@ if (!runsRoute) {
     });
   }
 
+  await step('GAM report: one shape plot with its error band per feature', async () => {
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[2]));
+    await page.waitForSelector('#gam-shapes');
+    await waitCharts(page, 8);
+    const student = (await apiJson('GET', `/runs/${runIds[2]}/student`)).json;
+    const drawn = student.shapes.filter((sh) => sh.kind !== 'numeric' || (sh.edges && sh.edges.length));
+    const cs = (await charts(page)).filter((c) => c.label.startsWith('shape of '));
+    check('a shape chart per feature with splits', cs.length === drawn.length && cs.every((c) => c.points > 1), `${cs.length} vs ${drawn.length}`);
+    const band = await page.evaluate(() => [...document.querySelectorAll('#gam-shapes canvas')].some((c) => c.chart && c.chart.data.datasets.some((d) => d.fill === '-1')));
+    check('error bands drawn', band);
+    await page.locator('#gam-shapes').screenshot({path: `${SHOTS}/09-gam-shapes.png`});
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
+    await page.waitForSelector('#scorecard');
+  });
+
+  await step('SBDT on 8x8 digits: filters drawn as pictures, leaf distributions', async () => {
+    // uploads through the API: the upload forms were exercised above
+    const post = async (path, file, type) => {
+      const r = await fetch(URL + '/api/v1' + path, {method: 'POST', headers: {Authorization: 'Bearer ' + TOKEN, 'Content-Type': type}, body: readFileSync(file)});
+      return r.json();
+    };
+    const ds = await post('/datasets?name=digits&target=target', process.env.GB_IMAGES, 'text/csv');
+    const t = await post('/teachers?name=digits-mlp', process.env.GB_IMAGE_TEACHER, 'application/json');
+    const run = await apiJson('POST', '/runs', {dataset_id: ds.id, teacher: {id: t.id}, student: {type: 'sbdt', params: {max_depth: 3, epochs: 15}}, explain: {level: 'none'}});
+    check('sbdt run queued', run.status === 202, JSON.stringify(run.json));
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(run.json.id));
+    await page.waitForSelector('#sbdt-filters', {timeout: 60000});
+    const student = (await apiJson('GET', `/runs/${run.json.id}/student`)).json;
+    const pics = await page.evaluate(() => [...document.querySelectorAll('#sbdt-filters canvas.filter-img')].map((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let coloured = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== 255 || d[i + 1] !== 255 || d[i + 2] !== 255) coloured++;
+      return {w: c.width, h: c.height, coloured};
+    }));
+    check('one picture per inner node', pics.length === student.inner.length, `${pics.length} vs ${student.inner.length}`);
+    check('pictures are 8x8 and not blank', pics.every((p) => p.w === 8 && p.h === 8 && p.coloured > 8), JSON.stringify(pics[0]));
+    await waitCharts(page, 1);
+    const leaves = (await charts(page)).find((c) => c.label === 'leaf class distributions');
+    check('leaf distributions for every leaf and class', leaves && leaves.points === student.leaves.length * student.classes.length);
+    await page.locator('section', {hasText: 'The student: sbdt'}).screenshot({path: `${SHOTS}/10-sbdt.png`});
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
+    await page.waitForSelector('#scorecard');
+  });
+
   await step('print view hides the controls', async () => {
     await page.emulateMedia({media: 'print'});
     check('review form hidden in print', !(await page.isVisible('#review-form')));
-    await shot('09-print');
+    await shot('11-print');
     await page.emulateMedia({media: 'screen'});
   });
 
@@ -282,14 +326,17 @@ if (!runsRoute) {
     expected.push({status: 404, path: '/compare'});  // servers without the compare route
     await page.goto(URL + '/#/runs');
     await page.waitForSelector('#runs-table tbody tr[data-run]');
-    for (const id of runIds) await page.check(`#runs-table tr[data-run="${id}"] input[type=checkbox]`);
+    for (const id of runIds.slice(0, 2)) await page.check(`#runs-table tr[data-run="${id}"] input[type=checkbox]`);
     await page.click('#compare-selected');
     await page.waitForSelector('#compare-table');
     await waitCharts(page, 1);
     const c = (await charts(page)).find((x) => x.label === 'importance compared');
     check('importance aligned feature by feature', c && c.points > 7, JSON.stringify(c));
     check('two runs side by side', (await page.locator('#compare-table thead th').count()) === 3);
-    await shot('10-compare');
+    const aucs = await page.locator('#compare-table tbody tr:nth-child(2) td').allTextContents();
+    const want = await Promise.all(runIds.slice(0, 2).map(async (id) => (await apiJson('GET', '/runs/' + id)).json.report.metrics.student.auc.toFixed(4)));
+    check('student AUCs aligned with their runs', JSON.stringify(aucs) === JSON.stringify(want), `${aucs} vs ${want}`);
+    await shot('12-compare');
     expected.pop();
   });
 }
@@ -300,7 +347,7 @@ await step('audit log with the chain verified', async () => {
   const rows = await page.locator('#audit-table tbody tr').count();
   check('audit entries listed', rows >= 2, String(rows));
   check('upload recorded', (await page.textContent('#audit-table')).includes('dataset'));
-  await shot('11-audit');
+  await shot('13-audit');
 });
 
 await step('a revoked token sends the user back to sign-in', async () => {

@@ -50,9 +50,15 @@ fi
 "$BIN" train-teacher --data "$ROOT/tests/fixtures/datasets/credit_train.csv" --target target \
     --kind mlp --seed 1 --out "$WORK/credit_mlp.json" >/dev/null || { echo "browser: train-teacher failed"; exit 1; }
 
+"$BIN" train-teacher --data "$ROOT/tests/fixtures/datasets/digits_train.csv" --target target \
+    --kind mlp --hidden 32 --epochs 30 --seed 1 --out "$WORK/digits_mlp.json" >/dev/null \
+    || { echo "browser: train-teacher (digits) failed"; exit 1; }
+
 mkdir -p "$ROOT/build/screenshots"
+rm -f "$ROOT/build/screenshots/"*.png
 GB_URL="http://127.0.0.1:$PORT" GB_TOKEN=$(cat "$WORK/data/admin-token") \
 GB_DATASET="$ROOT/tests/fixtures/datasets/credit_train.csv" GB_TEACHER="$WORK/credit_mlp.json" \
+GB_IMAGES="$ROOT/tests/fixtures/datasets/digits_train.csv" GB_IMAGE_TEACHER="$WORK/digits_mlp.json" \
 GB_SHOTS="$ROOT/build/screenshots" CHROMIUM="$CHROMIUM" \
     timeout 240 node "$ROOT/tests/browser/dashboard.mjs" | tee "$WORK/result.log"
 rc=${PIPESTATUS[0]}

@@ -106,6 +106,7 @@ export function bars(labels, groups, opts = {}) {
     backgroundColor: g.colors || g.color,
     borderColor: g.colors || g.color,
     borderWidth: 1,
+    ...(g.extra || {}),
   }));
   const horizontal = !!opts.horizontal;
   return make({

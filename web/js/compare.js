@@ -19,27 +19,32 @@ function fromReports(runs) {
   });
 }
 
-// The compare route answers column-wise (one array entry per run, in the
-// order asked): {"runs":[{id, student, ...}], "metrics":{model:{metric:[..]}},
-// "fidelity":{field:[..]}, "fidelity_ci95":{field:[[lo,hi]..]},
-// "complexity":{field:[..]}, "explanations":{"global":[{feature,
-// teacher:[..], student:[..], baseline:[..]}]}}. Turned into one row per run.
+// The compare route: {"runs":[{id, student, metrics, fidelity, complexity,
+// ...}], "features":[{feature, teacher:[..], student:[..], baseline:[..]}]}
+// with one entry per run (in the order asked) in each feature's arrays.
+// Column-wise answers ({"metrics":{model:{metric:[per run]}}, ...,
+// "explanations":{"global":[..]}}) are read too.
 function fromCompare(resp, base) {
   if (!resp || !Array.isArray(resp.runs)) return base;
   const at = (obj, i) => Object.fromEntries(Object.entries(obj || {}).map(([k, v]) => [k, Array.isArray(v) ? v[i] : null]));
-  const global = (resp.explanations && resp.explanations.global) || [];
+  const global = resp.features || (resp.explanations && resp.explanations.global) || [];
   return resp.runs.map((r, i) => {
     const b = base.find((x) => x.id === r.id) || {};
-    const metrics = {};
-    for (const [model, vals] of Object.entries(resp.metrics || {})) metrics[model] = at(vals, i);
-    const fidelity = at(resp.fidelity, i);
-    const ci = resp.fidelity_ci95 || {};
+    let metrics = r.metrics;
+    if (!metrics) {
+      metrics = {};
+      for (const [model, vals] of Object.entries(resp.metrics || {})) metrics[model] = at(vals, i);
+    }
+    const fidelity = r.fidelity || at(resp.fidelity, i);
+    const ci95 = (r.fidelity && r.fidelity.ci95) || at(resp.fidelity_ci95, i);
+    const complexity = r.complexity || at(resp.complexity, i);
+    const pick = (g, k) => (Array.isArray(g[k]) ? g[k][i] : null);
     return {
       id: r.id,
       label: `${short(r.id)} ${r.student && r.student.type ? r.student.type : (b.label || '')}`,
-      metrics, fidelity, ci95: at(ci, i),
-      complexity: Object.fromEntries(Object.entries(at(resp.complexity, i)).filter(([, v]) => v !== null && v !== undefined)),
-      global: global.map((g) => ({feature: g.feature, teacher: g.teacher ? g.teacher[i] : null, student: g.student ? g.student[i] : null, baseline: g.baseline ? g.baseline[i] : null}))
+      metrics: metrics || {}, fidelity: fidelity || {}, ci95: ci95 || {},
+      complexity: Object.fromEntries(Object.entries(complexity || {}).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')),
+      global: global.map((g) => ({feature: g.feature, teacher: pick(g, 'teacher'), student: pick(g, 'student'), baseline: pick(g, 'baseline')}))
         .filter((g) => g.student !== null || g.teacher !== null),
     };
   });

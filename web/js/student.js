@@ -178,9 +178,15 @@ function gamSection(student) {
       continue;   // a feature with no split: a flat shape
     } else {
       const levels = sh.levels || sh.scores.map((_, i) => String(i));
-      fig = bars(levels, (margins === 1 ? [0] : classes.map((_, k) => k)).map((k) => ({
-        label: margins === 1 ? 'contribution' : String(classes[k]), values: col(sh.scores, k), color: palette[k % palette.length]})),
-      {categoryTitle: sh.feature, valueTitle: yTitle, height: 220, label: 'shape of ' + sh.feature});
+      const groups = (margins === 1 ? [0] : classes.map((_, k) => k)).map((k) => ({
+        label: margins === 1 ? 'contribution' : String(classes[k]), values: col(sh.scores, k), color: palette[k % palette.length]}));
+      if (margins === 1 && Array.isArray(sh.std)) {
+        // the error band as a thin floating bar over each level's bar
+        const y = col(sh.scores, 0), sd = col(sh.std, 0);
+        groups.unshift({label: '±2 s.d. across bags', values: y.map((v, i) => [v - 2 * sd[i], v + 2 * sd[i]]), color: 'rgba(29, 36, 48, 0.55)',
+          extra: {grouped: false, barPercentage: 0.12, order: -1}});
+      }
+      fig = bars(levels, groups, {categoryTitle: sh.feature, valueTitle: yTitle, height: 220, label: 'shape of ' + sh.feature});
     }
     const miss = Array.isArray(sh.missing_score) ? sh.missing_score[0] : null;
     fig.prepend(h('h3', {}, sh.feature, sh.monotone ? ` (monotone ${sh.monotone > 0 ? 'increasing' : 'decreasing'})` : ''));
