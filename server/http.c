@@ -238,8 +238,17 @@ static enum MHD_Result respond(struct MHD_Connection *conn, req_state *st,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(r, "X-Request-Id", st->request_id);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'");
+    if (strncmp(content_type, "text/html", 9) == 0) {
+        /* one policy only: browsers enforce every CSP header they get, so
+         * the report's allowance for its own stylesheet replaces the
+         * API's default */
+        char csp[256];
+        api_report_csp(csp, sizeof csp);
+        MHD_add_response_header(r, "Content-Security-Policy", csp);
+    } else {
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'");
+    }
     add_security_headers(r);
     if (status == 429 && st->retry_after > 0) {
         char seconds[16];
@@ -248,11 +257,6 @@ static enum MHD_Result respond(struct MHD_Connection *conn, req_state *st,
     }
     if (status == 401)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    if (strncmp(content_type, "text/html", 9) == 0) {
-        char csp[256];
-        api_report_csp(csp, sizeof csp);
-        MHD_add_response_header(r, "Content-Security-Policy", csp);
-    }
     if (allow != NULL && allow[0] != '\0')
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
