@@ -18,6 +18,7 @@
 #include "core/data/split.h"
 #include "core/distill/fidelity.h"
 #include "core/distill/munge.h"
+#include "core/math/metrics.h"
 #include "core/distill/soft.h"
 #include "core/model/students/sbdt.h"
 #include "core/model/teachers/load.h"
@@ -1026,6 +1027,62 @@ done:
     return rc;
 }
 
+/* ---- ROC curves ---------------------------------------------------------------- */
+
+#define ROC_POINTS 101
+
+/* Binary: {"teacher"|"student"|"baseline": {"fpr":[..],"tpr":[..]}} on the
+ * test rows, at most ROC_POINTS points each; NULL (no block) otherwise or
+ * when the test rows hold one class only. */
+static gb_status roc_json(const run *r, const double *const outputs[3], cJSON **out,
+                          gb_error *err)
+{
+    static const char *names[3] = {"teacher", "student", "baseline"};
+    *out = NULL;
+    if (r->target.task != GB_TASK_BINARY)
+        return GB_OK;
+    double *score = gb_malloc_array(r->n_test, sizeof *score);
+    cJSON *roc = cJSON_CreateObject();
+    gb_status rc = GB_OK;
+    if (score == NULL || roc == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory computing ROC curves");
+        goto done;
+    }
+    for (int m = 0; m < 3; m++) {
+        for (size_t i = 0; i < r->n_test; i++)
+            score[i] = outputs[m][i * 2 + 1];
+        double *fpr = NULL, *tpr = NULL;
+        size_t n = 0;
+        gb_error e2;
+        rc = gb_metric_roc_curve(r->y_test, 1, score, r->n_test, ROC_POINTS, &fpr, &tpr,
+                                 &n, &e2);
+        if (rc == GB_EUNUSABLE) { /* one class only: no curves */
+            rc = GB_OK;
+            cJSON_Delete(roc);
+            roc = NULL;
+            goto done;
+        }
+        if (rc != GB_OK) {
+            if (err != NULL)
+                *err = e2;
+            goto done;
+        }
+        cJSON *curve = cJSON_AddObjectToObject(roc, names[m]);
+        cJSON_AddItemToObject(curve, "fpr", gb_json_number_array_create(fpr, n));
+        cJSON_AddItemToObject(curve, "tpr", gb_json_number_array_create(tpr, n));
+        gb_free(fpr);
+        gb_free(tpr);
+    }
+done:
+    gb_free(score);
+    if (rc != GB_OK) {
+        cJSON_Delete(roc);
+        roc = NULL;
+    }
+    *out = roc;
+    return rc;
+}
+
 /* ---- the run ----------------------------------------------------------------- */
 
 gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
@@ -1037,7 +1094,7 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     gb_model *student = NULL, *baseline = NULL, *plain = NULL;
     double *student_test = NULL, *baseline_test = NULL, *plain_test = NULL;
     cJSON *report = NULL, *config = NULL, *artifact = NULL, *explanations = NULL;
-    cJSON *frontier = NULL;
+    cJSON *frontier = NULL, *roc = NULL;
     candidate cands[2 * GB_SEARCH_MAX * GB_SEARCH_MAX];
     size_t n_cands = 0, best = 0, n_aug = 0;
     double t_start = now_s(), t_teacher = 0, t_student = 0, t_baseline = 0;
@@ -1163,6 +1220,11 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
             goto done;
     }
 
+    const double *const outputs[3] = {r.teacher_test, student_test, baseline_test};
+    rc = roc_json(&r, outputs, &roc, err);
+    if (rc != GB_OK)
+        goto done;
+
     /* Frontier and explanations. */
     if (c->frontier) {
         frontier = cJSON_CreateArray();
@@ -1266,6 +1328,10 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
                               gb_metrics_to_json(&m_baseline_mix));
     }
     cJSON_AddItemToObject(report, "fidelity", gb_fidelity_to_json(&fidelity));
+    if (roc != NULL) {
+        cJSON_AddItemToObject(report, "roc", roc);
+        roc = NULL;
+    }
     cJSON *complexity = cJSON_GetObjectItemCaseSensitive(artifact, "complexity");
     cJSON_AddItemToObject(report, "complexity",
                           complexity != NULL ? cJSON_Duplicate(complexity, 1)
@@ -1325,6 +1391,7 @@ done:
     cJSON_Delete(config);
     cJSON_Delete(explanations);
     cJSON_Delete(frontier);
+    cJSON_Delete(roc);
     gb_model_free(student);
     gb_model_free(baseline);
     gb_model_free(plain);

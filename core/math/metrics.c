@@ -482,3 +482,77 @@ done:
     gb_free(ra);
     return st;
 }
+
+gb_status gb_metric_roc_curve(const int32_t *y, int32_t positive, const double *scores,
+                              size_t n_rows, size_t max_points, double **fpr,
+                              double **tpr, size_t *n_points, gb_error *err)
+{
+    gb_status rc;
+    size_t *order = NULL;
+    double *f = NULL, *t = NULL;
+    *fpr = NULL;
+    *tpr = NULL;
+    *n_points = 0;
+    if (max_points < 2)
+        max_points = 2;
+    size_t n_pos = 0;
+    for (size_t i = 0; i < n_rows; i++) {
+        if (!isfinite(scores[i]))
+            return gb_error_set(err, GB_EUNUSABLE, "score of row %zu is not finite", i);
+        n_pos += y[i] == positive;
+    }
+    size_t n_neg = n_rows - n_pos;
+    if (n_pos == 0 || n_neg == 0)
+        return gb_error_set(err, GB_EUNUSABLE,
+                            "an ROC curve needs both classes among the rows");
+    order = gb_malloc_array(n_rows, sizeof *order);
+    f = gb_malloc_array(n_rows + 1, sizeof *f);
+    t = gb_malloc_array(n_rows + 1, sizeof *t);
+    if (order == NULL || f == NULL || t == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory computing an ROC curve");
+        goto fail;
+    }
+    rc = gb_sort_order(scores, n_rows, order, err);
+    if (rc != GB_OK)
+        goto fail;
+    /* Walk from the highest score down; one point per distinct score. */
+    size_t n = 0, tp = 0, fp = 0;
+    f[n] = 0.0;
+    t[n] = 0.0;
+    n++;
+    for (size_t k = n_rows; k > 0;) {
+        double v = scores[order[k - 1]];
+        while (k > 0 && scores[order[k - 1]] == v) {
+            if (y[order[k - 1]] == positive)
+                tp++;
+            else
+                fp++;
+            k--;
+        }
+        f[n] = (double)fp / (double)n_neg;
+        t[n] = (double)tp / (double)n_pos;
+        n++;
+    }
+    if (n > max_points) {
+        /* keep max_points points at evenly spaced positions (first and last
+         * included), in place: kept positions only move forward */
+        for (size_t j = 0; j < max_points; j++) {
+            size_t at =
+                (size_t)(((double)j * (double)(n - 1)) / (double)(max_points - 1) +
+                         0.5);
+            f[j] = f[at];
+            t[j] = t[at];
+        }
+        n = max_points;
+    }
+    gb_free(order);
+    *fpr = f;
+    *tpr = t;
+    *n_points = n;
+    return GB_OK;
+fail:
+    gb_free(order);
+    gb_free(f);
+    gb_free(t);
+    return rc;
+}

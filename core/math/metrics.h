@@ -142,4 +142,17 @@ gb_status gb_metric_kl(const double *teacher, const double *student, size_t n_ro
 gb_status gb_metric_spearman(const double *a, const double *b, size_t n_rows,
                              double *out, gb_error *err);
 
+/* The ROC curve of scores[0..n_rows) for class `positive` of y: one point
+ * (FPR, TPR) before any threshold, then one per distinct score from the
+ * highest down (tied scores move together), as scikit-learn's roc_curve with
+ * drop_intermediate=False.  When that gives more than max_points points
+ * (max_points >= 2), max_points of them are kept at evenly spaced positions,
+ * always including the first and the last.  *fpr and *tpr are new arrays of
+ * *n_points entries (caller frees with gb_free).  Errors: GB_EUNUSABLE when
+ * either class is absent or a score is not finite; GB_ENOMEM.  On error the
+ * outputs are NULL / 0. */
+gb_status gb_metric_roc_curve(const int32_t *y, int32_t positive, const double *scores,
+                              size_t n_rows, size_t max_points, double **fpr,
+                              double **tpr, size_t *n_points, gb_error *err);
+
 #endif /* CORE_MATH_METRICS_H */

@@ -216,6 +216,11 @@ if (!runsRoute) {
       const c = cs.find((x) => x.label === name);
       check(`chart "${name}" drawn with data`, c && c.points > 0 && c.width > 0, JSON.stringify(c));
     }
+    if (report.task === 'binary') {
+      const roc = cs.find((x) => x.label === 'ROC curves');
+      const expected = ['teacher', 'student', 'baseline'].reduce((n, k) => n + report.roc[k].fpr.length, 0) + 2;
+      check('ROC curves of teacher, student and baseline drawn', roc && roc.points === expected, JSON.stringify(roc));
+    }
     const pdp = cs.filter((c) => c.label.startsWith('partial dependence'));
     check('one PDP/ICE chart per PDP feature', pdp.length === report.explanations.pdp.length && pdp.every((c) => c.points > 20));
     const imp = cs.find((x) => x.label === 'global importance');

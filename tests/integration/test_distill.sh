@@ -55,6 +55,17 @@ for k in ["teacher_predict_s", "student_fit_s", "baseline_fit_s", "explain_s", "
     assert k in r["timings"], k
 for k in ["dataset", "teacher", "config", "student"]:
     assert k in r["hashes"], k
+if task == "binary":
+    for who in ["teacher", "student", "baseline"]:
+        c = r["roc"][who]
+        assert c["fpr"][0] == 0 and c["tpr"][0] == 0 and c["fpr"][-1] == 1 and c["tpr"][-1] == 1
+        assert len(c["fpr"]) == len(c["tpr"]) <= 101
+        if len(c["fpr"]) < 101:  # not thinned: the trapezoid area is the AUC
+            area = sum((c["fpr"][i] - c["fpr"][i - 1]) * (c["tpr"][i] + c["tpr"][i - 1]) / 2
+                       for i in range(1, len(c["fpr"])))
+            assert abs(area - r["metrics"][who]["auc"]) < 1e-9, (who, area)
+else:
+    assert "roc" not in r
 assert r["split"]["train_rows"] > 0 and r["split"]["test_rows"] > 0
 EOF
 }

@@ -321,11 +321,73 @@ START_TEST(test_allocation_failure_leaves_output)
 }
 END_TEST
 
+/* scikit-learn: roc_curve([0,0,1,1], [0.1,0.4,0.35,0.8], drop_intermediate=False)
+ * gives fpr [0,0,0.5,0.5,1], tpr [0,0.5,0.5,1,1]; with the scores 0.4 and 0.35
+ * tied (both 0.4) the two middle points merge. */
+START_TEST(test_roc_curve)
+{
+    int32_t y[] = {0, 0, 1, 1};
+    double s[] = {0.1, 0.4, 0.35, 0.8};
+    double *fpr = NULL, *tpr = NULL;
+    size_t n = 0;
+    gb_error err;
+    ck_assert_int_eq(gb_metric_roc_curve(y, 1, s, 4, 100, &fpr, &tpr, &n, &err), GB_OK);
+    double ef[] = {0, 0, 0.5, 0.5, 1}, et[] = {0, 0.5, 0.5, 1, 1};
+    ck_assert_uint_eq(n, 5);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(fpr[i] == ef[i] && tpr[i] == et[i]);
+    gb_free(fpr);
+    gb_free(tpr);
+    double tied[] = {0.1, 0.4, 0.4, 0.8};
+    ck_assert_int_eq(gb_metric_roc_curve(y, 1, tied, 4, 100, &fpr, &tpr, &n, &err),
+                     GB_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert(fpr[2] == 0.5 && tpr[2] == 1.0);
+    gb_free(fpr);
+    gb_free(tpr);
+
+    /* The trapezoid area under the full curve is the AUC; a thinned curve
+     * keeps its end points. */
+    size_t m = 1000;
+    int32_t *yy = malloc(m * sizeof *yy);
+    double *ss = malloc(m * sizeof *ss);
+    for (size_t i = 0; i < m; i++) {
+        ss[i] = sin((double)i * 0.7) + (double)(i % 3) * 0.2;
+        yy[i] = ss[i] + cos((double)i * 1.3) * 0.8 > 0.2;
+    }
+    ck_assert_int_eq(gb_metric_roc_curve(yy, 1, ss, m, 100000, &fpr, &tpr, &n, &err),
+                     GB_OK);
+    double area = 0.0, auc = 0.0;
+    for (size_t i = 1; i < n; i++)
+        area += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2.0;
+    ck_assert_int_eq(gb_metric_auc_scores(yy, 1, ss, m, &auc, &err), GB_OK);
+    ck_assert(fabs(area - auc) < 1e-12);
+    gb_free(fpr);
+    gb_free(tpr);
+    ck_assert_int_eq(gb_metric_roc_curve(yy, 1, ss, m, 11, &fpr, &tpr, &n, &err),
+                     GB_OK);
+    ck_assert_uint_eq(n, 11);
+    ck_assert(fpr[0] == 0 && tpr[0] == 0 && fpr[10] == 1 && tpr[10] == 1);
+    for (size_t i = 1; i < n; i++)
+        ck_assert(fpr[i] >= fpr[i - 1] && tpr[i] >= tpr[i - 1]);
+    gb_free(fpr);
+    gb_free(tpr);
+    int32_t one[] = {1, 1};
+    double two[] = {0.2, 0.3};
+    ck_assert_int_eq(gb_metric_roc_curve(one, 1, two, 2, 10, &fpr, &tpr, &n, &err),
+                     GB_EUNUSABLE);
+    ck_assert_ptr_null(fpr);
+    free(yy);
+    free(ss);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_proba_clamp);
+    tcase_add_test(tc, test_roc_curve);
     tcase_add_test(tc, test_classification_against_sklearn);
     tcase_add_test(tc, test_regression_against_sklearn);
     tcase_add_test(tc, test_agreement_kl_against_numpy);
