@@ -486,6 +486,9 @@ out:
     return rc;
 }
 
+/* Rows the disagreement tree examines at most (a seeded sample above). */
+#define EX_DISAGREEMENT_MAX_ROWS 20000
+
 static gb_status disagreement_block(explain_ctx *c, cJSON *root,
                                     const gb_model *student, const size_t *test_rows,
                                     size_t n_test, const double *X_student,
@@ -550,6 +553,37 @@ out:
     gb_free(target);
     gb_free(pred);
     gb_free(X_own);
+    return rc;
+}
+
+/* disagreement_block on a seeded sample of EX_DISAGREEMENT_MAX_ROWS test
+ * rows (in row order), with the teacher outputs of those rows. */
+static gb_status disagreement_sampled(explain_ctx *c, cJSON *root,
+                                      const gb_model *student, const size_t *test_rows,
+                                      size_t n_test, const double *teacher_test,
+                                      gb_error *err)
+{
+    gb_status rc;
+    size_t n = EX_DISAGREEMENT_MAX_ROWS, no = student->n_outputs;
+    size_t *idx = gb_malloc_array(n, sizeof *idx);
+    size_t *rows = gb_malloc_array(n, sizeof *rows);
+    double *teacher = gb_malloc_array(n * no, sizeof *teacher);
+    if (idx == NULL || rows == NULL || teacher == NULL ||
+        ex_sample_indices(n_test, n, c->p->seed + 2, idx) != n) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rows[i] = test_rows[idx[i]];
+        memcpy(teacher + i * no, teacher_test + idx[i] * no, no * sizeof *teacher);
+    }
+    rc = disagreement_block(c, root, student, rows, n, NULL, teacher, err);
+    if (rc == GB_OK && gb_json_add_number(root, "disagreement_rows", (double)n) == NULL)
+        rc = nomem(err);
+out:
+    gb_free(idx);
+    gb_free(rows);
+    gb_free(teacher);
     return rc;
 }
 
@@ -920,8 +954,19 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
         goto out;
     if (params->pdp_features > 0 && (rc = pdp_block(&c, root, err)) != GB_OK)
         goto out;
-    if ((rc = disagreement_block(&c, root, student, test_rows, n_test, X_test_student,
-                                 teacher_test, err)) != GB_OK)
+    if (n_test > EX_DISAGREEMENT_MAX_ROWS) {
+        /* A seeded sample bounds the depth-3 tree's memory and time on large
+         * test sets; the block says how many rows it examined. */
+        rc = disagreement_sampled(&c, root, student, test_rows, n_test, teacher_test,
+                                  err);
+    } else {
+        rc = disagreement_block(&c, root, student, test_rows, n_test, X_test_student,
+                                teacher_test, err);
+        if (rc == GB_OK &&
+            gb_json_add_number(root, "disagreement_rows", (double)n_test) == NULL)
+            rc = nomem(err);
+    }
+    if (rc != GB_OK)
         goto out;
     if (student->task == GB_TASK_BINARY && have_local) {
         if ((rc = reason_block(&c, root, err)) != GB_OK)

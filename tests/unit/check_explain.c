@@ -387,6 +387,49 @@ START_TEST(test_score_teacher)
 }
 END_TEST
 
+/* Above 20,000 test rows the disagreement tree examines a seeded sample of
+ * 20,000 and says so; below, every row. */
+START_TEST(test_disagreement_rows_bounded)
+{
+    world w;
+    world_make(&w, GB_TASK_BINARY);
+    gb_model *scorer = fit(&w, "tree", "5"), *student = fit(&w, "tree", "2");
+    enum { BIG = 25000 };
+    size_t *rows = malloc(BIG * sizeof *rows);
+    for (size_t i = 0; i < BIG; i++)
+        rows[i] = N_TRAIN + i % N_TEST;
+    double *tt = malloc(BIG * 2 * sizeof *tt);
+    gb_error err;
+    ck_assert_int_eq(gb_model_predict_table(scorer, w.table, rows, BIG, tt, &err),
+                     GB_OK);
+    ex_params p;
+    ex_params_default(&p);
+    p.level = EX_LEVEL_FAST;
+    cJSON *j = NULL;
+    ck_assert_msg(ex_explain_report(NULL, student, NULL, w.table, rows, BIG, NULL, tt,
+                                    &p, &j, &err) == GB_OK,
+                  "%s", err.message);
+    ck_assert_double_eq(get(j, "disagreement_rows")->valuedouble, 20000.0);
+    const cJSON *rule = NULL;
+    size_t total = 0;
+    cJSON_ArrayForEach(rule, get(j, "disagreement")) total +=
+        (size_t)get(rule, "rows")->valuedouble;
+    ck_assert(total <= 20000);
+    cJSON_Delete(j);
+    double *small = outputs(&w, scorer);
+    char *text = explain_text(NULL, student, NULL, &w, small, &p, &j);
+    ck_assert_double_eq(get(j, "disagreement_rows")->valuedouble, (double)N_TEST);
+    gb_free(text);
+    cJSON_Delete(j);
+    free(small);
+    free(tt);
+    free(rows);
+    gb_model_free(scorer);
+    gb_model_free(student);
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(test_multiclass_and_regression)
 {
     gb_task tasks[2] = {GB_TASK_MULTICLASS, GB_TASK_REGRESSION};
@@ -599,6 +642,7 @@ static Suite *explain_suite(void)
     tcase_add_test(tc, test_binary_all_exact);
     tcase_add_test(tc, test_opaque_teacher_uses_permutation);
     tcase_add_test(tc, test_score_teacher);
+    tcase_add_test(tc, test_disagreement_rows_bounded);
     tcase_add_test(tc, test_multiclass_and_regression);
     tcase_add_test(tc, test_errors_and_levels);
     tcase_add_test(tc, test_xgboost_teacher_attribute);
