@@ -7,7 +7,7 @@
  * train and test keep the class proportions.  Regression splits shuffle all
  * rows.  Row indices are 0-based positions in the caller's arrays.
  *
- * Train/test rule (docs/metrics.md, "Splits"):
+ * Train/test rule (docs/metrics.md, "Test split"):
  *   classification: for class c with n_c rows, its rows (in ascending order)
  *     are shuffled with the stream gb_rng_split(seed, c) and the first
  *     t_c = floor(test_fraction * n_c + 0.5) go to test, where t_c is then

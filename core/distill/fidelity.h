@@ -36,8 +36,8 @@ typedef struct gb_metrics {
 /* Computes M for `pred` (probabilities or values) against y_class
  * (classification) or y_value (regression).  task is BINARY, MULTICLASS or
  * REGRESSION; n_classes is ignored for regression.  Errors: GB_EUNUSABLE for
- * a wrong task/n_classes ("task"), missing labels ("y"), labels out of range;
- * GB_ENOMEM.  *out is untouched on error. */
+ * a wrong task/n_classes ("task", as gb_fidelity_compute), missing labels
+ * ("y"), labels out of range; GB_ENOMEM.  *out is untouched on error. */
 gb_status gb_metrics_compute(gb_task task, size_t n_rows, size_t n_classes,
                              const int32_t *y_class, const double *y_value,
                              const double *pred, gb_metrics *out, gb_error *err);
@@ -94,10 +94,10 @@ typedef struct gb_fidelity {
  * ci_auc is NaN) gives the true labels for the AUC interval; params may be
  * NULL for the defaults.
  *
- * Errors (GB_EUNUSABLE, field named): task AUTO or n_classes < 2 for
- * classification ("task"), cutoff outside [0, 1] ("cutoff"), n_bootstrap
- * above 100000 ("n_bootstrap"), labels out of range ("y"); GB_ENOMEM.  *out
- * is untouched on error. */
+ * Errors (GB_EUNUSABLE, field named): task AUTO, binary without exactly 2
+ * classes or multiclass with fewer than 2 ("task"), cutoff outside [0, 1]
+ * ("cutoff"), n_bootstrap above 100000 ("n_bootstrap"), labels out of range
+ * ("y"); GB_ENOMEM.  *out is untouched on error. */
 gb_status gb_fidelity_compute(gb_task task, size_t n_rows, size_t n_classes,
                               const double *teacher, const double *student,
                               const int32_t *y_class, const gb_fidelity_params *params,
