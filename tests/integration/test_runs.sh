@@ -319,6 +319,15 @@ check "ensemble run succeeds" wait_run "$ENS" succeeded
 req GET "/api/v1/runs/$ENS" "$ADMIN"
 check "ensemble teacher kind and hash" [ "$(json 'j["report"]["teacher"]["kind"], j["teacher_ids"] == ["'"$TCH"'"] * 2, len(j["report"]["hashes"]["teacher"])')" = "ensemble True 64" ]
 
+# augmentation, settings search and the frontier through the API, with a GAM
+post_run "$MOD" "{\"dataset_id\":\"$DS\",\"teacher\":{\"id\":\"$TCH\"},\"student\":{\"type\":\"gam\",\"params\":{\"rounds\":200,\"bags\":2}},\"distill\":{\"augment\":{\"method\":\"munge\",\"multiplier\":1},\"search\":{\"temperatures\":[1,2],\"augment\":true}},\"explain\":{\"level\":\"none\",\"frontier\":true}}"
+AUG=$(json 'j["id"]')
+check "augment + search + frontier run succeeds" wait_run "$AUG" succeeded 1200
+req GET "/api/v1/runs/$AUG" "$ADMIN"
+check "report lists 4 search candidates, one chosen" [ "$(json 'len(j["report"]["search"]["candidates"]), sum(c["chosen"] for c in j["report"]["search"]["candidates"])')" = "4 1" ]
+check "report has a GAM frontier" [ "$(json 'j["report"]["frontier"][0]["setting"], len(j["report"]["frontier"]) > 2')" = "{'rounds': '10'} True" ]
+check "augmentation reported when chosen" [ "$(json '("augmentation" in j["report"]) == [c for c in j["report"]["search"]["candidates"] if c["chosen"]][0]["augment"]')" = "True" ]
+
 post_run "$MOD" "{\"dataset_id\":\"$DS_CREDIT\",\"teacher\":{\"scores\":[]},\"student\":{\"type\":\"logistic\"}}"
 check "empty scores list -> 422" is_error unprocessable teacher.scores
 
