@@ -105,7 +105,9 @@ docker-test: all
 fixtures:
 	$(PYTHON) scripts/fixtures/make_all.py
 
-run: all
+run:
+	@scripts/install-deps run
+	@$(MAKE) --no-print-directory all
 	@scripts/run-demo
 
 format:
