@@ -11,50 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "core/model/students/gam.h"
 #include "core/model/students/gam_impl.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
-
-typedef struct text_buf {
-    char *text;
-    size_t len, cap;
-    int failed;
-} text_buf;
-
-static void buf_printf(text_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void buf_printf(text_buf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int n = vsnprintf(b->cap ? b->text + b->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
-        char *text = gb_realloc(b->text, cap);
-        if (text == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->text = text;
-        b->cap = cap;
-    }
-}
 
 /* Shortest text that parses back to v, always with a '.' or an exponent so
  * SQL and C read it as a double. */
@@ -714,32 +677,32 @@ fail:
 /* SQL export                                                               */
 /* ------------------------------------------------------------------------ */
 
-static void sql_identifier(text_buf *b, const char *name)
+static void sql_identifier(gb_strbuf *b, const char *name)
 {
-    buf_printf(b, "\"");
+    gb_strbuf_printf(b, "\"");
     for (const char *p = name; *p; p++)
-        buf_printf(b, *p == '"' ? "\"\"" : "%c", *p);
-    buf_printf(b, "\"");
+        gb_strbuf_printf(b, *p == '"' ? "\"\"" : "%c", *p);
+    gb_strbuf_printf(b, "\"");
 }
 
-static void sql_string(text_buf *b, const char *text)
+static void sql_string(gb_strbuf *b, const char *text)
 {
-    buf_printf(b, "'");
+    gb_strbuf_printf(b, "'");
     for (const char *p = text; *p; p++)
-        buf_printf(b, *p == '\'' ? "''" : "%c", *p);
-    buf_printf(b, "'");
+        gb_strbuf_printf(b, *p == '\'' ? "''" : "%c", *p);
+    gb_strbuf_printf(b, "'");
 }
 
-static void sql_num(text_buf *b, double v)
+static void sql_num(gb_strbuf *b, double v)
 {
     char buf[40];
     num_text(v, buf);
-    buf_printf(b, "%s", buf);
+    gb_strbuf_printf(b, "%s", buf);
 }
 
 /* A CASE giving values[bin] (stride M, offset k) for the feature's bins, or
  * the bin index itself when values is NULL. */
-static void sql_bin_case(text_buf *b, const gb_feature *feat, const double *edges,
+static void sql_bin_case(gb_strbuf *b, const gb_feature *feat, const double *edges,
                          size_t n_edges, size_t n_bins, const double *values, size_t M,
                          size_t k)
 {
@@ -749,63 +712,63 @@ static void sql_bin_case(text_buf *b, const gb_feature *feat, const double *edge
         if (values != NULL)                                                            \
             sql_num(b, values[(bin)*M + k]);                                           \
         else                                                                           \
-            buf_printf(b, "%zu", (size_t)(bin));                                       \
+            gb_strbuf_printf(b, "%zu", (size_t)(bin));                                 \
     } while (0)
     if (feat->kind == GB_FEAT_CATEGORICAL) {
-        buf_printf(b, "CASE ");
+        gb_strbuf_printf(b, "CASE ");
         sql_identifier(b, feat->name);
         for (size_t l = 0; l < nv; l++) {
-            buf_printf(b, " WHEN ");
+            gb_strbuf_printf(b, " WHEN ");
             sql_string(b, feat->levels[l]);
-            buf_printf(b, " THEN ");
+            gb_strbuf_printf(b, " THEN ");
             SQL_VALUE(l);
         }
-        buf_printf(b, " ELSE ");
+        gb_strbuf_printf(b, " ELSE ");
         SQL_VALUE(nv);
-        buf_printf(b, " END");
+        gb_strbuf_printf(b, " END");
         return;
     }
-    buf_printf(b, "CASE WHEN ");
+    gb_strbuf_printf(b, "CASE WHEN ");
     sql_identifier(b, feat->name);
-    buf_printf(b, " IS NULL THEN ");
+    gb_strbuf_printf(b, " IS NULL THEN ");
     SQL_VALUE(nv);
     for (size_t e = 0; e < n_edges; e++) {
-        buf_printf(b, " WHEN ");
+        gb_strbuf_printf(b, " WHEN ");
         sql_identifier(b, feat->name);
-        buf_printf(b, " <= ");
+        gb_strbuf_printf(b, " <= ");
         sql_num(b, edges[e]);
-        buf_printf(b, " THEN ");
+        gb_strbuf_printf(b, " THEN ");
         SQL_VALUE(e);
     }
-    buf_printf(b, " ELSE ");
+    gb_strbuf_printf(b, " ELSE ");
     SQL_VALUE(n_edges);
-    buf_printf(b, " END");
+    gb_strbuf_printf(b, " END");
 #undef SQL_VALUE
 }
 
-static void sql_margin(text_buf *b, const gb_model *m, const gam_impl *g, size_t k)
+static void sql_margin(gb_strbuf *b, const gb_model *m, const gam_impl *g, size_t k)
 {
-    buf_printf(b, "(");
+    gb_strbuf_printf(b, "(");
     sql_num(b, g->intercept[k]);
     for (size_t j = 0; j < m->n_features; j++) {
         const gam_shape *s = &g->shapes[j];
-        buf_printf(b, "\n   + ");
+        gb_strbuf_printf(b, "\n   + ");
         sql_bin_case(b, &m->features[j], s->edges, s->n_edges, s->n_bins, s->scores,
                      g->M, k);
     }
     for (size_t q = 0; q < g->n_pairs; q++) {
         const gam_pair *pr = &g->pairs[q];
         const gb_feature *fa = &m->features[pr->a], *fb = &m->features[pr->b];
-        buf_printf(b, "\n   + CASE ");
+        gb_strbuf_printf(b, "\n   + CASE ");
         sql_bin_case(b, fa, pr->edges_a, pr->n_edges_a, pr->nb_a, NULL, 1, 0);
         for (size_t ia = 0; ia < pr->nb_a; ia++) {
-            buf_printf(b, "\n     WHEN %zu THEN ", ia);
+            gb_strbuf_printf(b, "\n     WHEN %zu THEN ", ia);
             sql_bin_case(b, fb, pr->edges_b, pr->n_edges_b, pr->nb_b,
                          pr->scores + ia * pr->nb_b * g->M, g->M, k);
         }
-        buf_printf(b, " END");
+        gb_strbuf_printf(b, " END");
     }
-    buf_printf(b, ")");
+    gb_strbuf_printf(b, ")");
 }
 
 gb_status gb_gam_export_sql(const gb_model *m, char **out, gb_error *err)
@@ -813,24 +776,26 @@ gb_status gb_gam_export_sql(const gb_model *m, char **out, gb_error *err)
     if (!gb_gam_is(m))
         return gb_error_set(err, GB_EUNUSABLE, "SQL export: the model is not a gam");
     const gam_impl *g = m->impl;
-    text_buf b = {0};
-    buf_printf(&b,
-               "-- glassbox gam student (%zu terms): one expression per output;\n"
-               "-- margin = intercept + one CASE per feature (numeric columns compared "
-               "with <=,\n-- categorical columns hold level names as text; NULL or an "
-               "unknown level\n-- takes the missing bin); uses exp().\n",
-               m->n_features + g->n_pairs);
+    gb_strbuf b = GB_STRBUF_INIT;
+    gb_strbuf_printf(
+        &b,
+        "-- glassbox gam student (%zu terms): one expression per output;\n"
+        "-- margin = intercept + one CASE per feature (numeric columns compared "
+        "with <=,\n-- categorical columns hold level names as text; NULL or an "
+        "unknown level\n-- takes the missing bin); uses exp().\n",
+        m->n_features + g->n_pairs);
     if (m->task == GB_TASK_REGRESSION) {
         sql_margin(&b, m, g, 0);
-        buf_printf(&b, " AS ");
+        gb_strbuf_printf(&b, " AS ");
         sql_identifier(&b, "prediction");
     } else if (m->task == GB_TASK_BINARY) {
         for (size_t c = 0; c < 2; c++) {
             if (c > 0)
-                buf_printf(&b, ",\n");
-            buf_printf(&b, c == 0 ? "1.0 - 1.0 / (1.0 + exp(-" : "1.0 / (1.0 + exp(-");
+                gb_strbuf_printf(&b, ",\n");
+            gb_strbuf_printf(&b, c == 0 ? "1.0 - 1.0 / (1.0 + exp(-"
+                                        : "1.0 / (1.0 + exp(-");
             sql_margin(&b, m, g, 0);
-            buf_printf(&b, ")) AS ");
+            gb_strbuf_printf(&b, ")) AS ");
             char alias[512];
             snprintf(alias, sizeof alias, "p_%s", m->classes[c]);
             sql_identifier(&b, alias);
@@ -838,27 +803,25 @@ gb_status gb_gam_export_sql(const gb_model *m, char **out, gb_error *err)
     } else {
         for (size_t c = 0; c < m->n_classes; c++) {
             if (c > 0)
-                buf_printf(&b, ",\n");
-            buf_printf(&b, "1.0 / (");
+                gb_strbuf_printf(&b, ",\n");
+            gb_strbuf_printf(&b, "1.0 / (");
             for (size_t j = 0; j < m->n_classes; j++) {
-                buf_printf(&b, j ? "\n + exp(" : "exp(");
+                gb_strbuf_printf(&b, j ? "\n + exp(" : "exp(");
                 sql_margin(&b, m, g, j);
-                buf_printf(&b, " - ");
+                gb_strbuf_printf(&b, " - ");
                 sql_margin(&b, m, g, c);
-                buf_printf(&b, ")");
+                gb_strbuf_printf(&b, ")");
             }
-            buf_printf(&b, ") AS ");
+            gb_strbuf_printf(&b, ") AS ");
             char alias[512];
             snprintf(alias, sizeof alias, "p_%s", m->classes[c]);
             sql_identifier(&b, alias);
         }
     }
-    buf_printf(&b, "\n");
-    if (b.failed) {
-        gb_free(b.text);
+    gb_strbuf_printf(&b, "\n");
+    *out = gb_strbuf_take(&b);
+    if (*out == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory exporting a gam as SQL");
-    }
-    *out = b.text;
     return GB_OK;
 }
 
@@ -866,41 +829,42 @@ gb_status gb_gam_export_sql(const gb_model *m, char **out, gb_error *err)
 /* C export                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static void c_comment_text(text_buf *b, const char *text)
+static void c_comment_text(gb_strbuf *b, const char *text)
 {
     for (const char *p = text; *p; p++) {
         if (*p == '*' && p[1] == '/')
-            buf_printf(b, "* /");
+            gb_strbuf_printf(b, "* /");
         else if (*p == '\n' || *p == '\r')
-            buf_printf(b, " ");
+            gb_strbuf_printf(b, " ");
         else
-            buf_printf(b, "%c", *p);
+            gb_strbuf_printf(b, "%c", *p);
     }
 }
 
-static void c_array(text_buf *b, const char *name, size_t idx, const double *v,
+static void c_array(gb_strbuf *b, const char *name, size_t idx, const double *v,
                     size_t n)
 {
-    buf_printf(b, "static const double %s%zu[%zu] = {", name, idx, n ? n : 1);
+    gb_strbuf_printf(b, "static const double %s%zu[%zu] = {", name, idx, n ? n : 1);
     for (size_t i = 0; i < n; i++) {
         char buf[40];
         num_text(v[i], buf);
-        buf_printf(b, "%s%s", i ? (i % 4 == 0 ? ",\n    " : ", ") : "", buf);
+        gb_strbuf_printf(b, "%s%s", i ? (i % 4 == 0 ? ",\n    " : ", ") : "", buf);
     }
     if (n == 0)
-        buf_printf(b, "0.0");
-    buf_printf(b, "};\n");
+        gb_strbuf_printf(b, "0.0");
+    gb_strbuf_printf(b, "};\n");
 }
 
 /* Writes "size_t <var> = <bin of x[f]>;" */
-static void c_bin(text_buf *b, const char *var, const gb_feature *feat, size_t f,
+static void c_bin(gb_strbuf *b, const char *var, const gb_feature *feat, size_t f,
                   const char *edges, size_t idx, size_t n_edges, size_t n_bins)
 {
     if (feat->kind == GB_FEAT_CATEGORICAL)
-        buf_printf(b, "    %s = gb_level(x[%zu], %zu);\n", var, f, n_bins - 1);
+        gb_strbuf_printf(b, "    %s = gb_level(x[%zu], %zu);\n", var, f, n_bins - 1);
     else
-        buf_printf(b, "    %s = isnan(x[%zu]) ? %zu : gb_bin(%s%zu, %zu, x[%zu]);\n",
-                   var, f, n_bins - 1, edges, idx, n_edges, f);
+        gb_strbuf_printf(b,
+                         "    %s = isnan(x[%zu]) ? %zu : gb_bin(%s%zu, %zu, x[%zu]);\n",
+                         var, f, n_bins - 1, edges, idx, n_edges, f);
 }
 
 gb_status gb_gam_export_c(const gb_model *m, char **out, gb_error *err)
@@ -909,50 +873,51 @@ gb_status gb_gam_export_c(const gb_model *m, char **out, gb_error *err)
         return gb_error_set(err, GB_EUNUSABLE, "C export: the model is not a gam");
     const gam_impl *g = m->impl;
     size_t M = g->M;
-    text_buf b = {0};
-    buf_printf(&b, "/*\n * glassbox gam student (%zu terms).\n *\n",
-               m->n_features + g->n_pairs);
-    buf_printf(
+    gb_strbuf b = GB_STRBUF_INIT;
+    gb_strbuf_printf(&b, "/*\n * glassbox gam student (%zu terms).\n *\n",
+                     m->n_features + g->n_pairs);
+    gb_strbuf_printf(
         &b,
         " * x: %zu doubles, the features in this order (NaN = missing;\n"
         " * categorical features as level codes 0, 1, ... in the order listed):\n",
         m->n_features);
     for (size_t f = 0; f < m->n_features; f++) {
         const gb_feature *feat = &m->features[f];
-        buf_printf(&b, " *   x[%zu] ", f);
+        gb_strbuf_printf(&b, " *   x[%zu] ", f);
         c_comment_text(&b, feat->name);
         if (feat->kind == GB_FEAT_CATEGORICAL) {
-            buf_printf(&b, " (categorical:");
+            gb_strbuf_printf(&b, " (categorical:");
             for (size_t l = 0; l < feat->n_levels; l++) {
-                buf_printf(&b, " %zu=", l);
+                gb_strbuf_printf(&b, " %zu=", l);
                 c_comment_text(&b, feat->levels[l]);
             }
-            buf_printf(&b, ")");
+            gb_strbuf_printf(&b, ")");
         }
-        buf_printf(&b, "\n");
+        gb_strbuf_printf(&b, "\n");
     }
     if (m->task == GB_TASK_REGRESSION) {
-        buf_printf(&b, " * out: 1 double, the predicted value.\n");
+        gb_strbuf_printf(&b, " * out: 1 double, the predicted value.\n");
     } else {
-        buf_printf(&b, " * out: %zu doubles, the class probabilities:", m->n_outputs);
+        gb_strbuf_printf(&b,
+                         " * out: %zu doubles, the class probabilities:", m->n_outputs);
         for (size_t k = 0; k < m->n_classes; k++) {
-            buf_printf(&b, " out[%zu]=P(", k);
+            gb_strbuf_printf(&b, " out[%zu]=P(", k);
             c_comment_text(&b, m->classes[k]);
-            buf_printf(&b, ")");
+            gb_strbuf_printf(&b, ")");
         }
-        buf_printf(&b, ".\n");
+        gb_strbuf_printf(&b, ".\n");
     }
-    buf_printf(&b, " */\n#include <math.h>\n#include <stddef.h>\n\n");
-    buf_printf(&b,
-               "static inline size_t gb_bin(const double *e, size_t n, double x)\n{\n"
-               "    size_t lo = 0, hi = n;\n"
-               "    while (lo < hi) {\n"
-               "        size_t mid = (lo + hi) / 2;\n"
-               "        if (e[mid] < x)\n            lo = mid + 1;\n"
-               "        else\n            hi = mid;\n    }\n    return lo;\n}\n\n"
-               "static inline size_t gb_level(double x, size_t n_levels)\n{\n"
-               "    if (!isnan(x) && x >= 0.0 && x < (double)n_levels && x == "
-               "floor(x))\n        return (size_t)x;\n    return n_levels;\n}\n\n");
+    gb_strbuf_printf(&b, " */\n#include <math.h>\n#include <stddef.h>\n\n");
+    gb_strbuf_printf(
+        &b, "static inline size_t gb_bin(const double *e, size_t n, double x)\n{\n"
+            "    size_t lo = 0, hi = n;\n"
+            "    while (lo < hi) {\n"
+            "        size_t mid = (lo + hi) / 2;\n"
+            "        if (e[mid] < x)\n            lo = mid + 1;\n"
+            "        else\n            hi = mid;\n    }\n    return lo;\n}\n\n"
+            "static inline size_t gb_level(double x, size_t n_levels)\n{\n"
+            "    if (!isnan(x) && x >= 0.0 && x < (double)n_levels && x == "
+            "floor(x))\n        return (size_t)x;\n    return n_levels;\n}\n\n");
     for (size_t j = 0; j < m->n_features; j++) {
         const gam_shape *s = &g->shapes[j];
         if (m->features[j].kind == GB_FEAT_NUMERIC)
@@ -967,23 +932,24 @@ gb_status gb_gam_export_c(const gb_model *m, char **out, gb_error *err)
             c_array(&b, "pair_edges_b_", q, pr->edges_b, pr->n_edges_b);
         c_array(&b, "pair_", q, pr->scores, pr->nb_a * pr->nb_b * M);
     }
-    buf_printf(&b,
-               "\nvoid glassbox_predict(const double *x, double *out);\n\n"
-               "void glassbox_predict(const double *x, double *out)\n{\n"
-               "    double m[%zu];\n    size_t b, c;\n",
-               M);
+    gb_strbuf_printf(&b,
+                     "\nvoid glassbox_predict(const double *x, double *out);\n\n"
+                     "void glassbox_predict(const double *x, double *out)\n{\n"
+                     "    double m[%zu];\n    size_t b, c;\n",
+                     M);
     for (size_t k = 0; k < M; k++) {
         char buf[40];
         num_text(g->intercept[k], buf);
-        buf_printf(&b, "    m[%zu] = %s;\n", k, buf);
+        gb_strbuf_printf(&b, "    m[%zu] = %s;\n", k, buf);
     }
     if (m->n_features == 0)
-        buf_printf(&b, "    (void)x;\n");
+        gb_strbuf_printf(&b, "    (void)x;\n");
     for (size_t j = 0; j < m->n_features; j++) {
         const gam_shape *s = &g->shapes[j];
         c_bin(&b, "b", &m->features[j], j, "edges_", j, s->n_edges, s->n_bins);
         for (size_t k = 0; k < M; k++)
-            buf_printf(&b, "    m[%zu] += shape_%zu[b * %zu + %zu];\n", k, j, M, k);
+            gb_strbuf_printf(&b, "    m[%zu] += shape_%zu[b * %zu + %zu];\n", k, j, M,
+                             k);
     }
     for (size_t q = 0; q < g->n_pairs; q++) {
         const gam_pair *pr = &g->pairs[q];
@@ -992,29 +958,27 @@ gb_status gb_gam_export_c(const gb_model *m, char **out, gb_error *err)
         c_bin(&b, "c", &m->features[pr->b], pr->b, "pair_edges_b_", q, pr->n_edges_b,
               pr->nb_b);
         for (size_t k = 0; k < M; k++)
-            buf_printf(&b, "    m[%zu] += pair_%zu[(b * %zu + c) * %zu + %zu];\n", k, q,
-                       pr->nb_b, M, k);
+            gb_strbuf_printf(&b, "    m[%zu] += pair_%zu[(b * %zu + c) * %zu + %zu];\n",
+                             k, q, pr->nb_b, M, k);
     }
-    buf_printf(&b, "    (void)b;\n    (void)c;\n");
+    gb_strbuf_printf(&b, "    (void)b;\n    (void)c;\n");
     if (m->task == GB_TASK_REGRESSION) {
-        buf_printf(&b, "    out[0] = m[0];\n");
+        gb_strbuf_printf(&b, "    out[0] = m[0];\n");
     } else if (m->task == GB_TASK_BINARY) {
-        buf_printf(&b, "    double p1 = 1.0 / (1.0 + exp(-m[0]));\n"
-                       "    out[0] = 1.0 - p1;\n    out[1] = p1;\n");
+        gb_strbuf_printf(&b, "    double p1 = 1.0 / (1.0 + exp(-m[0]));\n"
+                             "    out[0] = 1.0 - p1;\n    out[1] = p1;\n");
     } else {
-        buf_printf(&b,
-                   "    for (size_t k = 0; k < %zu; k++) {\n"
-                   "        double s = 0.0;\n"
-                   "        for (size_t j = 0; j < %zu; j++)\n"
-                   "            s += exp(m[j] - m[k]);\n"
-                   "        out[k] = 1.0 / s;\n    }\n",
-                   M, M);
+        gb_strbuf_printf(&b,
+                         "    for (size_t k = 0; k < %zu; k++) {\n"
+                         "        double s = 0.0;\n"
+                         "        for (size_t j = 0; j < %zu; j++)\n"
+                         "            s += exp(m[j] - m[k]);\n"
+                         "        out[k] = 1.0 / s;\n    }\n",
+                         M, M);
     }
-    buf_printf(&b, "}\n");
-    if (b.failed) {
-        gb_free(b.text);
+    gb_strbuf_printf(&b, "}\n");
+    *out = gb_strbuf_take(&b);
+    if (*out == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory exporting a gam as C");
-    }
-    *out = b.text;
     return GB_OK;
 }

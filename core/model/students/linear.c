@@ -4,6 +4,7 @@
  * attributions, the artifact and its scorecard, and SQL / C exports.
  * Layer: core/model/students.  See linear.h and docs/students-linear.md.
  */
+#include "core/strbuf.h"
 #include "core/model/students/linear.h"
 
 #include <cblas.h>
@@ -1602,193 +1603,145 @@ fail:
 /* ---- exports
  * ----------------------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} sbuf;
-
-static void sbuf_printf(sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void sbuf_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + (size_t)need + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + (size_t)need + 1)
-            cap *= 2;
-        char *s = gb_realloc(b->s, cap);
-        if (s == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)need + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)need;
-}
-
-/* A SQL identifier: double quotes, embedded quotes doubled. */
-static void sbuf_sql_ident(sbuf *b, const char *name)
-{
-    sbuf_printf(b, "\"");
-    for (const char *p = name; *p; p++)
-        sbuf_printf(b, *p == '"' ? "\"\"" : "%c", *p);
-    sbuf_printf(b, "\"");
-}
-
 /* Margin k as SQL: intercept + sum of w * ((COALESCE(x, mean) - mean) * inv). */
-static void sql_margin(sbuf *b, const gb_model *m, size_t k)
+static void sql_margin(gb_strbuf *b, const gb_model *m, size_t k)
 {
     const gb_linear *lm = m->impl;
-    sbuf_printf(b, "(%.17g", lm->intercept[k]);
+    gb_strbuf_printf(b, "(%.17g", lm->intercept[k]);
     for (size_t c = 0; c < lm->n_cols; c++) {
         double w = lm->coef[k * lm->n_cols + c];
         if (w == 0.0)
             continue;
         if (c < lm->n_in) {
-            sbuf_printf(b, " + (%.17g) * ((COALESCE(", w);
-            sbuf_sql_ident(b, m->features[c].name);
-            sbuf_printf(b, ", %.17g) - (%.17g)) * %.17g)", lm->mean[c], lm->mean[c],
-                        lm->inv_scale[c]);
+            gb_strbuf_printf(b, " + (%.17g) * ((COALESCE(", w);
+            gb_strbuf_sql_ident(b, m->features[c].name);
+            gb_strbuf_printf(b, ", %.17g) - (%.17g)) * %.17g)", lm->mean[c],
+                             lm->mean[c], lm->inv_scale[c]);
         } else {
-            sbuf_printf(b, " + (%.17g) * (((CASE WHEN ", w);
-            sbuf_sql_ident(b, m->features[lm->ind_src[c - lm->n_in]].name);
-            sbuf_printf(b, " IS NULL THEN 1.0 ELSE 0.0 END) - (%.17g)) * %.17g)",
-                        lm->mean[c], lm->inv_scale[c]);
+            gb_strbuf_printf(b, " + (%.17g) * (((CASE WHEN ", w);
+            gb_strbuf_sql_ident(b, m->features[lm->ind_src[c - lm->n_in]].name);
+            gb_strbuf_printf(b, " IS NULL THEN 1.0 ELSE 0.0 END) - (%.17g)) * %.17g)",
+                             lm->mean[c], lm->inv_scale[c]);
         }
     }
-    sbuf_printf(b, ")");
+    gb_strbuf_printf(b, ")");
 }
 
-static void export_sql(sbuf *b, const gb_model *m)
+static void export_sql(gb_strbuf *b, const gb_model *m)
 {
     const gb_linear *lm = m->impl;
-    sbuf_printf(b,
-                "-- glassbox %s student: one expression per output; NULL = missing\n",
-                lm->is_logistic ? "logistic" : "linear");
+    gb_strbuf_printf(
+        b, "-- glassbox %s student: one expression per output; NULL = missing\n",
+        lm->is_logistic ? "logistic" : "linear");
     if (!lm->is_logistic) {
         sql_margin(b, m, 0);
-        sbuf_printf(b, " AS \"prediction\"");
+        gb_strbuf_printf(b, " AS \"prediction\"");
         return;
     }
     if (lm->n_marg == 1) {
         for (size_t k = 0; k < 2; k++) {
-            sbuf_printf(b, "%s1.0 / (1.0 + exp(%s", k ? ",\n" : "", k ? "-" : "");
+            gb_strbuf_printf(b, "%s1.0 / (1.0 + exp(%s", k ? ",\n" : "", k ? "-" : "");
             sql_margin(b, m, 0);
-            sbuf_printf(b, ")) AS ");
-            sbuf_sql_ident(b, m->classes[k]);
+            gb_strbuf_printf(b, ")) AS ");
+            gb_strbuf_sql_ident(b, m->classes[k]);
         }
         return;
     }
     /* p_k = 1 / sum_j exp(m_j - m_k) */
     for (size_t k = 0; k < lm->n_marg; k++) {
-        sbuf_printf(b, "%s1.0 / (", k ? ",\n" : "");
+        gb_strbuf_printf(b, "%s1.0 / (", k ? ",\n" : "");
         for (size_t j = 0; j < lm->n_marg; j++) {
             if (j == k) {
-                sbuf_printf(b, "%s1.0", j ? " + " : "");
+                gb_strbuf_printf(b, "%s1.0", j ? " + " : "");
                 continue;
             }
-            sbuf_printf(b, "%sexp(", j ? " + " : "");
+            gb_strbuf_printf(b, "%sexp(", j ? " + " : "");
             sql_margin(b, m, j);
-            sbuf_printf(b, " - ");
+            gb_strbuf_printf(b, " - ");
             sql_margin(b, m, k);
-            sbuf_printf(b, ")");
+            gb_strbuf_printf(b, ")");
         }
-        sbuf_printf(b, ") AS ");
-        sbuf_sql_ident(b, m->classes[k]);
+        gb_strbuf_printf(b, ") AS ");
+        gb_strbuf_sql_ident(b, m->classes[k]);
     }
 }
 
-static void c_comment_name(sbuf *b, const char *name)
+static void c_comment_name(gb_strbuf *b, const char *name)
 {
     for (const char *p = name; *p; p++) {
         if (p[0] == '*' && p[1] == '/')
-            sbuf_printf(b, "* /");
+            gb_strbuf_printf(b, "* /");
         else if ((unsigned char)*p >= 32 && *p != '\\')
-            sbuf_printf(b, "%c", *p);
+            gb_strbuf_printf(b, "%c", *p);
         else
-            sbuf_printf(b, "?");
+            gb_strbuf_printf(b, "?");
         if (p[0] == '*' && p[1] == '/')
             p++;
     }
 }
 
-static void export_c(sbuf *b, const gb_model *m)
+static void export_c(gb_strbuf *b, const gb_model *m)
 {
     const gb_linear *lm = m->impl;
     size_t K = lm->n_marg;
-    sbuf_printf(b,
-                "/* glassbox %s student (task %s), generated code.\n"
-                " * x: %zu inputs in this order (NaN = missing):\n",
-                lm->is_logistic ? "logistic" : "linear", gb_task_name(m->task),
-                lm->n_in);
+    gb_strbuf_printf(b,
+                     "/* glassbox %s student (task %s), generated code.\n"
+                     " * x: %zu inputs in this order (NaN = missing):\n",
+                     lm->is_logistic ? "logistic" : "linear", gb_task_name(m->task),
+                     lm->n_in);
     for (size_t j = 0; j < lm->n_in; j++) {
-        sbuf_printf(b, " *   x[%zu] ", j);
+        gb_strbuf_printf(b, " *   x[%zu] ", j);
         c_comment_name(b, m->features[j].name);
-        sbuf_printf(b, "\n");
+        gb_strbuf_printf(b, "\n");
     }
-    sbuf_printf(b, " * out: %zu value(s)", m->n_outputs);
+    gb_strbuf_printf(b, " * out: %zu value(s)", m->n_outputs);
     if (lm->is_logistic) {
-        sbuf_printf(b, ", the probability of each class:");
+        gb_strbuf_printf(b, ", the probability of each class:");
         for (size_t k = 0; k < m->n_classes; k++) {
-            sbuf_printf(b, "\n *   out[%zu] ", k);
+            gb_strbuf_printf(b, "\n *   out[%zu] ", k);
             c_comment_name(b, m->classes[k]);
         }
     }
-    sbuf_printf(b, "\n */\n#include <math.h>\n\n"
-                   "void glassbox_predict(const double *x, double *out);\n\n"
-                   "void glassbox_predict(const double *x, double *out)\n{\n");
-    sbuf_printf(b, "    double z[%zu];\n", lm->n_cols ? lm->n_cols : 1);
+    gb_strbuf_printf(b, "\n */\n#include <math.h>\n\n"
+                        "void glassbox_predict(const double *x, double *out);\n\n"
+                        "void glassbox_predict(const double *x, double *out)\n{\n");
+    gb_strbuf_printf(b, "    double z[%zu];\n", lm->n_cols ? lm->n_cols : 1);
     for (size_t c = 0; c < lm->n_cols; c++) {
         if (c < lm->n_in)
-            sbuf_printf(
+            gb_strbuf_printf(
                 b, "    z[%zu] = isnan(x[%zu]) ? 0.0 : (x[%zu] - %.17g) * %.17g;\n", c,
                 c, c, lm->mean[c], lm->inv_scale[c]);
         else
-            sbuf_printf(b,
-                        "    z[%zu] = ((isnan(x[%zu]) ? 1.0 : 0.0) - %.17g) * %.17g;\n",
-                        c, lm->ind_src[c - lm->n_in], lm->mean[c], lm->inv_scale[c]);
+            gb_strbuf_printf(
+                b, "    z[%zu] = ((isnan(x[%zu]) ? 1.0 : 0.0) - %.17g) * %.17g;\n", c,
+                lm->ind_src[c - lm->n_in], lm->mean[c], lm->inv_scale[c]);
     }
-    sbuf_printf(b, "    double m[%zu];\n", K);
+    gb_strbuf_printf(b, "    double m[%zu];\n", K);
     for (size_t k = 0; k < K; k++) {
-        sbuf_printf(b, "    m[%zu] = %.17g", k, lm->intercept[k]);
+        gb_strbuf_printf(b, "    m[%zu] = %.17g", k, lm->intercept[k]);
         for (size_t c = 0; c < lm->n_cols; c++)
-            sbuf_printf(b, "\n        + (%.17g) * z[%zu]", lm->coef[k * lm->n_cols + c],
-                        c);
-        sbuf_printf(b, ";\n");
+            gb_strbuf_printf(b, "\n        + (%.17g) * z[%zu]",
+                             lm->coef[k * lm->n_cols + c], c);
+        gb_strbuf_printf(b, ";\n");
     }
     if (!lm->is_logistic) {
-        sbuf_printf(b, "    out[0] = m[0];\n}\n");
+        gb_strbuf_printf(b, "    out[0] = m[0];\n}\n");
     } else if (K == 1) {
-        sbuf_printf(b, "    out[0] = 1.0 / (1.0 + exp(m[0]));\n"
-                       "    out[1] = 1.0 / (1.0 + exp(-m[0]));\n}\n");
+        gb_strbuf_printf(b, "    out[0] = 1.0 / (1.0 + exp(m[0]));\n"
+                            "    out[1] = 1.0 / (1.0 + exp(-m[0]));\n}\n");
     } else {
-        sbuf_printf(b,
-                    "    double mx = m[0], sum = 0.0;\n"
-                    "    for (int k = 1; k < %zu; k++)\n"
-                    "        if (m[k] > mx)\n"
-                    "            mx = m[k];\n"
-                    "    for (int k = 0; k < %zu; k++) {\n"
-                    "        out[k] = exp(m[k] - mx);\n"
-                    "        sum += out[k];\n"
-                    "    }\n"
-                    "    for (int k = 0; k < %zu; k++)\n"
-                    "        out[k] /= sum;\n}\n",
-                    K, K, K);
+        gb_strbuf_printf(b,
+                         "    double mx = m[0], sum = 0.0;\n"
+                         "    for (int k = 1; k < %zu; k++)\n"
+                         "        if (m[k] > mx)\n"
+                         "            mx = m[k];\n"
+                         "    for (int k = 0; k < %zu; k++) {\n"
+                         "        out[k] = exp(m[k] - mx);\n"
+                         "        sum += out[k];\n"
+                         "    }\n"
+                         "    for (int k = 0; k < %zu; k++)\n"
+                         "        out[k] /= sum;\n}\n",
+                         K, K, K);
     }
 }
 
@@ -1798,7 +1751,7 @@ gb_status gb_linear_export(const gb_model *m, const char *format, char **out,
     *out = NULL;
     if (!gb_linear_is_model(m))
         return gb_error_set(err, GB_EUNUSABLE, "not a logistic or linear student");
-    sbuf b = {NULL, 0, 0, 0};
+    gb_strbuf b = GB_STRBUF_INIT;
     if (format != NULL && strcmp(format, "sql") == 0) {
         export_sql(&b, m);
     } else if (format != NULL && strcmp(format, "c") == 0) {
@@ -1809,11 +1762,9 @@ gb_status gb_linear_export(const gb_model *m, const char *format, char **out,
         gb_error_field(err, "format");
         return GB_EUNUSABLE;
     }
-    if (b.failed || b.s == NULL) {
-        gb_free(b.s);
+    *out = gb_strbuf_take(&b);
+    if (*out == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory exporting a student");
-    }
-    *out = b.s;
     return GB_OK;
 }
 

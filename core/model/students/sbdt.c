@@ -5,6 +5,7 @@
  * for explanation, the artifact and the C export.
  * Layer: core/model/students.  See sbdt.h and docs/students-sbdt.md.
  */
+#include "core/strbuf.h"
 #include "core/model/students/sbdt.h"
 
 #include <cblas.h>
@@ -1352,127 +1353,91 @@ fail:
 /* ---- exports ----------------------------------------------------------------------
  */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} sbuf;
-
-static void sbuf_printf(sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void sbuf_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (need < 0) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + (size_t)need + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + (size_t)need + 1)
-            cap *= 2;
-        char *s = gb_realloc(b->s, cap);
-        if (s == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)need + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)need;
-}
-
 /* A name inside a C comment: no comment terminators, printable ASCII only. */
-static void c_comment_name(sbuf *b, const char *name)
+static void c_comment_name(gb_strbuf *b, const char *name)
 {
     for (const char *p = name; *p; p++) {
         unsigned char ch = (unsigned char)*p;
         if (ch == '*' && p[1] == '/')
-            sbuf_printf(b, "*_");
+            gb_strbuf_printf(b, "*_");
         else
-            sbuf_printf(b, "%c", ch >= 32 && ch < 127 ? ch : '?');
+            gb_strbuf_printf(b, "%c", ch >= 32 && ch < 127 ? ch : '?');
     }
 }
 
-static void c_array(sbuf *b, const char *name, const double *v, size_t n)
+static void c_array(gb_strbuf *b, const char *name, const double *v, size_t n)
 {
-    sbuf_printf(b, "static const double %s[%zu] = {", name, n ? n : 1);
+    gb_strbuf_printf(b, "static const double %s[%zu] = {", name, n ? n : 1);
     for (size_t i = 0; i < n; i++)
-        sbuf_printf(b, "%s%s%.17g", i ? "," : "", i % 4 == 0 ? "\n    " : " ", v[i]);
+        gb_strbuf_printf(b, "%s%s%.17g", i ? "," : "", i % 4 == 0 ? "\n    " : " ",
+                         v[i]);
     if (n == 0)
-        sbuf_printf(b, "0");
-    sbuf_printf(b, "\n};\n");
+        gb_strbuf_printf(b, "0");
+    gb_strbuf_printf(b, "\n};\n");
 }
 
-static void export_c(sbuf *b, const gb_model *m)
+static void export_c(gb_strbuf *b, const gb_model *m)
 {
     const gb_sbdt *t = m->impl;
     size_t K = t->n_out;
-    sbuf_printf(b,
-                "/* glassbox soft binary decision tree (depth %d, task %s), generated\n"
-                " * code.  Predicts with the leaf of highest path probability.\n"
-                " * x: %zu inputs in this order (NaN = missing):\n",
-                t->depth, gb_task_name(m->task), t->n_in);
+    gb_strbuf_printf(
+        b,
+        "/* glassbox soft binary decision tree (depth %d, task %s), generated\n"
+        " * code.  Predicts with the leaf of highest path probability.\n"
+        " * x: %zu inputs in this order (NaN = missing):\n",
+        t->depth, gb_task_name(m->task), t->n_in);
     for (size_t j = 0; j < t->n_in; j++) {
-        sbuf_printf(b, " *   x[%zu] ", j);
+        gb_strbuf_printf(b, " *   x[%zu] ", j);
         c_comment_name(b, m->features[j].name);
-        sbuf_printf(b, "\n");
+        gb_strbuf_printf(b, "\n");
     }
     if (t->regression) {
-        sbuf_printf(b, " * out: 1 value\n */\n");
+        gb_strbuf_printf(b, " * out: 1 value\n */\n");
     } else {
-        sbuf_printf(b, " * out: %zu values, the probability of each class:", K);
+        gb_strbuf_printf(b, " * out: %zu values, the probability of each class:", K);
         for (size_t k = 0; k < K; k++) {
-            sbuf_printf(b, "\n *   out[%zu] ", k);
+            gb_strbuf_printf(b, "\n *   out[%zu] ", k);
             c_comment_name(b, m->classes[k]);
         }
-        sbuf_printf(b, "\n */\n");
+        gb_strbuf_printf(b, "\n */\n");
     }
-    sbuf_printf(b, "#include <math.h>\n\n");
+    gb_strbuf_printf(b, "#include <math.h>\n\n");
     c_array(b, "GB_MEAN", t->mean, t->n_in);
     c_array(b, "GB_INV_SCALE", t->inv_scale, t->n_in);
     c_array(b, "GB_FILTER", t->W, t->n_inner * t->n_in);
     c_array(b, "GB_BIAS", t->b, t->n_inner);
     c_array(b, "GB_LEAF", t->leaf, t->n_leaves * K);
-    sbuf_printf(b,
-                "\nvoid glassbox_predict(const double *x, double *out);\n\n"
-                "void glassbox_predict(const double *x, double *out)\n{\n"
-                "    enum { N_IN = %zu, N_INNER = %zu, N_LEAVES = %zu, K = %zu };\n"
-                "    const double beta = %.17g;\n"
-                "    double z[N_IN + 1], p[N_INNER], mu[2 * N_INNER + 1];\n"
-                "    for (int j = 0; j < N_IN; j++)\n"
-                "        z[j] = isnan(x[j]) ? 0.0 : (x[j] - GB_MEAN[j]) * "
-                "GB_INV_SCALE[j];\n"
-                "    for (int i = 0; i < N_INNER; i++) {\n"
-                "        double s = GB_BIAS[i];\n"
-                "        for (int j = 0; j < N_IN; j++)\n"
-                "            s += GB_FILTER[i * N_IN + j] * z[j];\n"
-                "        s *= beta;\n"
-                "        p[i] = s >= 0.0 ? 1.0 / (1.0 + exp(-s)) : exp(s) / (1.0 + "
-                "exp(s));\n"
-                "    }\n"
-                "    mu[0] = 1.0;\n"
-                "    for (int i = 0; i < N_INNER; i++) {\n"
-                "        mu[2 * i + 1] = mu[i] * (1.0 - p[i]);\n"
-                "        mu[2 * i + 2] = mu[i] * p[i];\n"
-                "    }\n"
-                "    int best = 0;\n"
-                "    for (int l = 1; l < N_LEAVES; l++)\n"
-                "        if (mu[N_INNER + l] > mu[N_INNER + best])\n"
-                "            best = l;\n"
-                "    for (int k = 0; k < K; k++)\n"
-                "        out[k] = GB_LEAF[best * K + k];\n"
-                "}\n",
-                t->n_in, t->n_inner, t->n_leaves, K, t->beta);
+    gb_strbuf_printf(
+        b,
+        "\nvoid glassbox_predict(const double *x, double *out);\n\n"
+        "void glassbox_predict(const double *x, double *out)\n{\n"
+        "    enum { N_IN = %zu, N_INNER = %zu, N_LEAVES = %zu, K = %zu };\n"
+        "    const double beta = %.17g;\n"
+        "    double z[N_IN + 1], p[N_INNER], mu[2 * N_INNER + 1];\n"
+        "    for (int j = 0; j < N_IN; j++)\n"
+        "        z[j] = isnan(x[j]) ? 0.0 : (x[j] - GB_MEAN[j]) * "
+        "GB_INV_SCALE[j];\n"
+        "    for (int i = 0; i < N_INNER; i++) {\n"
+        "        double s = GB_BIAS[i];\n"
+        "        for (int j = 0; j < N_IN; j++)\n"
+        "            s += GB_FILTER[i * N_IN + j] * z[j];\n"
+        "        s *= beta;\n"
+        "        p[i] = s >= 0.0 ? 1.0 / (1.0 + exp(-s)) : exp(s) / (1.0 + "
+        "exp(s));\n"
+        "    }\n"
+        "    mu[0] = 1.0;\n"
+        "    for (int i = 0; i < N_INNER; i++) {\n"
+        "        mu[2 * i + 1] = mu[i] * (1.0 - p[i]);\n"
+        "        mu[2 * i + 2] = mu[i] * p[i];\n"
+        "    }\n"
+        "    int best = 0;\n"
+        "    for (int l = 1; l < N_LEAVES; l++)\n"
+        "        if (mu[N_INNER + l] > mu[N_INNER + best])\n"
+        "            best = l;\n"
+        "    for (int k = 0; k < K; k++)\n"
+        "        out[k] = GB_LEAF[best * K + k];\n"
+        "}\n",
+        t->n_in, t->n_inner, t->n_leaves, K, t->beta);
 }
 
 gb_status gb_sbdt_export_c(const gb_model *m, char **out, gb_error *err)
@@ -1480,13 +1445,11 @@ gb_status gb_sbdt_export_c(const gb_model *m, char **out, gb_error *err)
     *out = NULL;
     if (!gb_sbdt_is_model(m))
         return gb_error_set(err, GB_EUNUSABLE, "not an sbdt student");
-    sbuf b = {NULL, 0, 0, 0};
+    gb_strbuf b = GB_STRBUF_INIT;
     export_c(&b, m);
-    if (b.failed || b.s == NULL) {
-        gb_free(b.s);
+    *out = gb_strbuf_take(&b);
+    if (*out == NULL)
         return gb_error_set(err, GB_ENOMEM, "out of memory exporting a student");
-    }
-    *out = b.s;
     return GB_OK;
 }
 
