@@ -58,33 +58,6 @@ static gb_status param_error(gb_error *err, const char *key, const char *value,
     return GB_EUNUSABLE;
 }
 
-static int parse_uint(const char *text, unsigned long long lo, unsigned long long hi,
-                      unsigned long long *out)
-{
-    if (text == NULL || *text < '0' || *text > '9')
-        return 0;
-    errno = 0;
-    char *end = NULL;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_real(const char *text, double *out)
-{
-    if (text == NULL || *text == '\0' || *text == ' ')
-        return 0;
-    errno = 0;
-    char *end = NULL;
-    double v = strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || !isfinite(v))
-        return 0;
-    *out = v;
-    return 1;
-}
-
 static gb_status monotone_error(gb_error *err, const char *fmt, const char *name,
                                 size_t name_len)
 {
@@ -246,27 +219,27 @@ gb_status gb_gam_params_parse(const gb_param *params, size_t n_params,
         double r = 0.0;
         switch (which) {
         case 0:
-            if (!parse_uint(value, 1, 100000, &v))
+            if (!gb_param_parse_uint(value, 1, 100000, &v))
                 return param_error(err, key, value, "must be an integer in 1..100000");
             out->rounds = (unsigned)v;
             break;
         case 1:
-            if (!parse_real(value, &r) || !(r > 0.0 && r <= 1.0))
+            if (!gb_param_parse_real(value, &r) || !(r > 0.0 && r <= 1.0))
                 return param_error(err, key, value, "must be a number in (0, 1]");
             out->learning_rate = r;
             break;
         case 2:
-            if (!parse_uint(value, 2, 255, &v))
+            if (!gb_param_parse_uint(value, 2, 255, &v))
                 return param_error(err, key, value, "must be an integer in 2..255");
             out->max_bins = (unsigned)v;
             break;
         case 3:
-            if (!parse_uint(value, 1, 64, &v))
+            if (!gb_param_parse_uint(value, 1, 64, &v))
                 return param_error(err, key, value, "must be an integer in 1..64");
             out->bags = (unsigned)v;
             break;
         case 4:
-            if (!parse_uint(value, 0, 1000, &v))
+            if (!gb_param_parse_uint(value, 0, 1000, &v))
                 return param_error(err, key, value, "must be an integer in 0..1000");
             out->interactions = (unsigned)v;
             break;
@@ -278,28 +251,29 @@ gb_status gb_gam_params_parse(const gb_param *params, size_t n_params,
             break;
         }
         case 6:
-            if (!parse_uint(value, 1, 100000, &v))
+            if (!gb_param_parse_uint(value, 1, 100000, &v))
                 return param_error(err, key, value, "must be an integer in 1..100000");
             out->early_stopping_rounds = (unsigned)v;
             break;
         case 7:
-            if (!parse_real(value, &r) || !(r == 0.0 || (r >= 0.01 && r <= 0.5)))
+            if (!gb_param_parse_real(value, &r) ||
+                !(r == 0.0 || (r >= 0.01 && r <= 0.5)))
                 return param_error(err, key, value,
                                    "must be 0 or a number in [0.01, 0.5]");
             out->validation_fraction = r;
             break;
         case 8:
-            if (!parse_uint(value, 1, (unsigned long long)UINT32_MAX, &v))
+            if (!gb_param_parse_uint(value, 1, (unsigned long long)UINT32_MAX, &v))
                 return param_error(err, key, value, "must be an integer >= 1");
             out->min_samples_leaf = (size_t)v;
             break;
         case 9:
-            if (!parse_uint(value, 2, 3, &v))
+            if (!gb_param_parse_uint(value, 2, 3, &v))
                 return param_error(err, key, value, "must be 2 or 3");
             out->max_leaves = (unsigned)v;
             break;
         default:
-            if (!parse_uint(value, 0, 100000, &v))
+            if (!gb_param_parse_uint(value, 0, 100000, &v))
                 return param_error(err, key, value, "must be an integer in 0..100000");
             out->smoothing_rounds = (unsigned)v;
             break;

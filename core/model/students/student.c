@@ -5,7 +5,10 @@
  */
 #include "core/model/students/student.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/model/students/gam.h"
@@ -134,4 +137,31 @@ gb_status gb_student_export(const gb_model *student, const char *format, char **
                  format != NULL ? format : "", kind);
     gb_error_field(err, "format");
     return GB_EUNUSABLE;
+}
+
+int gb_param_parse_uint(const char *text, unsigned long long lo, unsigned long long hi,
+                        unsigned long long *out)
+{
+    if (text == NULL || *text < '0' || *text > '9')
+        return 0;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int gb_param_parse_real(const char *text, double *out)
+{
+    if (text == NULL || *text == '\0' || *text == ' ')
+        return 0;
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !isfinite(v))
+        return 0;
+    *out = v;
+    return 1;
 }

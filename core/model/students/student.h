@@ -56,6 +56,13 @@ typedef struct gb_param {
     const char *value;
 } gb_param;
 
+/* Parameter text helpers shared by the students' parsers.  A whole decimal
+ * integer in [lo, hi] (no sign, no spaces) / a whole finite real number;
+ * nonzero on success, *out untouched otherwise. */
+int gb_param_parse_uint(const char *text, unsigned long long lo, unsigned long long hi,
+                        unsigned long long *out);
+int gb_param_parse_real(const char *text, double *out);
+
 /* Student type names: "tree", "sbdt", "logistic", "linear", "gam". */
 
 /* Checks type and parameters without training (for validation before a run

@@ -42,21 +42,6 @@ static gb_status param_error(gb_error *err, const char *key, const char *value,
     return GB_EUNUSABLE;
 }
 
-/* Parses a whole decimal integer in [lo, hi]; nonzero on success. */
-static int parse_uint(const char *text, unsigned long long lo, unsigned long long hi,
-                      unsigned long long *out)
-{
-    if (text == NULL || *text < '0' || *text > '9')
-        return 0;
-    errno = 0;
-    char *end = NULL;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 gb_status gb_tree_params_parse(const gb_param *params, size_t n_params,
                                gb_tree_params *out, gb_error *err)
 {
@@ -86,23 +71,24 @@ gb_status gb_tree_params_parse(const gb_param *params, size_t n_params,
         unsigned long long v = 0;
         switch (which) {
         case 0:
-            if (!parse_uint(value, 1, 32, &v))
+            if (!gb_param_parse_uint(value, 1, 32, &v))
                 return param_error(err, key, value, "must be an integer in 1..32");
             out->max_depth = (unsigned)v;
             break;
         case 1:
-            if (!parse_uint(value, 1, (unsigned long long)UINT32_MAX, &v))
+            if (!gb_param_parse_uint(value, 1, (unsigned long long)UINT32_MAX, &v))
                 return param_error(err, key, value, "must be an integer >= 1");
             out->min_samples_leaf = (size_t)v;
             break;
         case 2:
-            if (!parse_uint(value, 0, (unsigned long long)UINT32_MAX, &v) || v == 1)
+            if (!gb_param_parse_uint(value, 0, (unsigned long long)UINT32_MAX, &v) ||
+                v == 1)
                 return param_error(err, key, value,
                                    "must be 0 (unlimited) or an integer >= 2");
             out->max_leaves = (size_t)v;
             break;
         default:
-            if (!parse_uint(value, 2, 255, &v))
+            if (!gb_param_parse_uint(value, 2, 255, &v))
                 return param_error(err, key, value, "must be an integer in 2..255");
             out->max_bins = (unsigned)v;
             break;
