@@ -59,6 +59,78 @@ void gb_table_free(gb_table *table)
     gb_free(table);
 }
 
+gb_status gb_table_keep_rows(gb_table *table, const size_t *keep, size_t n_keep,
+                             size_t block, gb_table_rows_cb visit, void *ctx,
+                             gb_error *err)
+{
+    size_t nc = table->n_cols;
+    void **kept = gb_calloc(nc + 1, sizeof *kept);
+    if (kept == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory compacting the table");
+    for (size_t j = 0; j < nc; j++) {
+        const gb_column *c = &table->cols[j];
+        size_t size = c->type == GB_COL_NUMERIC ? sizeof *c->values : sizeof *c->codes;
+        kept[j] = gb_malloc_array(n_keep > 0 ? n_keep : 1, size);
+        if (kept[j] == NULL) {
+            for (size_t i = 0; i < j; i++)
+                gb_free(kept[i]);
+            gb_free(kept);
+            return gb_error_set(err, GB_ENOMEM, "out of memory compacting the table");
+        }
+    }
+    if (block == 0)
+        block = 1;
+    size_t hi = table->n_rows, k_hi = n_keep;
+    while (hi > 0) {
+        size_t lo = hi > block ? hi - block : 0;
+        if (visit != NULL)
+            visit(ctx, table, lo, hi);
+        size_t k_lo = k_hi;
+        while (k_lo > 0 && keep[k_lo - 1] >= lo)
+            k_lo--;
+        for (size_t j = 0; j < nc; j++) {
+            gb_column *c = &table->cols[j];
+            if (c->type == GB_COL_NUMERIC) {
+                double *to = kept[j];
+                for (size_t i = k_lo; i < k_hi; i++)
+                    to[i] = c->values[keep[i]];
+                double *v = gb_realloc_array(c->values, lo > 0 ? lo : 1, sizeof *v);
+                if (v != NULL)
+                    c->values = v;
+            } else {
+                int32_t *to = kept[j];
+                for (size_t i = k_lo; i < k_hi; i++)
+                    to[i] = c->codes[keep[i]];
+                int32_t *v = gb_realloc_array(c->codes, lo > 0 ? lo : 1, sizeof *v);
+                if (v != NULL)
+                    c->codes = v;
+            }
+        }
+        table->n_rows = lo;
+        hi = lo;
+        k_hi = k_lo;
+    }
+    for (size_t j = 0; j < nc; j++) {
+        gb_column *c = &table->cols[j];
+        size_t missing = 0;
+        if (c->type == GB_COL_NUMERIC) {
+            gb_free(c->values);
+            c->values = kept[j];
+            for (size_t i = 0; i < n_keep; i++)
+                missing += isnan(c->values[i]) != 0;
+        } else {
+            gb_free(c->codes);
+            c->codes = kept[j];
+            for (size_t i = 0; i < n_keep; i++)
+                missing += c->codes[i] < 0;
+        }
+        c->n_missing = missing;
+    }
+    table->n_rows = n_keep;
+    gb_free(kept);
+    return GB_OK;
+}
+
 long gb_table_find(const gb_table *table, const char *name)
 {
     if (table == NULL || name == NULL)

@@ -75,6 +75,24 @@ typedef struct gb_target {
 /* Frees every column and the table; NULL is a no-op. */
 void gb_table_free(gb_table *table);
 
+/* Called by gb_table_keep_rows with rows [lo, hi) of the table just before
+ * they are released (still readable then). */
+typedef void (*gb_table_rows_cb)(void *ctx, const gb_table *table, size_t lo,
+                                 size_t hi);
+
+/* Shrinks table to the rows keep[0..n_keep) (strictly ascending, each <
+ * n_rows), in that order, handing memory back as it goes: the table is
+ * walked in blocks of `block` rows from its end; each block is first passed
+ * to visit (may be NULL) and then cut off every column, after its kept rows
+ * have been copied out.  So a caller can turn the rows it drops into
+ * something else (a design matrix) without holding both at once.  Column
+ * names, types and levels are kept; n_missing is recounted.  GB_ENOMEM
+ * (table unchanged, visit not called) if the kept rows cannot be allocated;
+ * nothing fails after the first visit. */
+gb_status gb_table_keep_rows(gb_table *table, const size_t *keep, size_t n_keep,
+                             size_t block, gb_table_rows_cb visit, void *ctx,
+                             gb_error *err);
+
 /* Index of the column named `name`, or -1. */
 long gb_table_find(const gb_table *table, const char *name);
 

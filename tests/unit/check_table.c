@@ -438,6 +438,98 @@ START_TEST(test_allocation_failures)
 }
 END_TEST
 
+/* gb_table_keep_rows: visit log and a 10-row table. */
+typedef struct visit_log {
+    size_t lo[16], hi[16], n;
+    double first_x[16]; /* x at lo, read during the visit */
+} visit_log;
+
+static void visit_cb(void *ctx, const gb_table *table, size_t lo, size_t hi)
+{
+    visit_log *log = ctx;
+    ck_assert_uint_lt(log->n, 16);
+    ck_assert_uint_ge(table->n_rows, hi); /* the block is still there */
+    log->lo[log->n] = lo;
+    log->hi[log->n] = hi;
+    log->first_x[log->n] = table->cols[0].values[lo];
+    log->n++;
+}
+
+static gb_table *ten_rows(void)
+{
+    double x[10] = {0, 1, NAN, 3, 4, 5, NAN, 7, 8, 9};
+    const char *g[10] = {"a", "b", NULL, "a", "c", NULL, "b", "c", "a", NULL};
+    gb_table *t = table_new(10);
+    add_num(t, "x", x);
+    add_cat(t, "g", g);
+    return t;
+}
+
+START_TEST(test_keep_rows_compacts_and_visits_from_the_end)
+{
+    for (size_t block = 1; block <= 12; block++) {
+        gb_table *t = ten_rows();
+        size_t keep[] = {1, 2, 5, 9};
+        visit_log log;
+        memset(&log, 0, sizeof log);
+        gb_error err;
+        ck_assert_int_eq(gb_table_keep_rows(t, keep, 4, block, visit_cb, &log, &err),
+                         GB_OK);
+        /* the blocks tile [0, 10) from the end */
+        size_t hi = 10;
+        for (size_t b = 0; b < log.n; b++) {
+            ck_assert_uint_eq(log.hi[b], hi);
+            ck_assert_uint_eq(log.lo[b], hi > block ? hi - block : 0);
+            ck_assert(log.first_x[b] == (double)log.lo[b] ||
+                      isnan(log.first_x[b])); /* rows 2 and 6 are missing */
+            hi = log.lo[b];
+        }
+        ck_assert_uint_eq(hi, 0);
+        ck_assert_uint_eq(t->n_rows, 4);
+        ck_assert_str_eq(t->cols[0].name, "x");
+        ck_assert(t->cols[0].values[0] == 1.0 && isnan(t->cols[0].values[1]) &&
+                  t->cols[0].values[2] == 5.0 && t->cols[0].values[3] == 9.0);
+        ck_assert_uint_eq(t->cols[0].n_missing, 1);
+        /* levels a b c kept; rows 1 2 5 9 are b, missing, missing, missing */
+        ck_assert_uint_eq(t->cols[1].n_levels, 3);
+        ck_assert_str_eq(t->cols[1].levels[1], "b");
+        ck_assert_int_eq(t->cols[1].codes[0], 1);
+        ck_assert_int_eq(t->cols[1].codes[1], -1);
+        ck_assert_int_eq(t->cols[1].codes[3], -1);
+        ck_assert_uint_eq(t->cols[1].n_missing, 3);
+        gb_table_free(t);
+    }
+}
+END_TEST
+
+START_TEST(test_keep_rows_none_and_allocation_failure)
+{
+    gb_table *t = ten_rows();
+    gb_error err;
+    ck_assert_int_eq(gb_table_keep_rows(t, NULL, 0, 4, NULL, NULL, &err), GB_OK);
+    ck_assert_uint_eq(t->n_rows, 0);
+    ck_assert_uint_eq(t->cols[0].n_missing, 0);
+    ck_assert_uint_eq(t->cols[1].n_levels, 3);
+    gb_table_free(t);
+    /* Out of memory for the kept rows: the table is untouched, no visit. */
+    for (long n = 1; n <= 3; n++) {
+        t = ten_rows();
+        size_t keep[] = {0, 9};
+        visit_log log;
+        memset(&log, 0, sizeof log);
+        gb_alloc_fail_after(n);
+        gb_status rc = gb_table_keep_rows(t, keep, 2, 4, visit_cb, &log, &err);
+        gb_alloc_fail_after(0);
+        ck_assert_int_eq(rc, GB_ENOMEM);
+        ck_assert_uint_eq(log.n, 0);
+        ck_assert_uint_eq(t->n_rows, 10);
+        ck_assert(t->cols[0].values[9] == 9.0);
+        ck_assert_int_eq(t->cols[1].codes[4], 2);
+        gb_table_free(t);
+    }
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
     Suite *s = suite_create("table");
@@ -459,6 +551,8 @@ static Suite *table_suite(void)
     tcase_add_test(tc, test_column_stats);
     tcase_add_test(tc, test_column_stats_distinct_cap);
     tcase_add_test(tc, test_allocation_failures);
+    tcase_add_test(tc, test_keep_rows_compacts_and_visits_from_the_end);
+    tcase_add_test(tc, test_keep_rows_none_and_allocation_failure);
     suite_add_tcase(s, tc);
     return s;
 }
