@@ -153,7 +153,9 @@ gb_status api_run_distill(st_db *db, const char *data_dir, const st_run *run,
         c.cfg.explain_cb = api_explain_cb;
         c.cfg.explain_ctx = &c.explain;
     }
-    rc = gb_distill_run(&c.cfg, in.table, NULL, progress, &result, err);
+    /* The run's own copy of the table is not read afterwards: the run may
+     * drop its rows once the design matrix is built. */
+    rc = gb_distill_run_releasing(&c.cfg, in.table, NULL, progress, &result, err);
     if (rc != GB_OK)
         goto done;
     artifact = result.student->ops->to_json(result.student);

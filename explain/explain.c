@@ -72,6 +72,7 @@ typedef struct explain_ctx {
     size_t n_sample, n_bg, n_ice, grid_points, n_perm, n_repeats;
     size_t n_local;      /* first rows of the sample with local attributions */
     size_t *sample_rows; /* table rows of the sample */
+    size_t *sample_ids;  /* their row numbers in the report (ex_params.row_ids) */
     size_t *bg_rows;     /* table rows of the background */
     char **union_names;  /* n_union source columns */
     size_t n_union;
@@ -413,7 +414,7 @@ static gb_status pdp_block(explain_ctx *c, cJSON *root, gb_error *err)
             goto out;
         }
         for (size_t r = 0; r < c->n_ice; r++) {
-            cJSON *num = cJSON_CreateNumber((double)c->sample_rows[r]);
+            cJSON *num = cJSON_CreateNumber((double)c->sample_ids[r]);
             if (num == NULL || !cJSON_AddItemToArray(ice_rows, num)) {
                 cJSON_Delete(num);
                 rc = nomem(err);
@@ -662,7 +663,7 @@ static gb_status reason_block(explain_ctx *c, cJSON *root, gb_error *err)
             rc = nomem(err);
             goto out;
         }
-        if (gb_json_add_number(e, "row", (double)c->sample_rows[i]) == NULL) {
+        if (gb_json_add_number(e, "row", (double)c->sample_ids[i]) == NULL) {
             rc = nomem(err);
             goto out;
         }
@@ -824,8 +825,10 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
     c.n_ice = (full ? 30 : 10) < c.n_sample ? (full ? 30 : 10) : c.n_sample;
     idx = gb_malloc_array(n_test, sizeof *idx);
     c.sample_rows = gb_malloc_array(c.n_sample, sizeof *c.sample_rows);
+    c.sample_ids = gb_malloc_array(c.n_sample, sizeof *c.sample_ids);
     c.bg_rows = gb_malloc_array(c.n_bg, sizeof *c.bg_rows);
-    if (idx == NULL || c.sample_rows == NULL || c.bg_rows == NULL) {
+    if (idx == NULL || c.sample_rows == NULL || c.sample_ids == NULL ||
+        c.bg_rows == NULL) {
         rc = nomem(err);
         goto out;
     }
@@ -833,8 +836,11 @@ gb_status ex_explain_report(const gb_model *teacher, const gb_model *student,
         rc = nomem(err);
         goto out;
     }
-    for (size_t i = 0; i < c.n_sample; i++)
+    for (size_t i = 0; i < c.n_sample; i++) {
         c.sample_rows[i] = test_rows[idx[i]];
+        c.sample_ids[i] =
+            params->row_ids != NULL ? params->row_ids[idx[i]] : c.sample_rows[i];
+    }
     if (ex_sample_indices(n_test, c.n_bg, params->seed + 1, idx) != c.n_bg) {
         rc = nomem(err);
         goto out;
@@ -1007,6 +1013,7 @@ out:
         side_free(&c.side[k]);
     gb_free_strings(c.union_names, c.n_union);
     gb_free(c.sample_rows);
+    gb_free(c.sample_ids);
     gb_free(c.bg_rows);
     gb_free(idx);
     gb_free(all_rows);

@@ -59,6 +59,11 @@ typedef struct ex_params {
     const char *adverse_class;
     uint64_t seed;      /* default 0 */
     unsigned n_threads; /* speed only */
+    /* The row numbers the report names (ICE rows, examples) for the test
+     * rows: row_ids[i] for test_rows[i]; NULL (the default) = test_rows[i]
+     * itself.  For a caller whose test table is a compacted copy of the
+     * dataset's rows.  Borrowed; n_test entries. */
+    const size_t *row_ids;
 } ex_params;
 
 /* The documented defaults. */

@@ -408,7 +408,8 @@ int cli_distill(int argc, char **argv)
             goto done;
         cfg.test_sha256 = test_hex;
     }
-    rc = gb_distill_run(&cfg, train, test, NULL, &result, &err);
+    /* The table is not read after the run: it may drop rows as it goes. */
+    rc = gb_distill_run_releasing(&cfg, train, test, NULL, &result, &err);
     if (rc != GB_OK)
         goto done;
     text = gb_json_print(result.report, 1);

@@ -479,11 +479,18 @@ typedef struct run {
     size_t n_features;
     double *X_train; /* n_train x n_features */
     int by_position;
+    /* The training table when the run may drop its rows once X_train is
+     * built (gb_distill_run_releasing, nothing later reading training rows
+     * from the table); NULL otherwise. */
+    gb_table *releasable;
+    size_t *compact_rows;       /* 0..n_test-1 once the table is compacted */
+    const size_t *test_row_ids; /* the dataset's numbers of the test rows */
 } run;
 
 static void run_free(run *r, int own_rows)
 {
     gb_free(r->X_train);
+    gb_free(r->compact_rows);
     gb_features_free(r->features, r->n_features);
     gb_free(r->exclude);
     gb_free(r->teacher_train);
@@ -494,12 +501,73 @@ static void run_free(run *r, int own_rows)
     gb_free(r->y_test_value);
     if (own_rows) {
         gb_free(r->train_rows);
-        gb_free(r->test_rows);
+        if (r->test_rows != r->compact_rows)
+            gb_free(r->test_rows);
     } else {
         gb_split_free(&r->split);
     }
     gb_target_free(&r->target);
     gb_target_free(&r->test_target);
+}
+
+/* Writes the design rows of the training rows in table rows [lo, hi) as
+ * gb_table_keep_rows hands the blocks over (from the table's end; the
+ * training rows are ascending). */
+typedef struct fill_job {
+    const gb_design *design;
+    const size_t *rows; /* training rows, ascending */
+    size_t at;          /* rows[at..) are filled */
+    size_t n_features;
+    double *X;
+} fill_job;
+
+static void fill_block_cb(void *ctx, const gb_table *table, size_t lo, size_t hi)
+{
+    fill_job *job = ctx;
+    (void)table;
+    (void)hi;
+    size_t end = job->at;
+    while (job->at > 0 && job->rows[job->at - 1] >= lo)
+        job->at--;
+    gb_design_fill(job->design, job->rows + job->at, 0, end - job->at,
+                   job->X + job->at * job->n_features);
+}
+
+/* Table rows handed over per block while compacting (a few MB of columns). */
+#define RELEASE_BLOCK 65536
+
+/* Fills X_train from the releasable training table while dropping every
+ * table row but the test rows (split) or all of them (separate test table):
+ * the table's memory goes back block by block as X_train fills, so the two
+ * are never held in full at once.  Afterwards the test rows are rows
+ * 0..n_test-1 of the compacted table (r->test_rows), and r->test_row_ids
+ * keeps their numbers in the dataset for the report. */
+static gb_status fill_releasing(run *r, const gb_design *design, gb_error *err)
+{
+    int split = r->test_table == r->releasable;
+    size_t n_keep = split ? r->n_test : 0;
+    if (split) {
+        r->compact_rows = gb_malloc_array(n_keep, sizeof *r->compact_rows);
+        if (r->compact_rows == NULL)
+            return gb_error_set(err, GB_ENOMEM, "out of memory preparing the run");
+        for (size_t i = 0; i < n_keep; i++)
+            r->compact_rows[i] = i;
+    }
+    fill_job job = {design, r->train_rows, r->n_train, r->n_features, r->X_train};
+    gb_status rc = gb_table_keep_rows(r->releasable, split ? r->test_rows : NULL,
+                                      n_keep, RELEASE_BLOCK, fill_block_cb, &job, err);
+    if (rc != GB_OK)
+        return rc;
+    if (split) {
+        r->test_row_ids = r->test_rows;
+        r->test_rows = r->compact_rows;
+    }
+    /* The resolved target's per-row labels index the rows just dropped. */
+    gb_free(r->target.y_class);
+    gb_free(r->target.y_value);
+    r->target.y_class = NULL;
+    r->target.y_value = NULL;
+    return GB_OK;
 }
 
 /* Target, rows, labels, teacher outputs, the students' design matrix. */
@@ -644,9 +712,13 @@ static gb_status run_prepare(run *r, const gb_table *train, const gb_table *test
     design = gb_design_bind(r->features, r->n_features, train, err);
     if (design == NULL)
         return err != NULL ? err->code : GB_EUNUSABLE;
-    gb_design_fill(design, r->train_rows, 0, r->n_train, r->X_train);
+    rc = GB_OK;
+    if (r->releasable != NULL)
+        rc = fill_releasing(r, design, err);
+    else
+        gb_design_fill(design, r->train_rows, 0, r->n_train, r->X_train);
     gb_design_free(design);
-    return GB_OK;
+    return rc;
 nomem:
     return gb_error_set(err, GB_ENOMEM, "out of memory preparing the run");
 }
@@ -1085,9 +1157,29 @@ done:
 
 /* ---- the run ----------------------------------------------------------------- */
 
+static gb_status distill_run(const gb_distill_config *c, const gb_table *train,
+                             gb_table *releasable, const gb_table *test,
+                             const gb_progress *progress, gb_distill_result *out,
+                             gb_error *err);
+
 gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
                          const gb_table *test, const gb_progress *progress,
                          gb_distill_result *out, gb_error *err)
+{
+    return distill_run(c, train, NULL, test, progress, out, err);
+}
+
+gb_status gb_distill_run_releasing(const gb_distill_config *c, gb_table *train,
+                                   const gb_table *test, const gb_progress *progress,
+                                   gb_distill_result *out, gb_error *err)
+{
+    return distill_run(c, train, train, test, progress, out, err);
+}
+
+static gb_status distill_run(const gb_distill_config *c, const gb_table *train,
+                             gb_table *releasable, const gb_table *test,
+                             const gb_progress *progress, gb_distill_result *out,
+                             gb_error *err)
 {
     gb_status rc;
     run r;
@@ -1117,6 +1209,11 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
         return bad_setting(err, "search.augment",
                            "needs an augmentation setting (multiplier) to try");
 
+    /* Only the settings search and augmentation read training rows from the
+     * table after the design matrix is built. */
+    if (c->augment_multiplier == 0 && c->n_search_temperatures == 0 &&
+        c->n_search_alphas == 0 && !c->search_augment)
+        r.releasable = releasable;
     rc = run_prepare(&r, train, test, progress, &t_teacher, err);
     if (rc != GB_OK)
         goto done;
@@ -1239,9 +1336,9 @@ gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
     if (c->explain_cb != NULL) {
         gb_progress_report(progress, "explain", 0.88);
         t0 = now_s();
-        gb_explain_input in = {c->teacher,     student,     baseline,
-                               r.test_table,   r.test_rows, n_test,
-                               r.teacher_test, c->seed,     c->n_threads};
+        gb_explain_input in = {
+            c->teacher, student,        baseline, r.test_table, r.test_rows,
+            n_test,     r.teacher_test, c->seed,  c->n_threads, r.test_row_ids};
         rc = c->explain_cb(c->explain_ctx, &in, &explanations, err);
         if (rc != GB_OK)
             goto done;

@@ -34,6 +34,10 @@ typedef struct gb_explain_input {
     const double *teacher_test; /* teacher outputs on those rows */
     uint64_t seed;
     unsigned n_threads;
+    /* The dataset's row numbers of the test rows, for the report to name
+     * (n_test entries): differs from test_rows when the run has compacted
+     * its table (gb_distill_run_releasing); NULL = test_rows. */
+    const size_t *test_row_ids;
 } gb_explain_input;
 
 /* Fills *out with the report's "explanations" object (owned by the caller
@@ -120,6 +124,19 @@ typedef struct gb_distill_result {
 gb_status gb_distill_run(const gb_distill_config *c, const gb_table *train,
                          const gb_table *test, const gb_progress *progress,
                          gb_distill_result *out, gb_error *err);
+
+/* gb_distill_run for a caller that hands its training table over: once the
+ * students' design matrix is built, the run drops the table's rows it no
+ * longer reads (all but the test rows of a split; all of them with a
+ * separate test table), block by block as the matrix fills, so the table
+ * and the matrix are never held in full at once.  Runs with a settings
+ * search or augmentation keep every row (they read training rows from the
+ * table later).  Results are identical to gb_distill_run's.  Afterwards
+ * *train keeps its columns (names, types, levels) but its rows are the
+ * run's business: the caller may only free it (gb_table_free). */
+gb_status gb_distill_run_releasing(const gb_distill_config *c, gb_table *train,
+                                   const gb_table *test, const gb_progress *progress,
+                                   gb_distill_result *out, gb_error *err);
 
 /* Frees what a result owns (not the struct itself) and zeroes it; NULL and
  * an already-freed (zeroed) result are no-ops. */

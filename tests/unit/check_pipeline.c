@@ -12,6 +12,7 @@
 #include "core/data/csv.h"
 #include "core/distill/pipeline.h"
 #include "core/model/teachers/load.h"
+#include "api/explain_hook.h"
 
 #define FIX "tests/fixtures/"
 
@@ -239,6 +240,125 @@ START_TEST(test_bad_settings_name_the_field)
 }
 END_TEST
 
+/* The report of gb_distill_run_releasing on a fresh copy of the table, which
+ * it may compact; *n_rows_after receives the copy's rows afterwards. */
+static char *releasing_report(gb_distill_config *c, const char *test_path,
+                              size_t *n_rows_after)
+{
+    gb_error err;
+    gb_table *copy = NULL, *test = NULL;
+    ck_assert_int_eq(
+        gb_csv_read_file(FIX "datasets/breast_cancer_train.csv", NULL, &copy, &err),
+        GB_OK);
+    if (test_path != NULL)
+        ck_assert_int_eq(gb_csv_read_file(test_path, NULL, &test, &err), GB_OK);
+    gb_distill_result r;
+    ck_assert_int_eq(gb_distill_run_releasing(c, copy, test, NULL, &r, &err), GB_OK);
+    char *text = report_without_timings(&r);
+    *n_rows_after = copy->n_rows;
+    gb_distill_result_free(&r);
+    gb_table_free(copy);
+    gb_table_free(test);
+    return text;
+}
+
+START_TEST(test_releasing_run_gives_the_same_report)
+{
+    gb_param lp[] = {{"l2", "0.001"}};
+    const char *types[] = {"tree", "logistic"};
+    ex_params explain;
+    ex_params_default(&explain);
+    gb_table *test = NULL;
+    gb_error err;
+    ck_assert_int_eq(
+        gb_csv_read_file(FIX "datasets/breast_cancer_test.csv", NULL, &test, &err),
+        GB_OK);
+    for (int t = 0; t < 2; t++)
+        for (int with_test = 0; with_test < 2; with_test++) {
+            gb_distill_config c;
+            config_tree(&c);
+            c.student_type = types[t];
+            if (t == 1) {
+                c.params = lp;
+                c.n_params = 1;
+            }
+            c.explain_cb = api_explain_cb;
+            c.explain_ctx = &explain;
+            gb_distill_result r;
+            ck_assert_int_eq(gb_distill_run(&c, train_table, with_test ? test : NULL,
+                                            NULL, &r, &err),
+                             GB_OK);
+            char *expected = report_without_timings(&r);
+            /* the explanations name rows of the dataset */
+            ck_assert_ptr_nonnull(strstr(expected, "\"row\":"));
+            size_t n_test = (size_t)cJSON_GetObjectItem(
+                                cJSON_GetObjectItem(r.report, "split"), "test_rows")
+                                ->valuedouble;
+            gb_distill_result_free(&r);
+            size_t n_after = 0;
+            char *got = releasing_report(
+                &c, with_test ? FIX "datasets/breast_cancer_test.csv" : NULL, &n_after);
+            ck_assert_msg(strcmp(got, expected) == 0, "%s %s: reports differ", types[t],
+                          with_test ? "test file" : "split");
+            /* a split keeps the test rows only; a test file, no row */
+            ck_assert_uint_eq(n_after, with_test ? 0 : n_test);
+            gb_free(expected);
+            gb_free(got);
+        }
+    gb_table_free(test);
+}
+END_TEST
+
+START_TEST(test_releasing_run_keeps_rows_for_a_search)
+{
+    gb_distill_config c;
+    config_tree(&c);
+    c.search_temperatures[0] = 1.0;
+    c.search_temperatures[1] = 2.0;
+    c.n_search_temperatures = 2;
+    gb_distill_result r;
+    gb_error err;
+    ck_assert_int_eq(gb_distill_run(&c, train_table, NULL, NULL, &r, &err), GB_OK);
+    char *expected = report_without_timings(&r);
+    gb_distill_result_free(&r);
+    size_t n_after = 0;
+    char *got = releasing_report(&c, NULL, &n_after);
+    ck_assert_msg(strcmp(got, expected) == 0, "reports differ");
+    ck_assert_uint_eq(n_after, train_table->n_rows);
+    gb_free(expected);
+    gb_free(got);
+}
+END_TEST
+
+START_TEST(test_releasing_run_allocation_failures_are_clean)
+{
+    gb_distill_config c;
+    config_tree(&c);
+    size_t n_ok = 0;
+    for (long n = 1; n < 200000; n = n < 64 ? n + 1 : n * 5 / 4) {
+        gb_table *copy = NULL;
+        gb_distill_result r;
+        gb_error err;
+        ck_assert_int_eq(
+            gb_csv_read_file(FIX "datasets/breast_cancer_train.csv", NULL, &copy, &err),
+            GB_OK);
+        gb_alloc_fail_after(n);
+        gb_status rc = gb_distill_run_releasing(&c, copy, NULL, NULL, &r, &err);
+        gb_alloc_fail_after(0);
+        gb_table_free(copy);
+        if (rc == GB_OK) {
+            gb_distill_result_free(&r);
+            n_ok++;
+            break;
+        }
+        ck_assert_msg(rc == GB_ENOMEM, "fail_after %ld gave %s: %s", n,
+                      gb_status_name(rc), err.message);
+        ck_assert_ptr_null(r.report);
+    }
+    ck_assert_uint_eq(n_ok, 1);
+}
+END_TEST
+
 static Suite *pipeline_suite(void)
 {
     Suite *s = suite_create("pipeline");
@@ -251,6 +371,9 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_threads_do_not_change_the_report);
     tcase_add_test(tc, test_report_numbers_are_consistent);
     tcase_add_test(tc, test_bad_settings_name_the_field);
+    tcase_add_test(tc, test_releasing_run_gives_the_same_report);
+    tcase_add_test(tc, test_releasing_run_keeps_rows_for_a_search);
+    tcase_add_test(tc, test_releasing_run_allocation_failures_are_clean);
     suite_add_tcase(s, tc);
     return s;
 }
