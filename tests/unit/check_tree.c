@@ -322,6 +322,204 @@ START_TEST(test_soft_leaf_matches_sklearn_regressor)
 }
 END_TEST
 
+/* Features with thousands of distinct values, so the best thresholds lie
+ * inside histogram bins: the tree must still be scikit-learn's exact CART
+ * tree, node for node (tests/fixtures/tree/sklearn_exact.json, binary and
+ * 3-class soft targets). */
+START_TEST(test_exact_splits_match_sklearn)
+{
+    FILE *f = fopen("tests/fixtures/tree/sklearn_exact.json", "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    ck_assert(size > 0);
+    rewind(f);
+    char *buf = malloc((size_t)size);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    gb_error err;
+    cJSON *fx = gb_json_parse(buf, (size_t)size, &err);
+    ck_assert_ptr_nonnull(fx);
+    free(buf);
+    const cJSON *cs;
+    int n_cases = 0;
+    cJSON_ArrayForEach(cs, cJSON_GetObjectItem(fx, "cases"))
+    {
+        double *X = NULL, *soft = NULL;
+        size_t nx = 0, ns = 0;
+        ck_assert_int_eq(gb_json_number_array(cJSON_GetObjectItem(cs, "X"), "X",
+                                              1000000, &X, &nx, &err),
+                         GB_OK);
+        ck_assert_int_eq(gb_json_number_array(cJSON_GetObjectItem(cs, "soft"), "soft",
+                                              1000000, &soft, &ns, &err),
+                         GB_OK);
+        size_t n = (size_t)json_num(cs, "n"), F = (size_t)json_num(cs, "features");
+        size_t K = (size_t)json_num(cs, "classes");
+        ck_assert_uint_eq(nx, n * F);
+        ck_assert_uint_eq(ns, n * K);
+        gb_train_set ts = binary_set(X, n, F, NULL);
+        ts.task = K == 2 ? GB_TASK_BINARY : GB_TASK_MULTICLASS;
+        ts.n_classes = K;
+        ts.soft = soft;
+        ts.alpha = 0.0;
+        char depth[8], leaf[8];
+        snprintf(depth, sizeof depth, "%d", (int)json_num(cs, "max_depth"));
+        snprintf(leaf, sizeof leaf, "%d", (int)json_num(cs, "min_samples_leaf"));
+        gb_param p[] = {{"max_depth", depth}, {"min_samples_leaf", leaf}};
+        for (unsigned threads = 1; threads <= 2; threads++) {
+            ts.n_threads = threads;
+            gb_model *m = fit_ok(&ts, p, 2);
+            cJSON *j = parsed_json(m);
+            const cJSON *expect = cJSON_GetObjectItem(cs, "nodes");
+            const cJSON *nodes = cJSON_GetObjectItem(j, "nodes");
+            ck_assert_int_eq(cJSON_GetArraySize(nodes), cJSON_GetArraySize(expect));
+            int id = 0;
+            const cJSON *e;
+            cJSON_ArrayForEach(e, expect)
+            {
+                const cJSON *node = cJSON_GetArrayItem(nodes, id);
+                const cJSON *value = cJSON_GetObjectItem(node, "value");
+                const cJSON *expect_value = cJSON_GetObjectItem(e, "value");
+                if (expect_value == NULL) {
+                    ck_assert_msg(value == NULL,
+                                  "%s node %d: a leaf, scikit-learn splits",
+                                  json_str(cs, "name"), id);
+                    ck_assert_msg(json_num(node, "feature") == json_num(e, "feature"),
+                                  "%s node %d: feature %.0f, scikit-learn %.0f",
+                                  json_str(cs, "name"), id, json_num(node, "feature"),
+                                  json_num(e, "feature"));
+                    ck_assert_msg(json_num(node, "threshold") ==
+                                      json_num(e, "threshold"),
+                                  "%s node %d: threshold %.17g, scikit-learn %.17g",
+                                  json_str(cs, "name"), id, json_num(node, "threshold"),
+                                  json_num(e, "threshold"));
+                } else {
+                    ck_assert_msg(value != NULL,
+                                  "%s node %d: splits, scikit-learn has a leaf",
+                                  json_str(cs, "name"), id);
+                    ck_assert_int_eq(cJSON_GetArraySize(value),
+                                     cJSON_GetArraySize(expect_value));
+                    for (int k = 0; k < cJSON_GetArraySize(value); k++) {
+                        double a = cJSON_GetArrayItem(value, k)->valuedouble;
+                        double b = cJSON_GetArrayItem(expect_value, k)->valuedouble;
+                        ck_assert_msg(fabs(a - b) <= 1e-12,
+                                      "%s leaf %d: %.17g vs %.17g",
+                                      json_str(cs, "name"), id, a, b);
+                    }
+                }
+                id++;
+            }
+            cJSON_Delete(j);
+            gb_model_free(m);
+        }
+        gb_free(X);
+        gb_free(soft);
+        n_cases++;
+    }
+    ck_assert_int_eq(n_cases, 2);
+    cJSON_Delete(fx);
+}
+END_TEST
+
+/* Brute force for the test below: the best stump of regression targets y on
+ * the n x F matrix X (every cut between neighbouring distinct values; ties
+ * within 1e-10 of the sum of squares to the lower feature, then the lower
+ * threshold).  Returns the feature; *thr gets the midpoint threshold. */
+typedef struct xy_pair {
+    double x, y;
+} xy_pair;
+
+static int xy_cmp(const void *a, const void *b)
+{
+    double u = ((const xy_pair *)a)->x, v = ((const xy_pair *)b)->x;
+    return (u > v) - (u < v);
+}
+
+static int brute_force_stump(const double *X, const double *y, size_t n, size_t F,
+                             double *thr)
+{
+    xy_pair *p = malloc(n * sizeof *p);
+    double s = 0.0, ss = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        s += y[i];
+        ss += y[i] * y[i];
+    }
+    double *gain = malloc(F * sizeof *gain), *cut = malloc(F * sizeof *cut);
+    for (size_t f = 0; f < F; f++) {
+        for (size_t i = 0; i < n; i++)
+            p[i] = (xy_pair){X[i * F + f], y[i]};
+        qsort(p, n, sizeof *p, xy_cmp);
+        double left = 0.0;
+        gain[f] = -INFINITY;
+        for (size_t i = 0; i + 1 < n; i++) {
+            left += p[i].y;
+            if (!(p[i].x < p[i + 1].x))
+                continue;
+            double nl = (double)(i + 1), nr = (double)(n - i - 1);
+            double g =
+                left * left / nl + (s - left) * (s - left) / nr - s * s / (double)n;
+            if (g > gain[f]) {
+                gain[f] = g;
+                cut[f] = p[i].x * 0.5 + p[i + 1].x * 0.5;
+            }
+        }
+    }
+    double top = -INFINITY;
+    for (size_t f = 0; f < F; f++)
+        top = gain[f] > top ? gain[f] : top;
+    int best = -1;
+    for (size_t f = 0; f < F && best < 0; f++)
+        if (gain[f] >= top - 1e-10 * ss) {
+            best = (int)f;
+            *thr = cut[f];
+        }
+    free(p);
+    free(gain);
+    free(cut);
+    return best;
+}
+
+/* Targets that are noise: the gain bound cannot rule out most bins, so the
+ * search gathers nearly every row of every feature, in several batches.  The
+ * stump must still be the exact best one, as brute force finds it, with 1
+ * and 2 threads. */
+START_TEST(test_exact_search_with_many_bins_gathered)
+{
+    size_t n = 70000, F = 3;
+    double *X = malloc(n * F * sizeof *X), *y = malloc(n * sizeof *y);
+    gb_rng rng;
+    gb_rng_seed(&rng, 11);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t f = 0; f < F; f++)
+            X[i * F + f] = round(gb_rng_uniform(&rng) * 1e6) / 1e6;
+        y[i] = gb_rng_normal(&rng) + 0.02 * X[i * F + 2];
+    }
+    double thr = 0.0;
+    int feature = brute_force_stump(X, y, n, F, &thr);
+    ck_assert_int_ge(feature, 0);
+    gb_train_set ts = binary_set(X, n, F, NULL);
+    ts.task = GB_TASK_REGRESSION;
+    ts.n_classes = 0;
+    ts.classes = NULL;
+    ts.y_value = y;
+    gb_param p[] = {{"max_depth", "1"}};
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        ts.n_threads = threads;
+        gb_model *m = fit_ok(&ts, p, 1);
+        cJSON *j = parsed_json(m);
+        ck_assert_int_eq((int)json_num(json_node(j, 0), "feature"), feature);
+        ck_assert_msg(json_num(json_node(j, 0), "threshold") == thr,
+                      "threshold %.17g, brute force %.17g",
+                      json_num(json_node(j, 0), "threshold"), thr);
+        cJSON_Delete(j);
+        gb_model_free(m);
+    }
+    free(X);
+    free(y);
+}
+END_TEST
+
 /* ---- missing values and categorical splits ------------------------------- */
 
 START_TEST(test_missing_goes_to_the_better_side)
@@ -1567,6 +1765,8 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_tie_takes_lower_feature);
     tcase_add_test(tc, test_soft_target_leaf_values);
     tcase_add_test(tc, test_soft_leaf_matches_sklearn_regressor);
+    tcase_add_test(tc, test_exact_splits_match_sklearn);
+    tcase_add_test(tc, test_exact_search_with_many_bins_gathered);
     tcase_add_test(tc, test_missing_goes_to_the_better_side);
     tcase_add_test(tc, test_missing_unseen_goes_to_larger_side);
     tcase_add_test(tc, test_categorical_split_by_ordered_levels);

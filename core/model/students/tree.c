@@ -1,6 +1,7 @@
 /*
- * tree.c - the decision-tree student: parameters, binning, histogram CART
- * growth, prediction, and the JSON artifact (to_json / from_json).
+ * tree.c - the decision-tree student: parameters, binning, CART growth
+ * (histogram search made exact on the rows where it can matter),
+ * prediction, and the JSON artifact (to_json / from_json).
  * Layer: core/model/students.  Exports (SQL, C) live in tree_export.c.
  */
 #include "core/model/students/tree.h"
@@ -24,6 +25,10 @@
 #define HIST_BUDGET_BYTES ((size_t)64 << 20)
 /* Cells of the per-feature table that starts the search for a value's bin. */
 #define BIN_CELLS 1024
+/* Row chunks binned as separate tasks (each keeps its own bin extremes). */
+#define BIN_CHUNKS 16
+/* Rows whose values one refinement batch gathers (see refine_splits). */
+#define REFINE_BATCH_ROWS ((size_t)1 << 16)
 
 /* ------------------------------------------------------------------------ */
 /* Parameters                                                               */
@@ -242,12 +247,22 @@ typedef struct feat_bins {
     double *scan;        /* 3 * K doubles (+ categorical extras) */
     size_t *level_order; /* categorical: n_bins */
     double *level_key;   /* categorical: n_bins */
+    /* exact scan in the current node: bins marked in gather (n_bins) have
+     * their rows at entries [ent_at, +ent_n) */
+    unsigned char *gather;
+    size_t ent_at, ent_n;
 } feat_bins;
 
+/* A numeric split sends bins < bin_lo left, bins > bin_hi right, and rows
+ * of bins bin_lo..bin_hi by their value (x <= threshold goes left); bin_hi
+ * is n_bins when no bin after bin_lo holds rows of the node. */
 typedef struct split_info {
     double gain;
     int feature; /* -1: no split */
-    size_t cut;  /* numeric: bins <= cut go left; categorical: prefix length */
+    size_t cut;  /* numeric: histogram cut (bins <= cut left); categorical:
+                    prefix length of the level order */
+    size_t bin_lo, bin_hi;
+    double threshold;
     int missing_left;
     size_t n_left;
 } split_info;
@@ -255,6 +270,8 @@ typedef struct split_info {
 typedef struct grow_node {
     int feature; /* -1 leaf */
     size_t cut;
+    size_t bin_lo, bin_hi; /* numeric: as split_info */
+    double threshold;
     int missing_left;
     size_t left, right;
     size_t n, n_missing;
@@ -290,6 +307,7 @@ typedef struct fit_ctx {
     size_t n_nodes, cap_nodes;
     double *node_sum; /* K per node */
     double *node_sse;
+    double *node_tmin, *node_tmax; /* K per node: range of the targets */
     size_t cap_sum;
     double **free_hists;
     size_t n_free_hists, n_hists_alloc, cap_hists;
@@ -300,6 +318,17 @@ typedef struct fit_ctx {
     work_leaf *frontier;
     size_t n_frontier, cap_frontier;
     split_info *feat_split; /* n_feat per-feature results */
+    /* numeric bins' smallest and largest training value, at hist_at + b */
+    double *bin_lo, *bin_hi;
+    double *chunk_lo, *chunk_hi; /* BIN_CHUNKS x total_bins while binning */
+    /* refinement: gathered values (order keys) and positions in `order` */
+    uint64_t *ent_key, *ent_key_tmp;
+    uint32_t *ent_pos, *ent_pos_tmp;
+    size_t ent_cap;
+    size_t *gather_feats; /* features gathered by the current batch */
+    size_t n_gather_feats;
+    size_t job_node;
+    double job_gain; /* best histogram gain of the node being refined */
     /* the job of the current parallel call */
     const double *parent_sum;
     size_t job_begin, job_end, job_n;
@@ -472,19 +501,23 @@ static size_t bin_of(const feat_bins *fb, double x)
     return b;
 }
 
-/* Rows per task when binning rows. */
-#define BIN_BLOCK 8192
-
-/* Bins rows [task * BIN_BLOCK, ...) of every feature (row-major reads). */
-static void bin_rows_cb(void *vctx, size_t task)
+/* Bins the rows of chunk `chunk` (of BIN_CHUNKS) for every feature
+ * (row-major reads) and records each numeric bin's smallest and largest value
+ * in the chunk's slots of chunk_lo / chunk_hi. */
+static void bin_rows_cb(void *vctx, size_t chunk)
 {
     bin_job *job = vctx;
     fit_ctx *c = job->c;
     const double *X = c->ts->X;
     size_t F = c->n_feat;
-    size_t begin = task * BIN_BLOCK, end = begin + BIN_BLOCK;
-    if (end > c->n_rows)
-        end = c->n_rows;
+    size_t begin = chunk * c->n_rows / BIN_CHUNKS,
+           end = (chunk + 1) * c->n_rows / BIN_CHUNKS;
+    double *lo = c->chunk_lo + chunk * c->total_bins;
+    double *hi = c->chunk_hi + chunk * c->total_bins;
+    for (size_t j = 0; j < c->total_bins; j++) {
+        lo[j] = INFINITY;
+        hi[j] = -INFINITY;
+    }
     for (size_t i = begin; i < end; i++) {
         const double *row = X + i * F;
         for (size_t f = 0; f < F; f++) {
@@ -497,6 +530,11 @@ static void bin_rows_cb(void *vctx, size_t task)
                 b = (size_t)x;
             } else {
                 b = bin_of(fb, x);
+                size_t at = fb->hist_at + b;
+                if (x < lo[at])
+                    lo[at] = x;
+                if (x > hi[at])
+                    hi[at] = x;
             }
             if (c->bins8 != NULL)
                 c->bins8[i * F + f] = (unsigned char)b;
@@ -504,6 +542,13 @@ static void bin_rows_cb(void *vctx, size_t task)
                 c->bins16[i * F + f] = (uint16_t)b;
         }
     }
+}
+
+/* Bin of row `row` of feature f. */
+static size_t row_bin(const fit_ctx *c, size_t row, size_t f)
+{
+    size_t at = row * c->n_feat + f;
+    return c->bins8 != NULL ? c->bins8[at] : c->bins16[at];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -573,10 +618,11 @@ static double split_score(const double *left, double nl, const double *parent, d
     return sl / nl + sr / nr;
 }
 
-/* Tries cut with left = acc (+ missing when tried) and keeps it when
- * strictly better. */
-static void consider(fit_ctx *c, split_info *best, int f, size_t cut, const double *acc,
-                     double n_acc, const double *miss, double n_miss, double base)
+/* Tries cut (or, numeric, threshold) with left = acc (+ missing when tried)
+ * and keeps it when strictly better. */
+static void consider(fit_ctx *c, split_info *best, int f, size_t cut, double threshold,
+                     size_t bin_lo, size_t bin_hi, const double *acc, double n_acc,
+                     const double *miss, double n_miss, double base)
 {
     size_t K = c->K;
     double n = (double)c->job_n;
@@ -602,6 +648,9 @@ static void consider(fit_ctx *c, split_info *best, int f, size_t cut, const doub
             best->gain = gain;
             best->feature = f;
             best->cut = cut;
+            best->threshold = threshold;
+            best->bin_lo = bin_lo;
+            best->bin_hi = bin_hi;
             best->missing_left = missing_left;
             best->n_left = (size_t)nl;
         }
@@ -688,17 +737,13 @@ static void split_feature_cb(void *vctx, size_t fi)
             n_acc += hb[0];
             for (size_t k = 0; k < K; k++)
                 acc[k] += hb[1 + k];
-            consider(c, best, f, b, acc, n_acc, miss, n_miss, base);
+            consider(c, best, f, b, fb->edges[b], b, b, acc, n_acc, miss, n_miss, base);
         }
-        /* Cuts between two bins that hold this node's rows make the same
-         * partition: take the middle one, so the threshold sits midway in
-         * the gap between the node's values (as CART's midpoint rule). */
         if (best->feature == f) {
             size_t next = best->cut + 1;
             while (next < fb->n_bins && h[next * S] == 0.0)
                 next++;
-            if (next < fb->n_bins)
-                best->cut += (next - 1 - best->cut) / 2;
+            best->bin_hi = next;
         }
     } else {
         size_t n_present = cat_order(c, fb, h);
@@ -707,7 +752,7 @@ static void split_feature_cb(void *vctx, size_t fi)
             n_acc += hb[0];
             for (size_t k = 0; k < K; k++)
                 acc[k] += hb[1 + k];
-            consider(c, best, f, j + 1, acc, n_acc, miss, n_miss, base);
+            consider(c, best, f, j + 1, 0.0, 0, 0, acc, n_acc, miss, n_miss, base);
         }
     }
 }
@@ -730,9 +775,352 @@ static void build_hist(fit_ctx *c, double *hist, size_t begin, size_t end)
     gb_parallel_for(c->n_groups, threads, hist_group_cb, c);
 }
 
-/* Best split of a leaf from its histogram; best->feature = -1 when none
- * gains more than 1e-12 of the node's squared error. */
-static void find_split(fit_ctx *c, work_leaf *w)
+/* ------------------------------------------------------------------------ */
+/* Fitting: exact thresholds                                                */
+/* ------------------------------------------------------------------------ */
+
+/* The histogram search only tries cuts between bins; a better threshold may
+ * lie inside a bin holding several values.  For every such bin the gain of
+ * any cut inside it is bounded (interior_bound); bins whose bound reaches
+ * the best histogram gain have their node rows gathered, sorted and scanned
+ * value by value, so the chosen split is the exact best one, as CART's.
+ * Thresholds sit midway between the node's neighbouring values. */
+
+/* Sorts m (key, pos) pairs by key with a stable LSD radix sort (tmp arrays
+ * of m slots); the sorted pairs end in keys / pos. */
+static void radix_sort_pairs(uint64_t *keys, uint32_t *pos, uint64_t *tkeys,
+                             uint32_t *tpos, size_t m)
+{
+    size_t count[256];
+    uint64_t *k_in = keys, *k_out = tkeys;
+    uint32_t *p_in = pos, *p_out = tpos;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < m; i++)
+            count[(k_in[i] >> shift) & 0xff]++;
+        if (m == 0 || count[(k_in[0] >> shift) & 0xff] == m)
+            continue;
+        size_t at = 0;
+        for (size_t b = 0; b < 256; b++) {
+            size_t n = count[b];
+            count[b] = at;
+            at += n;
+        }
+        for (size_t i = 0; i < m; i++) {
+            size_t to = count[(k_in[i] >> shift) & 0xff]++;
+            k_out[to] = k_in[i];
+            p_out[to] = p_in[i];
+        }
+        uint64_t *ks = k_in;
+        k_in = k_out;
+        k_out = ks;
+        uint32_t *ps = p_in;
+        p_in = p_out;
+        p_out = ps;
+    }
+    if (k_in != keys) {
+        memcpy(keys, k_in, m * sizeof *keys);
+        memcpy(pos, p_in, m * sizeof *pos);
+    }
+}
+
+/* Left sums of component j of a prefix of k rows of a bin of m rows
+ * summing to total, each row within [tmin, tmax]: [*lo, *hi]. */
+static void prefix_range(double k, double m, double total, double tmin, double tmax,
+                         double *lo, double *hi)
+{
+    double a = k * tmin, b = total - (m - k) * tmax;
+    *lo = a > b ? a : b;
+    a = k * tmax;
+    b = total - (m - k) * tmin;
+    *hi = a < b ? a : b;
+}
+
+/* Upper bound of the gain of any cut inside a bin of m >= 2 rows with
+ * target sums bin (K), whose predecessors sum to acc over n_acc rows.  A cut
+ * leaves a prefix of k rows (1 <= k <= m-1) on the left; each component of
+ * its sums lies in prefix_range.  Those constraints make a polytope in
+ * (k, sums) on which the gain (a sum of perspective functions) is jointly
+ * convex, so its maximum is at a vertex: k = 1, k = m-1, or a k where one
+ * component's two range constraints meet, with every component at an end of
+ * its range.  Missing rows are tried on both sides. */
+static double interior_bound(const fit_ctx *c, const double *acc, double n_acc,
+                             double m, const double *bin, const double *miss,
+                             double n_miss, const double *tmin, const double *tmax,
+                             double base)
+{
+    size_t K = c->K;
+    double n = (double)c->job_n, bound = -INFINITY;
+    const double *parent = c->parent_sum;
+    for (size_t v = 0; v < 2 + 2 * K; v++) {
+        double k;
+        if (v < 2) {
+            k = v == 0 ? 1.0 : m - 1.0;
+        } else {
+            size_t j = (v - 2) / 2;
+            double span = tmax[j] - tmin[j];
+            if (!(span > 0.0))
+                continue;
+            k = (v % 2 == 0) ? (bin[j] - m * tmin[j]) / span
+                             : (m * tmax[j] - bin[j]) / span;
+            if (!(k > 1.0 && k < m - 1.0))
+                continue;
+        }
+        for (int side = 0; side < 2; side++) {
+            if (side == 1 && n_miss == 0.0)
+                break;
+            double nl = n_acc + k + (side ? n_miss : 0.0), nr = n - nl;
+            if (nl <= 0.0 || nr <= 0.0)
+                continue;
+            double sum = 0.0;
+            for (size_t j = 0; j < K; j++) {
+                double qlo, qhi;
+                prefix_range(k, m, bin[j], tmin[j], tmax[j], &qlo, &qhi);
+                if (qhi < qlo) /* rounding at a vertex: the ranges touch */
+                    qhi = qlo = 0.5 * (qlo + qhi);
+                double left = acc[j] + (side ? miss[j] : 0.0);
+                double a = left + qlo, b = left + qhi;
+                double ga = a * a / nl + (parent[j] - a) * (parent[j] - a) / nr;
+                double gb = b * b / nl + (parent[j] - b) * (parent[j] - b) / nr;
+                sum += ga > gb ? ga : gb;
+            }
+            if (sum - base > bound)
+                bound = sum - base;
+        }
+    }
+    return bound;
+}
+
+/* Marks the bins of numeric feature f worth scanning row by row in the
+ * current node (interior bound within rounding of c->job_gain) and counts
+ * their rows into ent_n. */
+static void mark_feature_cb(void *vctx, size_t f)
+{
+    fit_ctx *c = vctx;
+    feat_bins *fb = &c->fb[f];
+    fb->ent_n = 0;
+    if (fb->categorical)
+        return;
+    size_t K = c->K, S = c->S;
+    const double *h = c->job_hist + fb->hist_at * S;
+    const double *lo = c->bin_lo + fb->hist_at, *hi = c->bin_hi + fb->hist_at;
+    const double *tmin = c->node_tmin + c->job_node * K;
+    const double *tmax = c->node_tmax + c->job_node * K;
+    double *acc = fb->scan, *miss = fb->scan + K;
+    const double *hm = h + fb->n_bins * S;
+    double n_miss = hm[0], n_acc = 0.0, base = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        miss[k] = hm[1 + k];
+        acc[k] = 0.0;
+        base += c->parent_sum[k] * c->parent_sum[k];
+    }
+    base /= (double)c->job_n;
+    /* wider than the tolerance of ties in find_split */
+    double floor_gain = c->job_gain - 1e-9 * (base + c->node_sse[c->job_node]);
+    for (size_t b = 0; b < fb->n_bins; b++) {
+        const double *hb = h + b * S;
+        fb->gather[b] = 0;
+        if (hb[0] >= 2.0 && hi[b] > lo[b] &&
+            interior_bound(c, acc, n_acc, hb[0], hb + 1, miss, n_miss, tmin, tmax,
+                           base) >= floor_gain) {
+            fb->gather[b] = 1;
+            fb->ent_n += (size_t)hb[0];
+        }
+        n_acc += hb[0];
+        for (size_t k = 0; k < K; k++)
+            acc[k] += hb[1 + k];
+    }
+}
+
+/* Appends row `row` (at position i of order) to feature f's entries when
+ * its bin b is marked. */
+static inline void gather_row(fit_ctx *c, feat_bins *fb, size_t f, size_t row, size_t i,
+                              size_t b)
+{
+    if (!fb->gather[b])
+        return;
+    size_t at = fb->ent_at + fb->ent_n++;
+    c->ent_key[at] = double_key(c->ts->X[row * c->n_feat + f]);
+    c->ent_pos[at] = (uint32_t)i;
+}
+
+/* Gathers, for the batch features of group `group`, the value and position
+ * of every node row in a marked bin (rows in node order). */
+static void gather_group_cb(void *vctx, size_t group)
+{
+    fit_ctx *c = vctx;
+    size_t g0 = group * c->n_gather_feats / c->n_groups;
+    size_t g1 = (group + 1) * c->n_gather_feats / c->n_groups;
+    size_t F = c->n_feat;
+    const size_t *feats = c->gather_feats;
+    for (size_t g = g0; g < g1; g++)
+        c->fb[feats[g]].ent_n = 0;
+    for (size_t i = c->job_begin; i < c->job_end; i++) {
+        size_t row = c->order[i];
+        if (c->bins8 != NULL) {
+            const unsigned char *rb = c->bins8 + row * F;
+            for (size_t g = g0; g < g1; g++)
+                gather_row(c, &c->fb[feats[g]], feats[g], row, i, rb[feats[g]]);
+        } else {
+            const uint16_t *rb = c->bins16 + row * F;
+            for (size_t g = g0; g < g1; g++)
+                gather_row(c, &c->fb[feats[g]], feats[g], row, i, rb[feats[g]]);
+        }
+    }
+}
+
+/* A scan over a numeric feature's node rows in value order, as blocks: a
+ * bin not gathered is one block, a gathered bin one block per value. */
+typedef struct rescan {
+    fit_ctx *c;
+    const feat_bins *fb;
+    split_info *best;
+    int f;
+    double *acc, *miss;
+    double n_acc, n_miss, base;
+    size_t prev_bin; /* SIZE_MAX before the first block */
+    double prev_x;   /* the previous block's largest value; NaN: unknown */
+} rescan;
+
+/* Adds a block of n rows of bin b whose values run from x_first to x_last
+ * (NaN: unknown) with target sums t, first trying the cut before it. */
+static void rescan_block(rescan *r, size_t b, double x_first, double x_last, double n,
+                         const double *t)
+{
+    size_t K = r->c->K;
+    if (r->prev_bin != SIZE_MAX && !(x_first <= r->prev_x)) {
+        /* any threshold separating the blocks; partition places the final
+         * one midway between the node's values */
+        double thr = !isnan(r->prev_x) && !isnan(x_first)
+                         ? edge_between(r->prev_x, x_first)
+                         : r->fb->edges[r->prev_bin];
+        consider(r->c, r->best, r->f, r->prev_bin, thr, r->prev_bin, b, r->acc,
+                 r->n_acc, r->miss, r->n_miss, r->base);
+    }
+    for (size_t k = 0; k < K; k++)
+        r->acc[k] += t[k];
+    r->n_acc += n;
+    r->prev_bin = b;
+    r->prev_x = x_last;
+}
+
+/* Scans feature gather_feats[g] of the current node exactly (see above) and
+ * replaces its histogram result. */
+static void rescan_feature_cb(void *vctx, size_t g)
+{
+    fit_ctx *c = vctx;
+    size_t f = c->gather_feats[g];
+    feat_bins *fb = &c->fb[f];
+    split_info *best = &c->feat_split[f];
+    size_t K = c->K, S = c->S;
+    const double *h = c->job_hist + fb->hist_at * S;
+    const double *lo = c->bin_lo + fb->hist_at, *hi = c->bin_hi + fb->hist_at;
+    radix_sort_pairs(c->ent_key + fb->ent_at, c->ent_pos + fb->ent_at,
+                     c->ent_key_tmp + fb->ent_at, c->ent_pos_tmp + fb->ent_at,
+                     fb->ent_n);
+    rescan r = {c,   fb,  best, (int)f,   fb->scan, fb->scan + K,
+                0.0, 0.0, 0.0,  SIZE_MAX, NAN};
+    const double *hm = h + fb->n_bins * S;
+    r.n_miss = hm[0];
+    for (size_t k = 0; k < K; k++) {
+        r.miss[k] = hm[1 + k];
+        r.acc[k] = 0.0;
+        r.base += c->parent_sum[k] * c->parent_sum[k];
+    }
+    r.base /= (double)c->job_n;
+    split_info was = *best;
+    best->gain = 0.0;
+    best->feature = -1;
+    size_t e = fb->ent_at, e_end = fb->ent_at + fb->ent_n;
+    for (size_t b = 0; b < fb->n_bins; b++) {
+        if (h[b * S] == 0.0)
+            continue;
+        if (!fb->gather[b]) {
+            double x = lo[b] == hi[b] ? lo[b] : NAN;
+            rescan_block(&r, b, x, x, h[b * S], h + b * S + 1);
+            continue;
+        }
+        while (e < e_end) {
+            double x = key_double(c->ent_key[e]);
+            if (x > hi[b])
+                break;
+            /* rows of equal value never get a cut between them */
+            rescan_block(&r, b, x, x, 1.0, c->tgt + (size_t)c->ent_pos[e] * K);
+            e++;
+        }
+    }
+    /* the cut after the last block leaves only missing rows on the right */
+    if (r.prev_bin != SIZE_MAX && r.prev_bin + 1 < fb->n_bins)
+        consider(c, best, (int)f, r.prev_bin, fb->edges[r.prev_bin], r.prev_bin,
+                 fb->n_bins, r.acc, r.n_acc, r.miss, r.n_miss, r.base);
+    if (best->feature < 0)
+        *best = was; /* rounding lost the histogram's cut: keep it */
+}
+
+/* Makes the splits found on the node w's histogram exact (see above):
+ * bins are gathered in batches of at most REFINE_BATCH_ROWS rows (or one
+ * feature's rows when more).  GB_ENOMEM when the buffers cannot grow. */
+static gb_status refine_splits(fit_ctx *c, const work_leaf *w)
+{
+    c->job_gain = 0.0;
+    for (size_t f = 0; f < c->n_feat; f++)
+        if (c->feat_split[f].feature >= 0 && c->feat_split[f].gain > c->job_gain)
+            c->job_gain = c->feat_split[f].gain;
+    c->job_node = w->node;
+    unsigned threads = c->total_bins * c->K >= PARALLEL_MIN_WORK ? c->ts->n_threads : 1;
+    gb_parallel_for(c->n_feat, threads, mark_feature_cb, c);
+    size_t f = 0;
+    while (f < c->n_feat) {
+        size_t total = 0;
+        c->n_gather_feats = 0;
+        for (; f < c->n_feat; f++) {
+            feat_bins *fb = &c->fb[f];
+            size_t need = fb->ent_n;
+            if (need == 0)
+                continue;
+            if (total > 0 && total + need > REFINE_BATCH_ROWS)
+                break;
+            fb->ent_at = total;
+            total += need;
+            c->gather_feats[c->n_gather_feats++] = f;
+        }
+        if (c->n_gather_feats == 0)
+            continue;
+        if (total > c->ent_cap) {
+            size_t cap = total > 2 * c->ent_cap ? total : 2 * c->ent_cap;
+            gb_free(c->ent_key);
+            gb_free(c->ent_key_tmp);
+            gb_free(c->ent_pos);
+            gb_free(c->ent_pos_tmp);
+            c->ent_key = gb_malloc_array(cap, sizeof *c->ent_key);
+            c->ent_key_tmp = gb_malloc_array(cap, sizeof *c->ent_key_tmp);
+            c->ent_pos = gb_malloc_array(cap, sizeof *c->ent_pos);
+            c->ent_pos_tmp = gb_malloc_array(cap, sizeof *c->ent_pos_tmp);
+            c->ent_cap = cap;
+            if (c->ent_key == NULL || c->ent_key_tmp == NULL || c->ent_pos == NULL ||
+                c->ent_pos_tmp == NULL) {
+                c->ent_cap = 0;
+                return GB_ENOMEM;
+            }
+        }
+        c->job_begin = w->begin;
+        c->job_end = w->end;
+        threads = job_threads(c, w->end - w->begin);
+        c->n_groups = threads <= 1
+                          ? 1
+                          : (threads < c->n_gather_feats ? threads : c->n_gather_feats);
+        gb_parallel_for(c->n_groups, threads, gather_group_cb, c);
+        gb_parallel_for(c->n_gather_feats,
+                        total >= PARALLEL_MIN_WORK ? c->ts->n_threads : 1,
+                        rescan_feature_cb, c);
+    }
+    return GB_OK;
+}
+
+/* Best split of a leaf from its histogram, refined to exact thresholds;
+ * best->feature = -1 when none gains more than 1e-12 of the node's squared
+ * error.  GB_ENOMEM when refinement cannot allocate. */
+static gb_status find_split(fit_ctx *c, work_leaf *w)
 {
     size_t n = w->end - w->begin;
     c->parent_sum = c->node_sum + w->node * c->K;
@@ -740,14 +1128,31 @@ static void find_split(fit_ctx *c, work_leaf *w)
     c->job_n = n;
     unsigned threads = c->total_bins * c->K >= PARALLEL_MIN_WORK ? c->ts->n_threads : 1;
     gb_parallel_for(c->n_feat, threads, split_feature_cb, c);
-    split_info best = {0.0, -1, 0, 0, 0};
+    gb_status rc = refine_splits(c, w);
+    if (rc != GB_OK)
+        return rc;
+    /* Ties break on the lower feature index: gains within rounding of the
+     * best (1e-10 of the node's sum of squares) count as equal. */
+    double sse = c->node_sse[w->node], base = 0.0, top = 0.0;
+    for (size_t k = 0; k < c->K; k++)
+        base += c->parent_sum[k] * c->parent_sum[k];
+    base /= (double)n;
     for (size_t f = 0; f < c->n_feat; f++)
-        if (c->feat_split[f].feature >= 0 && c->feat_split[f].gain > best.gain)
+        if (c->feat_split[f].feature >= 0 && c->feat_split[f].gain > top)
+            top = c->feat_split[f].gain;
+    split_info best;
+    memset(&best, 0, sizeof best);
+    best.feature = -1;
+    for (size_t f = 0; f < c->n_feat; f++)
+        if (c->feat_split[f].feature >= 0 && top > 0.0 &&
+            c->feat_split[f].gain >= top - 1e-10 * (base + sse)) {
             best = c->feat_split[f];
-    double sse = c->node_sse[w->node];
+            break;
+        }
     if (best.feature >= 0 && !(best.gain > 1e-12 * sse))
         best.feature = -1;
     w->best = best;
+    return GB_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -799,6 +1204,14 @@ static gb_status node_add(fit_ctx *c, size_t n, size_t *id)
         if (sse == NULL)
             return GB_ENOMEM;
         c->node_sse = sse;
+        double *tmin = gb_realloc_array(c->node_tmin, cap * c->K, sizeof *tmin);
+        if (tmin == NULL)
+            return GB_ENOMEM;
+        c->node_tmin = tmin;
+        double *tmax = gb_realloc_array(c->node_tmax, cap * c->K, sizeof *tmax);
+        if (tmax == NULL)
+            return GB_ENOMEM;
+        c->node_tmax = tmax;
         c->cap_nodes = cap;
     }
     grow_node *node = &c->nodes[c->n_nodes];
@@ -809,15 +1222,21 @@ static gb_status node_add(fit_ctx *c, size_t n, size_t *id)
     return GB_OK;
 }
 
-static int bin_goes_left(const fit_ctx *c, const grow_node *node,
-                         const unsigned char *cat_left, size_t b)
+/* Nonzero when training row `row`, in bin b of the node's feature, goes
+ * left; only rows of the bins around a numeric cut read their value. */
+static int row_goes_left(const fit_ctx *c, const grow_node *node,
+                         const unsigned char *cat_left, size_t row, size_t b)
 {
     const feat_bins *fb = &c->fb[node->feature];
     if (b == fb->n_bins)
         return node->missing_left;
     if (fb->categorical)
         return cat_left[b];
-    return b <= node->cut;
+    if (b < node->bin_lo)
+        return 1;
+    if (b > node->bin_hi)
+        return 0;
+    return c->ts->X[row * c->n_feat + (size_t)node->feature] <= node->threshold;
 }
 
 /* Squared error of a node from its sum of squares ss and sum of squared
@@ -832,38 +1251,60 @@ static double node_sse_of(double ss, double p, double n)
 }
 
 /* Stable partition of [begin, end) by the node's split; fills the children's
- * sums and squared errors. */
-static void partition(fit_ctx *c, const grow_node *node, const unsigned char *cat_left,
+ * sums, squared errors and target ranges.  A numeric split's threshold is
+ * then moved midway between the largest value sent left and the smallest
+ * sent right among the rows compared by value (CART's midpoint rule; the
+ * partition is the same). */
+static void partition(fit_ctx *c, grow_node *node, const unsigned char *cat_left,
                       size_t begin, size_t end, size_t left_id, size_t right_id,
                       size_t *n_missing)
 {
     const feat_bins *fb = &c->fb[node->feature];
     size_t K = c->K;
     double *sl = c->node_sum + left_id * K, *sr = c->node_sum + right_id * K;
+    double *lmin = c->node_tmin + left_id * K, *lmax = c->node_tmax + left_id * K;
+    double *rmin = c->node_tmin + right_id * K, *rmax = c->node_tmax + right_id * K;
     double ssl = 0.0, ssr = 0.0;
     memset(sl, 0, K * sizeof *sl);
     memset(sr, 0, K * sizeof *sr);
+    for (size_t k = 0; k < K; k++) {
+        lmin[k] = rmin[k] = INFINITY;
+        lmax[k] = rmax[k] = -INFINITY;
+    }
     size_t nl = begin, nr = 0, miss = 0;
+    double left_max = -INFINITY, right_min = INFINITY;
     for (size_t i = begin; i < end; i++) {
         uint32_t row = c->order[i];
-        size_t at = (size_t)row * c->n_feat + (size_t)node->feature;
-        size_t b = c->bins8 != NULL ? c->bins8[at] : c->bins16[at];
+        size_t b = row_bin(c, row, (size_t)node->feature);
         if (b == fb->n_bins)
             miss++;
+        else if (!fb->categorical && b >= node->bin_lo && b <= node->bin_hi) {
+            double x = c->ts->X[(size_t)row * c->n_feat + (size_t)node->feature];
+            if (x <= node->threshold)
+                left_max = x > left_max ? x : left_max;
+            else
+                right_min = x < right_min ? x : right_min;
+        }
         const double *t = c->tgt + i * K;
         double ss = 0.0;
         for (size_t k = 0; k < K; k++)
             ss += t[k] * t[k];
-        if (bin_goes_left(c, node, cat_left, b)) {
-            for (size_t k = 0; k < K; k++)
+        if (row_goes_left(c, node, cat_left, row, b)) {
+            for (size_t k = 0; k < K; k++) {
                 sl[k] += t[k];
+                lmin[k] = t[k] < lmin[k] ? t[k] : lmin[k];
+                lmax[k] = t[k] > lmax[k] ? t[k] : lmax[k];
+            }
             ssl += ss;
             c->order[nl] = row;
             memmove(c->tgt + nl * K, t, K * sizeof *t);
             nl++;
         } else {
-            for (size_t k = 0; k < K; k++)
+            for (size_t k = 0; k < K; k++) {
                 sr[k] += t[k];
+                rmin[k] = t[k] < rmin[k] ? t[k] : rmin[k];
+                rmax[k] = t[k] > rmax[k] ? t[k] : rmax[k];
+            }
             ssr += ss;
             c->order_tmp[nr] = row;
             memcpy(c->tgt_tmp + nr * K, t, K * sizeof *t);
@@ -881,6 +1322,8 @@ static void partition(fit_ctx *c, const grow_node *node, const unsigned char *ca
     c->node_sse[left_id] = node_sse_of(ssl, pl, n_l);
     c->node_sse[right_id] = node_sse_of(ssr, pr, n_r);
     *n_missing = miss;
+    if (!fb->categorical && left_max > -INFINITY && right_min < INFINITY)
+        node->threshold = edge_between(left_max, right_min);
 }
 
 static int splittable(const fit_ctx *c, size_t node, unsigned depth)
@@ -912,6 +1355,9 @@ static gb_status split_leaf(fit_ctx *c, work_leaf *w, unsigned char *cat_left)
     const feat_bins *fb = &c->fb[w->best.feature];
     node->feature = w->best.feature;
     node->cut = w->best.cut;
+    node->bin_lo = w->best.bin_lo;
+    node->bin_hi = w->best.bin_hi;
+    node->threshold = w->best.threshold;
     node->missing_left = w->best.missing_left;
     if (fb->categorical) {
         c->job_hist = w->hist;
@@ -982,8 +1428,10 @@ static gb_status split_leaf(fit_ctx *c, work_leaf *w, unsigned char *cat_left)
     for (int s = 0; s < 2; s++) {
         if (child[s].hist == NULL)
             continue;
-        if (want[s])
-            find_split(c, &child[s]);
+        if (want[s] && (rc = find_split(c, &child[s])) != GB_OK) {
+            hist_give(c, child[s].hist);
+            return rc;
+        }
         if (!want[s] || child[s].best.feature < 0) {
             hist_give(c, child[s].hist);
             continue;
@@ -1135,6 +1583,7 @@ static void fit_ctx_free(fit_ctx *c)
             gb_free(c->fb[f].scan);
             gb_free(c->fb[f].level_order);
             gb_free(c->fb[f].level_key);
+            gb_free(c->fb[f].gather);
         }
     }
     gb_free(c->fb);
@@ -1148,6 +1597,8 @@ static void fit_ctx_free(fit_ctx *c)
     gb_free(c->nodes);
     gb_free(c->node_sum);
     gb_free(c->node_sse);
+    gb_free(c->node_tmin);
+    gb_free(c->node_tmax);
     for (size_t i = 0; i < c->n_hists_alloc; i++)
         gb_free(c->all_hists[i]);
     gb_free(c->all_hists);
@@ -1155,6 +1606,15 @@ static void fit_ctx_free(fit_ctx *c)
     gb_free(c->frontier);
     gb_free(c->feat_split);
     gb_free(c->cat_sets);
+    gb_free(c->bin_lo);
+    gb_free(c->bin_hi);
+    gb_free(c->chunk_lo);
+    gb_free(c->chunk_hi);
+    gb_free(c->ent_key);
+    gb_free(c->ent_key_tmp);
+    gb_free(c->ent_pos);
+    gb_free(c->ent_pos_tmp);
+    gb_free(c->gather_feats);
 }
 
 /* Turns the grown nodes (creation order) into the pre-order tree_impl. */
@@ -1225,7 +1685,7 @@ static gb_status assemble(fit_ctx *c, tree_impl **out)
             memcpy(t->left_levels + levels_at, c->cat_sets + gn->cat_at, fb->n_bins);
             levels_at += fb->n_bins;
         } else {
-            node->threshold = fb->edges[gn->cut];
+            node->threshold = gn->threshold;
         }
     }
     t->n_left_levels = levels_at;
@@ -1285,7 +1745,8 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         } else {
             fb->edges = gb_malloc_array(c.p.max_bins, sizeof *fb->edges);
             fb->cell = gb_malloc_array(BIN_CELLS + 1, sizeof *fb->cell);
-            if (fb->edges == NULL || fb->cell == NULL)
+            fb->gather = gb_calloc(c.p.max_bins + 1, 1);
+            if (fb->edges == NULL || fb->cell == NULL || fb->gather == NULL)
                 goto nomem;
         }
     }
@@ -1304,12 +1765,32 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
     for (size_t f = 0; f < c.n_feat; f++)
         if (bin_status[f] != GB_OK)
             goto nomem;
-    gb_parallel_for((c.n_rows + BIN_BLOCK - 1) / BIN_BLOCK, ts->n_threads, bin_rows_cb,
-                    &bj);
     for (size_t f = 0; f < c.n_feat; f++) {
         c.fb[f].hist_at = c.total_bins;
         c.total_bins += c.fb[f].n_bins + 1;
     }
+    c.chunk_lo = gb_malloc_array(BIN_CHUNKS * c.total_bins + 1, sizeof *c.chunk_lo);
+    c.chunk_hi = gb_malloc_array(BIN_CHUNKS * c.total_bins + 1, sizeof *c.chunk_hi);
+    c.bin_lo = gb_malloc_array(c.total_bins + 1, sizeof *c.bin_lo);
+    c.bin_hi = gb_malloc_array(c.total_bins + 1, sizeof *c.bin_hi);
+    c.gather_feats = gb_malloc_array(c.n_feat + 1, sizeof *c.gather_feats);
+    if (c.chunk_lo == NULL || c.chunk_hi == NULL || c.bin_lo == NULL ||
+        c.bin_hi == NULL || c.gather_feats == NULL)
+        goto nomem;
+    gb_parallel_for(BIN_CHUNKS, ts->n_threads, bin_rows_cb, &bj);
+    /* min and max are exact in any order: merging chunks is deterministic */
+    for (size_t j = 0; j < c.total_bins; j++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t k = 0; k < BIN_CHUNKS; k++) {
+            lo = fmin(lo, c.chunk_lo[k * c.total_bins + j]);
+            hi = fmax(hi, c.chunk_hi[k * c.total_bins + j]);
+        }
+        c.bin_lo[j] = lo;
+        c.bin_hi[j] = hi;
+    }
+    gb_free(c.chunk_lo);
+    gb_free(c.chunk_hi);
+    c.chunk_lo = c.chunk_hi = NULL;
     if (gb_progress_cancelled(progress)) {
         rc = gb_error_set(err, GB_ECANCELLED, "tree: fit cancelled");
         goto out;
@@ -1337,11 +1818,17 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         double ss = 0.0;
         double *s = c.node_sum;
         memset(s, 0, c.K * sizeof *s);
+        for (size_t k = 0; k < c.K; k++) {
+            c.node_tmin[k] = INFINITY;
+            c.node_tmax[k] = -INFINITY;
+        }
         for (size_t i = 0; i < c.n_rows; i++)
             for (size_t k = 0; k < c.K; k++) {
                 double v = c.tgt[i * c.K + k];
                 s[k] += v;
                 ss += v * v;
+                c.node_tmin[k] = fmin(c.node_tmin[k], v);
+                c.node_tmax[k] = fmax(c.node_tmax[k], v);
             }
         double p = 0.0;
         for (size_t k = 0; k < c.K; k++)
@@ -1359,7 +1846,10 @@ gb_status gb_tree_fit(const gb_param *params, size_t n_params, const gb_train_se
         if (w.hist == NULL)
             goto nomem;
         build_hist(&c, w.hist, 0, c.n_rows);
-        find_split(&c, &w);
+        if (find_split(&c, &w) != GB_OK) {
+            hist_give(&c, w.hist);
+            goto nomem;
+        }
         if (w.best.feature >= 0) {
             if (frontier_push(&c, &w) != GB_OK) {
                 hist_give(&c, w.hist);
