@@ -1,6 +1,7 @@
 /*
- * tree_impl.h - the tree student's in-memory layout, shared by tree.c (fit,
- * predict, artifact) and tree_export.c (SQL and C code generation).
+ * tree_impl.h - the tree student's in-memory layout, shared by tree.c
+ * (predict, artifact), tree_fit.c (growing) and tree_export.c (SQL and C
+ * code generation).
  * Layer: core/model/students (private to the tree student).
  *
  * Nodes are stored in pre-order: node 0 is the root, an inner node's left
@@ -40,6 +41,19 @@ typedef struct tree_impl {
     unsigned depth;
     size_t n_leaves;
 } tree_impl;
+
+/* Frees a tree_impl (the model operations' free_impl); NULL is a no-op. */
+void gb_tree_impl_free(void *t);
+
+/* Sets t's depth and leaf count from its pre-order node array (children after
+ * parents).  Returns 0 when the tree is deeper than 32 levels. */
+int gb_tree_measure(tree_impl *t);
+
+/* A gb_model of kind "tree" owning t (freed if the call fails), as
+ * gb_model_create.  NULL on error. */
+gb_model *gb_tree_model_create(tree_impl *t, gb_task task, const gb_feature *features,
+                               size_t n_features, char *const *classes,
+                               size_t n_classes, gb_error *err);
 
 /* Nonzero when a row whose split feature is x goes to the node's left child. */
 int gb_tree_node_goes_left(const tree_impl *t, const tree_node *node, double x);
