@@ -19,6 +19,16 @@ export function destroyAll() {
   registry.clear();
 }
 
+// Destroys the charts drawn inside el (a panel about to be redrawn).
+export function destroyIn(el) {
+  for (const c of [...registry]) {
+    if (c.canvas && el.contains(c.canvas)) {
+      c.destroy();
+      registry.delete(c);
+    }
+  }
+}
+
 function alpha(hex, a) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;

@@ -1,10 +1,11 @@
 // report.js - one run: its progress while it runs, then the report
 // (metrics, fidelity, importance, PDP/ICE, disagreement, reason codes,
-// frontier), the student itself, reviews and printing.
+// frontier), the student itself, scoring one row, reviews and printing.
 import {api, apiBlob} from './api.js';
 import {h, clear, num, pct, when, short, section, table, errorBox, badge} from './dom.js';
 import {lines, bars, COLORS} from './charts.js';
 import {studentSection} from './student.js';
+import {scoreSection} from './score.js';
 import {namesById, teacherLabel, studentLabel} from './lookup.js';
 
 const CLASS_METRICS = [['auc', 'AUC'], ['accuracy', 'Accuracy'], ['logloss', 'Log loss'], ['brier', 'Brier'], ['ks', 'KS']];
@@ -254,7 +255,7 @@ function printBar(runId) {
 }
 
 export async function reportView(root, runId) {
-  const {names} = await namesById();
+  const {names, datasets} = await namesById();
   let timer = null;
   let stopped = false;
   const head = h('div');
@@ -291,6 +292,7 @@ export async function reportView(root, runId) {
       try {
         const student = await api('GET', `/runs/${encodeURIComponent(runId)}/student`);
         body.append(studentSection(student, report));
+        body.append(scoreSection(runId, student, datasets.find((d) => d.id === run.dataset_id) || null));
       } catch (err) {
         body.append(section('The student', null, errorBox(err)));
       }

@@ -204,7 +204,9 @@ function gamSection(student) {
 
 // ---- SBDT --------------------------------------------------------------------
 
-function filterPicture(weights, image) {
+// One filter's weights as a height x width picture (also used by the
+// "Score a row" panel for the nodes a row visits).
+export function filterPicture(weights, image) {
   const w = image.width, hgt = image.height;
   const canvas = h('canvas', {width: w, height: hgt, class: 'filter-img', role: 'img', 'aria-label': 'filter weights as a picture'});
   const ctx = canvas.getContext('2d');
