@@ -5,7 +5,8 @@
 // chart holds data, open the tree diagram, record a review, compare the two
 // runs, read the audit log, print. Any console error, page error, failed
 // request or unexpected HTTP error fails the suite. Screenshots of every
-// view go to $GB_SHOTS.
+// view go to $GB_SHOTS. The "Score a row" panel is checked against the
+// predict API for the tree, logistic and SBDT students.
 import {chromium} from 'playwright-core';
 import {readFileSync} from 'node:fs';
 
@@ -54,6 +55,64 @@ async function waitCharts(page, min) {
   await page.waitForFunction((n) => [...document.querySelectorAll('canvas')].filter((c) => c.chart).length >= n, min, {timeout: 10000});
 }
 
+
+// "Score a row": fill the panel's inputs by feature name (selects take a
+// level), submit, and return what the page sent with the server's own
+// answer for the same row (fetched here with the token).
+let predictCalls = 0;
+async function fillRow(page, values) {
+  for (const [name, v] of Object.entries(values)) {
+    const sel = `#score-fields [data-feature="${name}"]`;
+    if ((await page.$eval(sel, (el) => el.tagName)) === 'SELECT') await page.selectOption(sel, v);
+    else await page.fill(sel, v);
+  }
+}
+
+async function scoreRow(page, runId, submit) {
+  const [req] = await Promise.all([
+    page.waitForRequest((r) => r.method() === 'POST' && r.url().includes(`/runs/${runId}/predict`)),
+    submit()]);
+  const sent = req.postDataJSON();
+  await page.waitForSelector('#score-result h3');
+  const withExplain = await apiJson('POST', `/runs/${runId}/predict?explain=1`, sent);
+  return {sent, api: withExplain};
+}
+
+// The probabilities the panel shows, exact (data-p) and as text.
+async function shownProbabilities(page) {
+  return page.$$eval('#score-probs td[data-p]', (tds) => tds.map((td) => ({p: Number(td.dataset.p), text: td.textContent.trim()})));
+}
+
+function sameProbabilities(shown, want) {
+  return Array.isArray(want) && shown.length === want.length &&
+    shown.every((s, i) => s.p === want[i] && Math.abs(Number(s.text) - want[i]) <= 5e-5);
+}
+
+// The contributions chart of the panel: labels and values as drawn.
+async function contributionBars(page) {
+  await page.waitForFunction(() => { const c = document.querySelector('#score canvas[aria-label="contributions to the margin"]'); return c && c.chart; }, null, {timeout: 10000});
+  return page.evaluate(() => {
+    const c = document.querySelector('#score canvas[aria-label="contributions to the margin"]');
+    return {labels: c.chart.data.labels, values: c.chart.data.datasets[0].data, width: c.width, height: c.height};
+  });
+}
+
+const CREDIT_ROW = {age: '40', income: '30000', duration: '12', amount: '5000', purpose: 'car', housing: 'own', savings: ''};
+
+function checkAttributions(what, bars, api, nFeatures) {
+  const p = api.predictions[0];
+  const ex = api.explanations[0];
+  const drawn = 1 + Math.min(nFeatures, 10) + (nFeatures > 10 ? 1 : 0);
+  check(`${what}: bias, top contributions and "other features" drawn`, bars.values.length === drawn && bars.width > 0 && bars.labels[0] === 'bias' &&
+    (nFeatures <= 10 || bars.labels[drawn - 1] === `other ${nFeatures - 10} features`), JSON.stringify(bars.labels));
+  check(`${what}: first bar is the server's bias`, bars.values[0] === ex.bias, `${bars.values[0]} vs ${ex.bias}`);
+  const sum = bars.values.reduce((a, b) => a + b, 0);
+  const logit = Math.log(p[1] / p[0]);
+  check(`${what}: the bars add up to log(p1/p0)`, Math.abs(sum - logit) <= 1e-9 * Math.max(1, Math.abs(logit)), `${sum} vs ${logit}`);
+  const top = Object.values(ex.contributions).map(Math.abs).sort((a, b) => b - a).slice(0, 10);
+  check(`${what}: the largest contributions drawn, largest first`, bars.values.slice(1, 1 + top.length).every((v, i) => Math.abs(Math.abs(v) - top[i]) <= 1e-15));
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -74,6 +133,7 @@ page.on('console', (msg) => {
   problems.push(`console error: ${text} ${loc}`);
 });
 page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+page.on('request', (req) => { if (req.method() === 'POST' && req.url().includes('/predict')) predictCalls++; });
 let navigating = false;   // requests cut short by a navigation on purpose
 page.on('requestfailed', (req) => {
   if (req.url().startsWith('blob:')) return;
@@ -250,6 +310,30 @@ if (!runsRoute) {
     await page.locator('#review-history').screenshot({path: `${SHOTS}/07-review.png`});
   });
 
+
+  await step('score a row with the tree student: probabilities as the API gives them, contributions as bars', async () => {
+    await page.locator('#score-form').scrollIntoViewIfNeeded();
+    const student = (await apiJson('GET', `/runs/${runIds[0]}/student`)).json;
+    check('one input per student feature', (await page.locator('#score-fields [data-feature]').count()) === student.features.length);
+    check('categorical features offer their levels', (await page.locator('#score-fields select[data-feature="purpose"] option').count()) === 1 + student.features.find((f) => f.name === 'purpose').levels.length);
+    await fillRow(page, {...CREDIT_ROW, age: 'forty'});
+    const before = predictCalls;
+    await page.click('#score-submit');
+    await page.waitForSelector('#score-errors .error');
+    check('a non-number is named before anything is sent', (await page.textContent('#score-errors')).includes('age must be a number') && predictCalls === before);
+    check('the bad field is outlined', (await page.getAttribute('#score-fields [data-feature="age"]', 'aria-invalid')) === 'true');
+    await fillRow(page, CREDIT_ROW);
+    const {sent, api} = await scoreRow(page, runIds[0], () => page.click('#score-submit'));
+    check('the row sent holds numbers, levels and null for missing', sent.rows.length === 1 && sent.rows[0].age === 40 && sent.rows[0].purpose === 'car' && sent.rows[0].savings === null, JSON.stringify(sent));
+    check('the bad field is cleared', (await page.getAttribute('#score-fields [data-feature="age"]', 'aria-invalid')) === 'false');
+    check('predict answered', api.status === 200, JSON.stringify(api.json));
+    const shown = await shownProbabilities(page);
+    check('probabilities shown equal the API\'s for the same row', sameProbabilities(shown, api.json.predictions[0]), `${JSON.stringify(shown)} vs ${JSON.stringify(api.json.predictions[0])}`);
+    checkAttributions('tree', await contributionBars(page), api.json, student.features.length);
+    check('the sentence says what the numbers add up to', (await page.textContent('#score-sentence')).includes('adds up to the margin'));
+    await page.locator('#score').screenshot({path: `${SHOTS}/07-score-tree.png`});
+  });
+
   await step('logistic report: coefficients and scorecard', async () => {
     await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
     await page.waitForSelector('#scorecard');
@@ -259,6 +343,23 @@ if (!runsRoute) {
     check('coefficient chart has every coefficient', c && c.points === student.coefficients.length, JSON.stringify(c));
     check('scorecard rows', (await page.locator('#scorecard tbody tr').count()) === student.scorecard.points.length);
     await shot('08-report-logistic');
+  });
+
+
+  await step('score a row with the logistic student: one-hot columns as one input, keyboard submit', async () => {
+    await page.locator('#score-form').scrollIntoViewIfNeeded();
+    const student = (await apiJson('GET', `/runs/${runIds[1]}/student`)).json;
+    const levels = student.features.filter((f) => f.startsWith('purpose='));
+    check('one-hot "purpose=level" features become one select', levels.length > 1 &&
+      (await page.locator('#score-fields select[data-feature="purpose"] option').count()) === 1 + levels.length);
+    await fillRow(page, CREDIT_ROW);
+    const {api} = await scoreRow(page, runIds[1], () => page.press('#score-fields [data-feature="age"]', 'Enter'));
+    check('predict answered', api.status === 200, JSON.stringify(api.json));
+    check('probabilities shown equal the API\'s for the same row', sameProbabilities(await shownProbabilities(page), api.json.predictions[0]));
+    const bars = await contributionBars(page);
+    checkAttributions('logistic', bars, api.json, student.features.length);
+    check('one-hot bars say whether the row has that level', bars.labels.includes('purpose=car = yes') || !bars.labels.some((l) => l.startsWith('purpose=car')), JSON.stringify(bars.labels));
+    check('all contributions in the table', (await page.locator('#score-contrib-table tbody tr').count()) === student.features.length + 2);
   });
 
   const html = await fetch(`${URL}/api/v1/runs/${encodeURIComponent(runIds[0] || 'none')}/report.html`, {headers: {Authorization: 'Bearer ' + TOKEN}});
@@ -316,6 +417,28 @@ if (!runsRoute) {
     const leaves = (await charts(page)).find((c) => c.label === 'leaf class distributions');
     check('leaf distributions for every leaf and class', leaves && leaves.points === student.leaves.length * student.classes.length);
     await page.locator('section', {hasText: 'The student: sbdt'}).screenshot({path: `${SHOTS}/10-sbdt.png`});
+    // Score a row: the dataset's means filled in; the path when the server
+    // explains SBDT rows, else the prediction with a note (its 422).
+    await page.click('#score-fill');
+    check('means filled in', (await page.inputValue('#score-fields [data-feature="px10"]')) !== '');
+    expected.push({status: 422, path: `/runs/${run.json.id}/predict`});   // a server that cannot explain SBDT rows
+    const {sent, api} = await scoreRow(page, run.json.id, () => page.click('#score-submit'));
+    if (api.status === 422) {
+      const plain = await apiJson('POST', `/runs/${run.json.id}/predict`, sent);
+      check('without explanations: the prediction as the API gives it', sameProbabilities(await shownProbabilities(page), plain.json.predictions[0]));
+      check('without explanations: a note says so', (await page.textContent('#score-no-explanation')).includes('No per-row explanation'));
+    } else {
+      const ex = api.json.explanations[0];
+      check('path: probabilities shown equal the API\'s', sameProbabilities(await shownProbabilities(page), api.json.predictions[0]));
+      check('path: one step per node visited, each with its filter', (await page.locator('#score-path li').count()) === ex.path.length &&
+        (await page.locator('#score-path canvas.filter-img').count()) === ex.path.length);
+      check('path: the leaf reached named', (await page.textContent('#score-leaf')).includes(`Leaf ${ex.leaf}`));
+      await waitCharts(page, 2);
+      const dist = (await charts(page)).find((c) => c.label === 'class distribution of the leaf reached');
+      check('path: the leaf\'s distribution drawn', dist && dist.points === student.classes.length);
+    }
+    expected.pop();
+    await page.locator('#score').screenshot({path: `${SHOTS}/10-score-sbdt.png`});
     await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
     await page.waitForSelector('#scorecard');
   });
@@ -323,6 +446,7 @@ if (!runsRoute) {
   await step('print view hides the controls', async () => {
     await page.emulateMedia({media: 'print'});
     check('review form hidden in print', !(await page.isVisible('#review-form')));
+    check('score form hidden in print', !(await page.isVisible('#score-form')));
     await shot('11-print');
     await page.emulateMedia({media: 'screen'});
   });
