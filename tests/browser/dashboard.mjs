@@ -392,6 +392,7 @@ if (!runsRoute) {
     await page.waitForSelector('#scorecard');
   });
 
+  let digits = null;
   await step('SBDT on 8x8 digits: filters drawn as pictures, leaf distributions', async () => {
     // uploads through the API: the upload forms were exercised above
     const post = async (path, file, type) => {
@@ -400,6 +401,7 @@ if (!runsRoute) {
     };
     const ds = await post('/datasets?name=digits&target=target', process.env.GB_IMAGES, 'text/csv');
     const t = await post('/teachers?name=digits-mlp', process.env.GB_IMAGE_TEACHER, 'application/json');
+    digits = {ds: ds.id, t: t.id};
     const run = await apiJson('POST', '/runs', {dataset_id: ds.id, teacher: {id: t.id}, student: {type: 'sbdt', params: {max_depth: 3, epochs: 15}}, explain: {level: 'none'}});
     check('sbdt run queued', run.status === 202, JSON.stringify(run.json));
     await page.goto(URL + '/#/runs/' + encodeURIComponent(run.json.id));
@@ -439,6 +441,37 @@ if (!runsRoute) {
     }
     expected.pop();
     await page.locator('#score').screenshot({path: `${SHOTS}/10-score-sbdt.png`});
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
+    await page.waitForSelector('#scorecard');
+  });
+
+
+  await step('score a row with a multiclass tree: contributions per class, the predicted class first', async () => {
+    const run = await apiJson('POST', '/runs', {dataset_id: digits.ds, teacher: {id: digits.t}, student: {type: 'tree', params: {max_depth: 4}}, explain: {level: 'none'}});
+    check('multiclass tree run queued', run.status === 202, JSON.stringify(run.json));
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(run.json.id));
+    await page.waitForSelector('#score-form', {timeout: 60000});
+    await page.click('#score-fill');
+    const {api} = await scoreRow(page, run.json.id, () => page.click('#score-submit'));
+    const p = api.json.predictions[0];
+    const blocks = api.json.explanations[0].by_class;
+    let k = 0;
+    p.forEach((v, i) => { if (v > p[k]) k = i; });
+    check('probabilities shown equal the API\'s', sameProbabilities(await shownProbabilities(page), p));
+    check('the predicted class is the one explained first', (await page.inputValue('#score-class')) === String(k));
+    const margin = (b) => b.bias + Object.values(b.contributions).reduce((a, c) => a + c, 0);
+    for (const c of [k, (k + 1) % blocks.length]) {
+      if (c !== k) await page.selectOption('#score-class', String(c));
+      await page.waitForFunction((bias) => {
+        const cv = document.querySelector('#score canvas[aria-label="contributions to the margin"]');
+        return cv && cv.chart && cv.chart.data.datasets[0].data[0] === bias;
+      }, blocks[c].bias, {timeout: 10000});
+      const bars = await contributionBars(page);
+      const sum = bars.values.reduce((a, b) => a + b, 0);
+      check(`class ${blocks[c].class}: bias, top 10 and the other 54 features drawn`, bars.values.length === 12 && bars.labels[11] === 'other 54 features', JSON.stringify(bars.labels));
+      check(`class ${blocks[c].class}: the bars add up to its margin`, Math.abs(sum - margin(blocks[c])) <= 1e-9 * Math.max(1, Math.abs(sum)), `${sum} vs ${margin(blocks[c])}`);
+    }
+    check('one contributions chart at a time', (await page.locator('#score canvas[aria-label="contributions to the margin"]').count()) === 1);
     await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
     await page.waitForSelector('#scorecard');
   });

@@ -153,9 +153,10 @@ function pathBlock(resp, ex, student) {
   const out = h('div', {id: 'score-explanation'});
   out.append(h('p', {class: 'note', id: 'score-sentence'},
     `The row's most probable path through the soft tree: at each node it goes right with probability sigmoid(beta · (filter · x + bias)); the path probability is the product of the steps' probabilities${typeof ex.path_probability === 'number' ? `, here ${num(ex.path_probability, 4)}` : ''}.`));
-  out.append(h('ol', {class: 'score-path', id: 'score-path'}, steps.map((st) => {
+  if (image) out.append(h('p', {class: 'note'}, 'Each picture is the filter of the node visited: blue pushes right, orange pushes left.'));
+  out.append(h('ol', {class: 'score-path', id: 'score-path'}, steps.map((st, i) => {
     const node = inner.get(st.node);
-    const text = `node ${st.node ?? '?'} (depth ${st.depth ?? '?'}): went ${st.direction || '?'} with probability ${num(st.probability, 4)}`;
+    const text = `${i + 1}. node ${st.node ?? '?'} (depth ${st.depth ?? '?'}): went ${st.direction || '?'} with probability ${num(st.probability, 4)}`;
     return h('li', {'data-node': st.node}, h('div', {class: 'step'},
       image && node && Array.isArray(node.filter) ? filterPicture(node.filter, image) : null,
       h('span', {}, text)));
@@ -172,7 +173,6 @@ function pathBlock(resp, ex, student) {
   } else {
     out.append(h('p', {class: 'note'}, 'The artifact has no such leaf.'));
   }
-  if (image) out.append(h('p', {class: 'note'}, 'Each picture is the filter of the node visited: blue pushes right, orange pushes left.'));
   return out;
 }
 
