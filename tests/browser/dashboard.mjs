@@ -476,6 +476,37 @@ if (!runsRoute) {
     await page.waitForSelector('#scorecard');
   });
 
+  await step('score a row with a regression GAM: the value as the API gives it, bars adding up to it', async () => {
+    const csv = process.env.GB_DATASET.replace(/credit_train\.csv$/, 'diabetes_train.csv');
+    const ds = await (await fetch(URL + '/api/v1/datasets?name=diabetes&target=target', {method: 'POST', headers: {Authorization: 'Bearer ' + TOKEN, 'Content-Type': 'text/csv'}, body: readFileSync(csv)})).json();
+    const train = await apiJson('POST', '/teachers/train', {name: 'diabetes-mlp', dataset_id: ds.id, hidden: [8], epochs: 20, seed: 1});
+    check('teacher training queued', train.status === 202, JSON.stringify(train.json));
+    let trained = null;
+    for (let i = 0; i < 300 && !(trained && ['succeeded', 'failed', 'cancelled'].includes(trained.status)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      trained = (await apiJson('GET', '/runs/' + train.json.id)).json;
+    }
+    check('teacher trained', trained.status === 'succeeded', JSON.stringify(trained.error));
+    const run = await apiJson('POST', '/runs', {dataset_id: ds.id, teacher: {id: trained.report.teacher_id}, student: {type: 'gam', params: {rounds: 200, bags: 2}}, explain: {level: 'none'}});
+    check('regression GAM run queued', run.status === 202, JSON.stringify(run.json));
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(run.json.id));
+    await page.waitForSelector('#score-form', {timeout: 60000});
+    await page.click('#score-fill');
+    await page.fill('#score-fields [data-feature="bmi"]', '0.05');
+    const {sent, api} = await scoreRow(page, run.json.id, () => page.click('#score-submit'));
+    check('the row sent holds the means and the value typed', sent.rows[0].bmi === 0.05 && typeof sent.rows[0].age === 'number');
+    const value = api.json.predictions[0];
+    const shown = await page.$eval('#score-value', (el) => ({v: Number(el.dataset.value), text: el.querySelector('.stat-value').textContent}));
+    check('the value shown is the API\'s', shown.v === value && Math.abs(Number(shown.text) - value) <= 5e-5, `${JSON.stringify(shown)} vs ${value}`);
+    const bars = await contributionBars(page);
+    const sum = bars.values.reduce((a, b) => a + b, 0);
+    check('the bars add up to the prediction', Math.abs(sum - value) <= 1e-9 * Math.max(1, Math.abs(value)), `${sum} vs ${value}`);
+    check('bias and every feature drawn (10 of them)', bars.values.length === 11 && bars.values[0] === api.json.explanations[0].bias);
+    check('the sentence speaks of the prediction', (await page.textContent('#score-sentence')).includes('adds up to the prediction'));
+    await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
+    await page.waitForSelector('#scorecard');
+  });
+
   await step('print view hides the controls', async () => {
     await page.emulateMedia({media: 'print'});
     check('review form hidden in print', !(await page.isVisible('#review-form')));
