@@ -1,6 +1,7 @@
 /*
  * predict.c - POST /api/v1/runs/{id}/predict: scores rows with the run's
- * distilled student; ?explain=1 adds exact local attributions.
+ * distilled student; ?explain=1 adds exact local attributions, or for a soft
+ * decision tree each row's maximum-probability path.
  * Layer: api.
  *
  * Body: CSV (text/csv, header row) or JSON {"rows":[{"feature":value,...}]}
@@ -12,9 +13,15 @@
  * Answer: {"run_id","task","classes":[..] | null,
  *          "predictions":[[P(class 0),P(class 1),...] per row] (regression:
  *          [value per row]),
- *          "explanations":[{"bias","contributions":{"feature":value}}]}
- * Explanations are in the model's margin space (binary: logit of class 1;
- * multiclass: one block per class under "by_class").
+ *          "explanation_kind":"attributions" | "path",
+ *          "explanations":[...]}   (the last two only with ?explain=1)
+ * Attributions, {"bias","contributions":{"feature":value}} per row, are in
+ * the model's margin space (binary: logit of class 1; multiclass: one block
+ * per class under "by_class").  A path, for an SBDT student, is
+ * {"leaf","leaf_node","path_probability","path":[{"node","depth",
+ * "direction","probability"}]} per row: the inner nodes from the root, the
+ * branch taken at each and its probability, the leaf whose distribution
+ * (value) is the row's prediction and the product of the probabilities.
  *
  * Students are rebuilt from their artifacts once and kept in a small cache
  * shared by all HTTP threads (models are immutable; predict is
@@ -31,6 +38,7 @@
 #include "core/data/csv.h"
 #include "core/data/encode.h"
 #include "core/data/table.h"
+#include "core/model/students/sbdt.h"
 #include "core/model/students/student.h"
 #include "storage/runs.h"
 
@@ -332,6 +340,81 @@ done:
     return out;
 }
 
+/* Each row's maximum-probability path through an SBDT student (one object per
+ * row, in order; numbering as in the artifact: inner nodes 0 .. 2^d - 2 in
+ * heap order, leaf l is node 2^d - 1 + l).  Returns a new array owned by the
+ * caller, or NULL with err set (GB_ENOMEM, or a design error). */
+static cJSON *explain_paths(const gb_model *m, const gb_table *table, gb_error *err)
+{
+    size_t n = table->n_rows, nf = m->n_features;
+    size_t depth = (size_t)gb_sbdt_depth(m);
+    size_t n_inner = ((size_t)1 << depth) - 1;
+    gb_design *design = gb_design_bind(m->features, nf, table, err);
+    double *X = NULL, *prob = NULL;
+    size_t *nodes = NULL, *leaf = NULL;
+    cJSON *out = NULL;
+    if (design == NULL)
+        return NULL;
+    X = gb_malloc_array(n, (nf ? nf : 1) * sizeof *X);
+    prob = gb_malloc_array(n, depth * sizeof *prob);
+    nodes = gb_malloc_array(n, depth * sizeof *nodes);
+    leaf = gb_malloc_array(n, sizeof *leaf);
+    if (X == NULL || prob == NULL || nodes == NULL || leaf == NULL) {
+        gb_error_set(err, GB_ENOMEM, "out of memory explaining %zu rows", n);
+        goto done;
+    }
+    gb_design_fill(design, NULL, 0, n, X);
+    if (gb_sbdt_paths(m, X, n, nodes, prob, leaf, err) != GB_OK)
+        goto done;
+    out = cJSON_CreateArray();
+    int complete = out != NULL;
+    for (size_t i = 0; complete && i < n; i++) {
+        const size_t *nd = nodes + i * depth;
+        const double *pr = prob + i * depth;
+        size_t leaf_node = n_inner + leaf[i];
+        double path_prob = 1.0; /* root to leaf, as the core multiplies */
+        cJSON *row = cJSON_CreateObject();
+        if (row == NULL || !cJSON_AddItemToArray(out, row)) {
+            cJSON_Delete(row);
+            complete = 0;
+            break;
+        }
+        cJSON_AddNumberToObject(row, "leaf", (double)leaf[i]);
+        cJSON_AddNumberToObject(row, "leaf_node", (double)leaf_node);
+        for (size_t k = 0; k < depth; k++)
+            path_prob *= pr[k];
+        gb_json_add_number(row, "path_probability", path_prob);
+        cJSON *path = cJSON_AddArrayToObject(row, "path");
+        complete = path != NULL;
+        for (size_t k = 0; complete && k < depth; k++) {
+            size_t child = k + 1 < depth ? nd[k + 1] : leaf_node;
+            cJSON *step = cJSON_CreateObject();
+            if (step == NULL || !cJSON_AddItemToArray(path, step)) {
+                cJSON_Delete(step);
+                complete = 0;
+                break;
+            }
+            cJSON_AddNumberToObject(step, "node", (double)nd[k]);
+            cJSON_AddNumberToObject(step, "depth", (double)k);
+            cJSON_AddStringToObject(step, "direction",
+                                    child == 2 * nd[k] + 2 ? "right" : "left");
+            gb_json_add_number(step, "probability", pr[k]);
+        }
+    }
+    if (!complete) { /* nothing half-built goes out */
+        cJSON_Delete(out);
+        out = NULL;
+        gb_error_set(err, GB_ENOMEM, "out of memory explaining %zu rows", n);
+    }
+done:
+    gb_free(leaf);
+    gb_free(nodes);
+    gb_free(prob);
+    gb_free(X);
+    gb_design_free(design);
+    return out;
+}
+
 void api_runs_predict(const api_request *req, api_response *resp)
 {
     api_model_cache *cache = req->env != NULL ? req->env->model_cache : NULL;
@@ -415,18 +498,26 @@ void api_runs_predict(const api_request *req, api_response *resp)
             cJSON_AddItemToArray(preds, cJSON_CreateNumber(out[i]));
     }
     if (want_explain) {
-        if (model->ops->attribute == NULL) {
+        const char *kind = NULL;
+        cJSON *ex = NULL;
+        if (model->ops->attribute != NULL) {
+            kind = "attributions";
+            ex = explain_rows(model, table, &err);
+        } else if (gb_sbdt_is_model(model)) {
+            kind = "path";
+            ex = explain_paths(model, table, &err);
+        } else {
             cJSON_Delete(root);
             api_error(resp, 422, "unprocessable", NULL,
                       "%s students have no exact local attributions", model->ops->kind);
             goto done;
         }
-        cJSON *ex = explain_rows(model, table, &err);
         if (ex == NULL) {
             cJSON_Delete(root);
             api_error_from(resp, &err);
             goto done;
         }
+        cJSON_AddStringToObject(root, "explanation_kind", kind);
         cJSON_AddItemToObject(root, "explanations", ex);
     }
     api_json(resp, 200, root);

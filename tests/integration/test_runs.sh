@@ -16,6 +16,7 @@ FX="$ROOT/tests/fixtures"
 BC="$FX/datasets/breast_cancer_train.csv"
 BC_TEST="$FX/datasets/breast_cancer_test.csv"
 DIGITS="$FX/datasets/digits_train.csv"
+DIGITS_TEST="$FX/datasets/digits_test.csv"
 CREDIT="$FX/datasets/credit_train.csv"
 WORK=$(mktemp -d /tmp/gb-runs-XXXXXX)
 DATA="$WORK/data"
@@ -176,6 +177,7 @@ check "export of an unknown format -> 400" [ "$STATUS" = 400 ]
 req POST "/api/v1/runs/$RUN/predict?explain=1" "${TOK[viewer]}" -H 'Content-Type: text/csv' --data-binary "@$BC_TEST"
 check "predict CSV 200" [ "$STATUS" = 200 ]
 check "predict names the classes" [ "$(json 'j["classes"], j["task"]')" = "['0', '1'] binary" ]
+check "a tree explains by attributions" [ "$(json 'j["explanation_kind"]')" = attributions ]
 cp "$WORK/body" "$WORK/pred.json"
 check "one prediction per test row" [ "$(json 'len(j["predictions"]), len(j["explanations"])')" = "$(( $(wc -l <"$BC_TEST") - 1 )) $(( $(wc -l <"$BC_TEST") - 1 ))" ]
 check "explanations add up to the logit" python3 - "$WORK/pred.json" <<'PY'
@@ -252,6 +254,8 @@ a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
 assert a["predictions"] == b["predictions"][:5]
 assert a["explanations"] == b["explanations"][:5]
 PY
+req POST "/api/v1/runs/$RUN/predict" "${TOK[viewer]}" -H 'Content-Type: text/csv' --data-binary "@$BC_TEST"
+check "predict without explain: no explanation fields" [ "$(json 'sorted(j)')" = "['classes', 'predictions', 'run_id', 'task']" ]
 req POST "/api/v1/runs/$RUN/predict" "${TOK[viewer]}" -H 'Content-Type: application/json' -d '{"rows":[{"mean_radius":"wide"}]}'
 check "predict: a text value for a numeric column -> 422" [ "$STATUS" = 422 ]
 req POST "/api/v1/runs/$RUN/predict" "${TOK[viewer]}" -H 'Content-Type: application/json' -d '{"rows":[{"mean_radius":1}]}'
@@ -311,6 +315,98 @@ req GET "/api/v1/compare?runs=$RUN,run_nope" "${TOK[viewer]}"
 check "compare unknown id -> 404 naming it" [ "$STATUS" = 404 ] && grep -q run_nope "$WORK/body"
 req GET "/api/v1/compare?runs=$RUN" "${TOK[viewer]}"
 check "compare one run -> 400" [ "$STATUS" = 400 ]
+
+# an SBDT run: ?explain=1 gives each row's maximum-probability path, checked
+# against an independent evaluation of the artifact (every leaf's path
+# probability, the argmax, the path back to the root)
+post_run "$MOD" "{\"dataset_id\":\"$DS_DIGITS\",\"teacher\":{\"id\":\"$TCH_DIGITS\"},\"student\":{\"type\":\"sbdt\",\"params\":{\"max_depth\":4,\"epochs\":5}},\"explain\":\"none\",\"seed\":5}"
+SB=$(json 'j["id"]')
+check "sbdt run succeeds" wait_run "$SB" succeeded
+req GET "/api/v1/runs/$SB/student" "${TOK[viewer]}"
+cp "$WORK/body" "$WORK/sbdt.json"
+# the digits test rows with some cells blank (missing: imputed with the mean)
+/usr/bin/python3 - "$DIGITS_TEST" >"$WORK/digits_rows.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+w = csv.writer(sys.stdout, lineterminator="\n")
+w.writerow(rows[0])
+for i, r in enumerate(rows[1:]):
+    if i % 7 == 3:
+        for c in range(i % 5, len(r) - 1, 9):
+            r[c] = ""
+    w.writerow(r)
+PY
+req POST "/api/v1/runs/$SB/predict" "${TOK[viewer]}" -H 'Content-Type: text/csv' --data-binary "@$WORK/digits_rows.csv"
+check "sbdt predict without explain: no explanation fields" [ "$(json 'sorted(j)')" = "['classes', 'predictions', 'run_id', 'task']" ]
+cp "$WORK/body" "$WORK/sbdt_plain.json"
+req POST "/api/v1/runs/$SB/predict?explain=1" "${TOK[viewer]}" -H 'Content-Type: text/csv' --data-binary "@$WORK/digits_rows.csv"
+check "sbdt predict?explain=1 200" [ "$STATUS" = 200 ]
+cp "$WORK/body" "$WORK/sbdt_pred.json"
+check "sbdt paths equal an independent evaluation to 1e-12" /usr/bin/python3 - "$WORK/digits_rows.csv" "$WORK/sbdt.json" "$WORK/sbdt_pred.json" "$WORK/sbdt_plain.json" <<'PY'
+import csv, json, sys
+import numpy as np
+rows = list(csv.DictReader(open(sys.argv[1])))
+a = json.load(open(sys.argv[2]))
+j = json.load(open(sys.argv[3]))
+plain = json.load(open(sys.argv[4]))
+assert sorted(j) == ["classes", "explanation_kind", "explanations", "predictions",
+                     "run_id", "task"], sorted(j)
+assert j["explanation_kind"] == "path" and j["task"] == "multiclass"
+assert j["classes"] == a["classes"] and j["predictions"] == plain["predictions"]
+feats = a["features"]
+X = np.array([[float(r[f]) if r[f] != "" else np.nan for f in feats] for r in rows])
+Z = (X - np.array(a["standardise"]["mean"])) / np.array(a["standardise"]["scale"])
+Z[np.isnan(Z)] = 0.0  # a missing value is imputed with the mean
+d = a["depth"]
+n_inner = 2 ** d - 1
+assert [e["node"] for e in a["inner"]] == list(range(n_inner))
+assert [(e["leaf"], e["node"]) for e in a["leaves"]] == [(l, n_inner + l) for l in range(n_inner + 1)]
+W = np.array([e["filter"] for e in a["inner"]])
+b = np.array([e["bias"] for e in a["inner"]])
+P = 1.0 / (1.0 + np.exp(-a["beta"] * (Z @ W.T + b)))  # probability of going right
+assert len(j["explanations"]) == len(rows) == len(j["predictions"])
+worst = 0.0
+greedy_differs = 0
+for i, (e, pred) in enumerate(zip(j["explanations"], j["predictions"])):
+    p = P[i]
+    mu = np.zeros(2 * n_inner + 1)  # path probability of every node, root first
+    mu[0] = 1.0
+    for k in range(n_inner):
+        mu[2 * k + 1] = mu[k] * (1.0 - p[k])
+        mu[2 * k + 2] = mu[k] * p[k]
+    leaf = int(np.argmax(mu[n_inner:]))  # ties: the lowest leaf
+    steps, node = [], n_inner + leaf
+    while node > 0:
+        parent = (node - 1) // 2
+        right = node == 2 * parent + 2
+        steps.append((parent, int(np.floor(np.log2(parent + 1))),
+                      "right" if right else "left", p[parent] if right else 1.0 - p[parent]))
+        node = parent
+    steps.reverse()
+    g = 0  # the greedy walk (larger branch at each node), for information only
+    while g < n_inner:
+        g = 2 * g + 2 if p[g] > 0.5 else 2 * g + 1
+    greedy_differs += g != n_inner + leaf
+    assert sorted(e) == ["leaf", "leaf_node", "path", "path_probability"], sorted(e)
+    assert (e["leaf"], e["leaf_node"]) == (leaf, n_inner + leaf), (i, e["leaf"], leaf)
+    assert len(e["path"]) == d
+    for s, (node, depth, direction, prob) in zip(e["path"], steps):
+        assert sorted(s) == ["depth", "direction", "node", "probability"], sorted(s)
+        assert (s["node"], s["depth"], s["direction"]) == (node, depth, direction), (i, s)
+        assert a["inner"][s["node"]]["depth"] == s["depth"]
+        worst = max(worst, abs(s["probability"] - prob))
+    prod = float(np.prod([s["probability"] for s in e["path"]]))
+    worst = max(worst, abs(e["path_probability"] - mu[n_inner + leaf]),
+                abs(e["path_probability"] - prod))
+    # the prediction shown is the distribution of the leaf the path reaches
+    assert pred == a["leaves"][e["leaf"]]["distribution"], i
+assert worst <= 1e-12, worst
+print("    sbdt paths: %d rows, max abs difference %.3g, greedy walk differs on %d"
+      % (len(rows), worst, greedy_differs))
+PY
+req POST "/api/v1/runs/$SB/predict?explain=1" "${TOK[viewer]}" -H 'Content-Type: application/json' \
+    -d '{"rows":[{"px0":0,"px10":null}]}'
+check "sbdt predict?explain=1: missing features named (422)" [ "$STATUS" = 422 ] && grep -q px63 "$WORK/body"
 
 # an ensemble of two teachers with weights
 post_run "$MOD" "{\"dataset_id\":\"$DS\",\"teacher\":{\"ids\":[\"$TCH\",\"$TCH\"],\"weights\":[1,3]},\"student\":{\"type\":\"tree\",\"params\":{\"max_depth\":2}},\"explain\":\"none\"}"
