@@ -419,27 +419,35 @@ if (!runsRoute) {
     const leaves = (await charts(page)).find((c) => c.label === 'leaf class distributions');
     check('leaf distributions for every leaf and class', leaves && leaves.points === student.leaves.length * student.classes.length);
     await page.locator('section', {hasText: 'The student: sbdt'}).screenshot({path: `${SHOTS}/10-sbdt.png`});
-    // Score a row: the dataset's means filled in; the path when the server
-    // explains SBDT rows, else the prediction with a note (its 422).
+    // Score a row: the dataset's means with one pixel changed; the server
+    // explains it by its most probable path through the soft tree.
     await page.click('#score-fill');
     check('means filled in', (await page.inputValue('#score-fields [data-feature="px10"]')) !== '');
-    expected.push({status: 422, path: `/runs/${run.json.id}/predict`});   // a server that cannot explain SBDT rows
-    const {sent, api} = await scoreRow(page, run.json.id, () => page.click('#score-submit'));
-    if (api.status === 422) {
-      const plain = await apiJson('POST', `/runs/${run.json.id}/predict`, sent);
-      check('without explanations: the prediction as the API gives it', sameProbabilities(await shownProbabilities(page), plain.json.predictions[0]));
-      check('without explanations: a note says so', (await page.textContent('#score-no-explanation')).includes('No per-row explanation'));
-    } else {
-      const ex = api.json.explanations[0];
-      check('path: probabilities shown equal the API\'s', sameProbabilities(await shownProbabilities(page), api.json.predictions[0]));
-      check('path: one step per node visited, each with its filter', (await page.locator('#score-path li').count()) === ex.path.length &&
-        (await page.locator('#score-path canvas.filter-img').count()) === ex.path.length);
-      check('path: the leaf reached named', (await page.textContent('#score-leaf')).includes(`Leaf ${ex.leaf}`));
-      await waitCharts(page, 2);
-      const dist = (await charts(page)).find((c) => c.label === 'class distribution of the leaf reached');
-      check('path: the leaf\'s distribution drawn', dist && dist.points === student.classes.length);
-    }
-    expected.pop();
+    await page.fill('#score-fields [data-feature="px20"]', '16');
+    const {api} = await scoreRow(page, run.json.id, () => page.click('#score-submit'));
+    check('path: the server explains an SBDT row by its path', api.status === 200 && api.json.explanation_kind === 'path', JSON.stringify(api.json).slice(0, 300));
+    const ex = api.json.explanations[0];
+    check('path: probabilities shown equal the API\'s', sameProbabilities(await shownProbabilities(page), api.json.predictions[0]));
+    // the text the page prints for a number (dom.js num(v, 4))
+    const fmt = (v) => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toFixed(4));
+    const steps = await page.$$eval('#score-path li', (lis) => lis.map((li) => ({node: Number(li.dataset.node), text: li.textContent})));
+    check('path: one step per node visited, in order, with its branch and probability', steps.length === ex.path.length && ex.path.length === student.depth &&
+      steps.every((st, k) => st.node === ex.path[k].node && st.text.includes(`depth ${ex.path[k].depth}): went ${ex.path[k].direction} with probability ${fmt(ex.path[k].probability)}`)), JSON.stringify(steps));
+    const same = await page.evaluate((nodes) => {
+      const pixels = (c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join();
+      const view = [...document.querySelectorAll('#sbdt-filters canvas.filter-img')];
+      const path = [...document.querySelectorAll('#score-path canvas.filter-img')];
+      return path.length === nodes.length && nodes.every((n, k) => view[n] && pixels(path[k]) === pixels(view[n]));
+    }, ex.path.map((st) => st.node));
+    check('path: each step shows its node\'s filter, the picture of the student view', same);
+    const rowImg = await page.$eval('#score-row-img', (c) => ({w: c.width, h: c.height, px20: Array.from(c.getContext('2d').getImageData(4, 2, 1, 1).data), px0: Array.from(c.getContext('2d').getImageData(0, 0, 1, 1).data)}));
+    check('path: the row drawn as an 8x8 picture (px20 = 16 darkest, px0 = 0 white)', rowImg.w === 8 && rowImg.h === 8 &&
+      rowImg.px20.join() === '0,0,0,255' && rowImg.px0.join() === '255,255,255,255', JSON.stringify(rowImg));
+    const leafText = await page.textContent('#score-leaf');
+    check('path: the leaf reached and its path probability named', leafText.includes(`Leaf ${ex.leaf} (node ${ex.leaf_node})`) && leafText.includes(fmt(ex.path_probability)), leafText);
+    await page.waitForFunction(() => { const c = document.querySelector('#score canvas[aria-label="class distribution of the leaf reached"]'); return c && c.chart; });
+    const dist = await page.$eval('#score canvas[aria-label="class distribution of the leaf reached"]', (c) => c.chart.data.datasets[0].data);
+    check('path: the leaf\'s distribution from the artifact drawn', JSON.stringify(dist) === JSON.stringify(student.leaves[ex.leaf].distribution), JSON.stringify(dist));
     await page.locator('#score').screenshot({path: `${SHOTS}/10-score-sbdt.png`});
     await page.goto(URL + '/#/runs/' + encodeURIComponent(runIds[1]));
     await page.waitForSelector('#scorecard');

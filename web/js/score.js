@@ -144,7 +144,25 @@ function attributionsBlock(resp, ex, row, student) {
 
 // ---- SBDT path -----------------------------------------------------------------
 
-function pathBlock(resp, ex, student) {
+// The row typed, as a picture (image students): darker is larger.
+function rowPicture(row, student, image) {
+  const names = (student.features || []).map((f) => (typeof f === 'string' ? f : f.name));
+  const vals = names.map((n) => (typeof row[n] === 'number' ? row[n] : null));
+  const lo = Math.min(0, ...vals.filter((v) => v !== null));
+  const hi = Math.max(lo + 1e-12, ...vals.filter((v) => v !== null));
+  const canvas = h('canvas', {width: image.width, height: image.height, class: 'filter-img', id: 'score-row-img', role: 'img', 'aria-label': 'the row as a picture'});
+  const ctx = canvas.getContext('2d');
+  const data = ctx.createImageData(image.width, image.height);
+  for (let i = 0; i < image.width * image.height && i < vals.length; i++) {
+    // missing pixels are drawn in a pale orange
+    const c = vals[i] === null ? [251, 224, 205] : Array(3).fill(Math.round(255 * (1 - (vals[i] - lo) / (hi - lo))));
+    data.data.set([...c, 255], 4 * i);
+  }
+  ctx.putImageData(data, 0, 0);
+  return h('figure', {class: 'filter'}, canvas, h('figcaption', {}, 'the row'));
+}
+
+function pathBlock(resp, ex, student, row) {
   const inner = new Map((student.inner || []).map((n, i) => [n.node ?? i, n]));
   const leaves = student.leaves || [];
   const leaf = leaves.find((l, i) => (l.leaf ?? i) === ex.leaf) || leaves[ex.leaf];
@@ -152,8 +170,8 @@ function pathBlock(resp, ex, student) {
   const steps = Array.isArray(ex.path) ? ex.path : [];
   const out = h('div', {id: 'score-explanation'});
   out.append(h('p', {class: 'note', id: 'score-sentence'},
-    `The row's most probable path through the soft tree: at each node it goes right with probability sigmoid(beta · (filter · x + bias)); the path probability is the product of the steps' probabilities${typeof ex.path_probability === 'number' ? `, here ${num(ex.path_probability, 4)}` : ''}.`));
-  if (image) out.append(h('p', {class: 'note'}, 'Each picture is the filter of the node visited: blue pushes right, orange pushes left.'));
+    `The row's most probable path through the soft tree: at each node it goes right with probability sigmoid(beta · (filter · z + bias)) on the standardised inputs z; the path probability is the product of the steps' probabilities${typeof ex.path_probability === 'number' ? `, here ${num(ex.path_probability, 4)}` : ''}.`));
+  if (image) out.append(h('div', {class: 'filters'}, rowPicture(row, student, image)), h('p', {class: 'note'}, 'Each picture beside a step is the filter of the node visited: blue pushes right, orange pushes left.'));
   out.append(h('ol', {class: 'score-path', id: 'score-path'}, steps.map((st, i) => {
     const node = inner.get(st.node);
     const text = `${i + 1}. node ${st.node ?? '?'} (depth ${st.depth ?? '?'}): went ${st.direction || '?'} with probability ${num(st.probability, 4)}`;
@@ -279,7 +297,7 @@ export function scoreSection(runId, student, dataset) {
       if (!ex) {
         result.append(h('p', {class: 'note', id: 'score-no-explanation'}, `No per-row explanation for a ${student.type} student${note ? ` (the server says: ${note})` : ''}.`));
       } else if (kind === 'path') {
-        result.append(h('h3', {}, 'Why: the path it took'), pathBlock(resp, ex, student));
+        result.append(h('h3', {}, 'Why: the path it took'), pathBlock(resp, ex, student, row));
       } else {
         result.append(h('h3', {}, 'Why: each feature\'s contribution'), attributionsBlock(resp, ex, row, student));
       }
