@@ -322,10 +322,12 @@ if (!runsRoute) {
     await page.waitForSelector('#score-errors .error');
     check('a non-number is named before anything is sent', (await page.textContent('#score-errors')).includes('age must be a number') && predictCalls === before);
     check('the bad field is outlined', (await page.getAttribute('#score-fields [data-feature="age"]', 'aria-invalid')) === 'true');
+    check('the problem is written under the field', (await page.textContent('#score-fields .score-field:has([data-feature="age"]) .field-error')) === 'not a number');
     await fillRow(page, CREDIT_ROW);
     const {sent, api} = await scoreRow(page, runIds[0], () => page.click('#score-submit'));
     check('the row sent holds numbers, levels and null for missing', sent.rows.length === 1 && sent.rows[0].age === 40 && sent.rows[0].purpose === 'car' && sent.rows[0].savings === null, JSON.stringify(sent));
-    check('the bad field is cleared', (await page.getAttribute('#score-fields [data-feature="age"]', 'aria-invalid')) === 'false');
+    check('the bad field is cleared', (await page.getAttribute('#score-fields [data-feature="age"]', 'aria-invalid')) === 'false' &&
+      (await page.textContent('#score-fields .score-field:has([data-feature="age"]) .field-error')) === '');
     check('predict answered', api.status === 200, JSON.stringify(api.json));
     const shown = await shownProbabilities(page);
     check('probabilities shown equal the API\'s for the same row', sameProbabilities(shown, api.json.predictions[0]), `${JSON.stringify(shown)} vs ${JSON.stringify(api.json.predictions[0])}`);

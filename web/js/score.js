@@ -217,17 +217,21 @@ export function scoreSection(runId, student, dataset) {
       el = h('input', {id, 'data-feature': f.name, type: 'text', inputmode: 'decimal', size: 10, placeholder: 'missing', autocomplete: 'off'});
       if (c && c.type === 'numeric' && typeof c.min === 'number') hint = `${num(c.min)} – ${num(c.max)}, mean ${num(c.mean)}`;
     }
-    if (hint) el.setAttribute('aria-describedby', id + '-hint');
+    el.setAttribute('aria-describedby', (hint ? id + '-hint ' : '') + id + '-err');
     fields.set(f.name, el);
-    grid.append(h('div', {class: 'score-field'}, h('label', {for: id}, f.name), el, hint ? h('span', {class: 'note', id: id + '-hint'}, hint) : null));
+    grid.append(h('div', {class: 'score-field'}, h('label', {for: id}, f.name), el,
+      hint ? h('span', {class: 'note', id: id + '-hint'}, hint) : null, h('span', {class: 'field-error', id: id + '-err'})));
   });
 
+  // Outlines a field and writes the problem under it (null clears both).
   function setFieldError(el, text) {
     el.setAttribute('aria-invalid', text ? 'true' : 'false');
     el.classList.toggle('invalid', !!text);
+    const note = document.getElementById(el.id + '-err');
+    if (note) { if (text) note.replaceChildren(text); else note.replaceChildren(); }
   }
 
-  // The row as the API wants it, or null with the problems listed.
+  // The row as the API wants it, and the problems found (empty when none).
   function collect() {
     const row = {};
     const problems = [];
@@ -239,7 +243,7 @@ export function scoreSection(runId, student, dataset) {
       if (f.kind === 'categorical') { row[f.name] = t; continue; }
       const v = Number(t);
       if (!Number.isFinite(v)) {
-        setFieldError(el, true);
+        setFieldError(el, 'not a number');
         problems.push(`${f.name} must be a number (leave it empty for missing), not "${t}"`);
       } else {
         row[f.name] = v;
@@ -293,9 +297,12 @@ export function scoreSection(runId, student, dataset) {
       const {resp, note} = await predict(row);
       result.append(h('h3', {}, student.task === 'regression' || resp.task === 'regression' ? 'Prediction' : 'Predicted probabilities'), predictionBlock(resp, student));
       const ex = Array.isArray(resp.explanations) ? resp.explanations[0] : null;
-      const kind = (ex && (ex.explanation_kind || ex.kind)) || resp.explanation_kind || 'attributions';
+      // Answers from before explanation_kind carried attributions only.
+      const kind = resp.explanation_kind || (ex && (ex.explanation_kind || (Array.isArray(ex.path) ? 'path' : null))) || 'attributions';
       if (!ex) {
         result.append(h('p', {class: 'note', id: 'score-no-explanation'}, `No per-row explanation for a ${student.type} student${note ? ` (the server says: ${note})` : ''}.`));
+      } else if (kind !== 'path' && kind !== 'attributions') {
+        result.append(h('p', {class: 'note', id: 'score-no-explanation'}, `The server explains this row as "${kind}", which this dashboard cannot draw yet.`));
       } else if (kind === 'path') {
         result.append(h('h3', {}, 'Why: the path it took'), pathBlock(resp, ex, student, row));
       } else {
@@ -304,7 +311,7 @@ export function scoreSection(runId, student, dataset) {
     } catch (err) {
       errors.append(errorBox(err));
       const el = err.details && typeof err.details.field === 'string' ? fieldFor(err.details.field) : null;
-      if (el) setFieldError(el, true);
+      if (el) setFieldError(el, err.message);
     } finally {
       submit.disabled = false;
     }
