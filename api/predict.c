@@ -315,23 +315,42 @@ static cJSON *explain_rows(const gb_model *m, const gb_table *table, gb_error *e
     if (m->ops->attribute(m, X, n, phi, err) != GB_OK)
         goto done;
     out = cJSON_CreateArray();
-    for (size_t i = 0; out != NULL && i < n; i++) {
+    int complete = out != NULL;
+    for (size_t i = 0; complete && i < n; i++) {
         cJSON *row = cJSON_CreateObject();
-        cJSON_AddItemToArray(out, row);
+        if (row == NULL || !cJSON_AddItemToArray(out, row)) {
+            cJSON_Delete(row);
+            complete = 0;
+            break;
+        }
         cJSON *blocks = nm > 1 ? cJSON_AddArrayToObject(row, "by_class") : NULL;
-        for (size_t k = 0; k < nm; k++) {
+        complete = nm <= 1 || blocks != NULL;
+        for (size_t k = 0; complete && k < nm; k++) {
             const double *p = phi + (i * nm + k) * (nf + 1);
             cJSON *block = row;
             if (blocks != NULL) {
                 block = cJSON_CreateObject();
-                cJSON_AddItemToArray(blocks, block);
-                cJSON_AddStringToObject(block, "class", m->classes[k]);
+                if (block == NULL || !cJSON_AddItemToArray(blocks, block)) {
+                    cJSON_Delete(block);
+                    complete = 0;
+                    break;
+                }
+                complete =
+                    cJSON_AddStringToObject(block, "class", m->classes[k]) != NULL;
             }
-            gb_json_add_number(block, "bias", p[nf]);
-            cJSON *contrib = cJSON_AddObjectToObject(block, "contributions");
-            for (size_t j = 0; contrib != NULL && j < nf; j++)
-                gb_json_add_number(contrib, m->features[j].name, p[j]);
+            complete = complete && gb_json_add_number(block, "bias", p[nf]) != NULL;
+            cJSON *contrib =
+                complete ? cJSON_AddObjectToObject(block, "contributions") : NULL;
+            complete = contrib != NULL;
+            for (size_t j = 0; complete && j < nf; j++)
+                complete =
+                    gb_json_add_number(contrib, m->features[j].name, p[j]) != NULL;
         }
+    }
+    if (!complete) { /* nothing half-built goes out */
+        cJSON_Delete(out);
+        out = NULL;
+        gb_error_set(err, GB_ENOMEM, "out of memory explaining %zu rows", n);
     }
 done:
     gb_free(phi);
