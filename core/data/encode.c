@@ -309,8 +309,9 @@ gb_design *gb_design_bind(const gb_feature *features, size_t n_features,
     d->n_features = n_features;
 
     char missing[400] = "";
+    char why[160];
     int first_missing = 1;
-    size_t n_missing = 0;
+    size_t n_missing = 0, n_text = 0;
     const char *first_missing_name = NULL;
 
     for (size_t f = 0; f < n_features; f++) {
@@ -331,8 +332,14 @@ gb_design *gb_design_bind(const gb_feature *features, size_t n_features,
                 if (b->map == NULL)
                     goto nomem;
                 for (size_t l = 0; l < c->n_levels && problem == NULL; l++)
-                    if (!parse_finite_number(c->levels[l], &b->map[l]))
-                        problem = "categorical in the data";
+                    if (!parse_finite_number(c->levels[l], &b->map[l])) {
+                        snprintf(why, sizeof why,
+                                 "a number for the model, text such as \"%.40s\" in "
+                                 "the data",
+                                 c->levels[l]);
+                        problem = why;
+                        n_text++;
+                    }
             } else {
                 const char *level = NULL;
                 long jc = find_onehot_column(table, feat->name, &level);
@@ -390,8 +397,15 @@ gb_design *gb_design_bind(const gb_feature *features, size_t n_features,
         }
     }
     if (n_missing > 0) {
-        gb_error_set(err, GB_EUNUSABLE, "%zu feature(s) missing from the dataset: %s",
-                     n_missing, missing);
+        if (n_text == 0)
+            gb_error_set(err, GB_EUNUSABLE,
+                         "%zu feature(s) missing from the dataset: %s", n_missing,
+                         missing);
+        else
+            gb_error_set(err, GB_EUNUSABLE,
+                         "%zu feature(s) the model needs are missing from the data or "
+                         "not numbers: %s",
+                         n_missing, missing);
         gb_error_field(err, first_missing_name);
         gb_design_free(d);
         return NULL;

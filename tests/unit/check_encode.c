@@ -211,7 +211,9 @@ START_TEST(test_design_numeric_feature_on_categorical_column)
     gb_feature f[1] = {{"c", GB_FEAT_NUMERIC, NULL, 0}};
     ck_assert_ptr_null(gb_design_bind(f, 1, t, &err));
     ck_assert_int_eq(err.code, GB_EUNUSABLE);
-    ck_assert_ptr_nonnull(strstr(err.message, "c (categorical in the data)"));
+    ck_assert_ptr_nonnull(strstr(
+        err.message, "c (a number for the model, text such as \"a\" in the data)"));
+    ck_assert_ptr_nonnull(strstr(err.message, "missing from the data or not numbers"));
     gb_table_free(t);
     /* Levels that are all numbers are read as numbers. */
     const char *labels[3] = {"2", NULL, "0.5"};
