@@ -520,6 +520,206 @@ START_TEST(test_exact_search_with_many_bins_gathered)
 }
 END_TEST
 
+/* ---- exactness on random small sets -------------------------------------- */
+
+/* Gain of sending rows with x <= thr (and missing ones when missing_left)
+ * left; *valid = 0 when a side holds fewer than msl rows. */
+static double split_gain_of(const double *X, size_t F, const double *T, size_t K,
+                            const size_t *rows, size_t n, size_t f, double thr,
+                            int missing_left, size_t msl, int *valid)
+{
+    double L[3] = {0, 0, 0}, P[3] = {0, 0, 0}, nl = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double x = X[rows[i] * F + f];
+        int left = isnan(x) ? missing_left : x <= thr;
+        for (size_t k = 0; k < K; k++) {
+            P[k] += T[rows[i] * K + k];
+            if (left)
+                L[k] += T[rows[i] * K + k];
+        }
+        nl += left;
+    }
+    double nr = (double)n - nl, g = 0.0;
+    *valid = nl >= (double)msl && nr >= (double)msl && nl > 0 && nr > 0;
+    if (!*valid)
+        return 0.0;
+    for (size_t k = 0; k < K; k++)
+        g += L[k] * L[k] / nl + (P[k] - L[k]) * (P[k] - L[k]) / nr -
+             P[k] * P[k] / (double)n;
+    return g;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
+
+/* The best gain over every feature, every cut between neighbouring distinct
+ * values and both sides for missing values (-inf when no split is valid). */
+static double brute_best_gain(const double *X, size_t F, const double *T, size_t K,
+                              const size_t *rows, size_t n, size_t msl)
+{
+    double best = -INFINITY;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t f = 0; f < F; f++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(X[rows[i] * F + f]))
+                v[m++] = X[rows[i] * F + f];
+        qsort(v, m, sizeof *v, cmp_double);
+        for (size_t i = 0; i + 1 < m; i++) {
+            if (!(v[i] < v[i + 1]))
+                continue;
+            for (int side = 0; side < 2; side++) {
+                int valid;
+                double g =
+                    split_gain_of(X, F, T, K, rows, n, f, v[i], side, msl, &valid);
+                if (valid && g > best)
+                    best = g;
+            }
+        }
+    }
+    free(v);
+    return best;
+}
+
+/* Random small sets with duplicates, missing values and few bins (so most
+ * bins hold several values): every split of the grown tree must gain as much
+ * as the best split brute force finds on that node's rows, no leaf that
+ * could still split may have a split gaining more, node counts must match
+ * the rows routed by the thresholds, and 2 threads give the same JSON. */
+START_TEST(test_random_trees_are_exact)
+{
+    gb_rng rng;
+    gb_rng_seed(&rng, 2026);
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = 2 + (size_t)gb_rng_below(&rng, 70),
+               F = 1 + (size_t)gb_rng_below(&rng, 4);
+        int kind = (int)gb_rng_below(&rng, 3); /* regression, binary, 3 classes */
+        size_t K = kind == 2 ? 3 : 1, nc = kind == 0 ? 0 : kind == 1 ? 2 : 3;
+        double *X = malloc(n * F * sizeof *X), *T = malloc(n * K * sizeof *T);
+        double *soft = malloc(n * 3 * sizeof *soft), *yv = malloc(n * sizeof *yv);
+        for (size_t f = 0; f < F; f++) {
+            int style = (int)gb_rng_below(&rng, 3);
+            double miss = gb_rng_below(&rng, 2) ? 0.15 : 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double x = style == 0   ? round(gb_rng_normal(&rng) * 100.0) / 100.0
+                           : style == 1 ? (double)gb_rng_below(&rng, 4)
+                                        : round(gb_rng_normal(&rng) * 3.0);
+                X[i * F + f] = gb_rng_uniform(&rng) < miss ? NAN : x;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (kind == 0) {
+                yv[i] = T[i] = round(gb_rng_normal(&rng) * 8.0) / 4.0;
+            } else if (kind == 1) {
+                double p = round(gb_rng_uniform(&rng) * 10.0) / 10.0;
+                soft[2 * i] = 1.0 - p;
+                soft[2 * i + 1] = T[i] = p;
+            } else {
+                double a = gb_rng_uniform(&rng), b = gb_rng_uniform(&rng) * (1.0 - a);
+                double q[3] = {a, b, 1.0 - a - b};
+                for (size_t k = 0; k < 3; k++)
+                    soft[3 * i + k] = T[3 * i + k] = q[k];
+            }
+        }
+        gb_train_set ts = binary_set(X, n, F, NULL);
+        ts.task = kind == 0   ? GB_TASK_REGRESSION
+                  : kind == 1 ? GB_TASK_BINARY
+                              : GB_TASK_MULTICLASS;
+        ts.n_classes = nc;
+        ts.classes = nc ? class_names : NULL;
+        ts.soft = kind ? soft : NULL;
+        ts.y_value = kind ? NULL : yv;
+        ts.alpha = kind ? 0.0 : 1.0;
+        size_t msl = 1 + (size_t)gb_rng_below(&rng, 3);
+        unsigned depth = 1 + (unsigned)gb_rng_below(&rng, 3);
+        char sd[16], sm[24], sb[16];
+        snprintf(sd, sizeof sd, "%u", depth);
+        snprintf(sm, sizeof sm, "%zu", msl);
+        snprintf(sb, sizeof sb, "%d", 2 + (int)gb_rng_below(&rng, 6));
+        gb_param p[] = {{"max_depth", sd}, {"min_samples_leaf", sm}, {"max_bins", sb}};
+        gb_model *m = fit_ok(&ts, p, 3);
+        char *one = model_json(m);
+        ts.n_threads = 2;
+        gb_model *m2 = fit_ok(&ts, p, 3);
+        char *two = model_json(m2);
+        ck_assert_msg(strcmp(one, two) == 0, "trial %d: JSON differs with 2 threads",
+                      trial);
+        gb_free(two);
+        gb_model_free(m2);
+        gb_free(one);
+        cJSON *j = parsed_json(m);
+        const cJSON *nodes = cJSON_GetObjectItem(j, "nodes");
+        int n_nodes = cJSON_GetArraySize(nodes);
+        /* route every row; rows of node id are collected by walking */
+        size_t *rows = malloc(n * sizeof *rows), *sel = malloc(n * sizeof *sel);
+        for (int id = 0; id < n_nodes; id++) {
+            const cJSON *node = cJSON_GetArrayItem(nodes, id);
+            size_t cnt = 0;
+            unsigned node_depth = 0;
+            for (size_t i = 0; i < n; i++) {
+                int at = 0;
+                unsigned d = 0;
+                while (at != id) {
+                    const cJSON *nd = cJSON_GetArrayItem(nodes, at);
+                    if (cJSON_GetObjectItem(nd, "value") != NULL)
+                        break;
+                    double x = X[i * F + (size_t)json_num(nd, "feature")];
+                    int left = isnan(x) ? strcmp(json_str(nd, "missing"), "left") == 0
+                                        : x <= json_num(nd, "threshold");
+                    at = (int)json_num(nd, left ? "left" : "right");
+                    d++;
+                }
+                if (at == id) {
+                    sel[cnt++] = i;
+                    node_depth = d;
+                }
+            }
+            ck_assert_msg((double)cnt == json_num(node, "n"),
+                          "trial %d node %d: %zu rows routed, n %.0f", trial, id, cnt,
+                          json_num(node, "n"));
+            memcpy(rows, sel, cnt * sizeof *rows);
+            double P[3] = {0, 0, 0}, ss = 0.0;
+            for (size_t i = 0; i < cnt; i++)
+                for (size_t k = 0; k < K; k++) {
+                    P[k] += T[rows[i] * K + k];
+                    ss += T[rows[i] * K + k] * T[rows[i] * K + k];
+                }
+            double sse = ss;
+            for (size_t k = 0; k < K; k++)
+                sse -= P[k] * P[k] / (double)cnt;
+            double best = brute_best_gain(X, F, T, K, rows, cnt, msl);
+            if (cJSON_GetObjectItem(node, "value") == NULL) {
+                int valid;
+                double g = split_gain_of(
+                    X, F, T, K, rows, cnt, (size_t)json_num(node, "feature"),
+                    json_num(node, "threshold"),
+                    strcmp(json_str(node, "missing"), "left") == 0, msl, &valid);
+                ck_assert_msg(valid, "trial %d node %d: split leaves a side too small",
+                              trial, id);
+                ck_assert_msg(g >= best - 1e-9 * (ss + 1e-300),
+                              "trial %d node %d: gain %.17g, brute force %.17g", trial,
+                              id, g, best);
+            } else if (node_depth < depth && cnt >= 2 * msl && sse > 1e-12 * ss) {
+                ck_assert_msg(!(best > 1e-12 * sse + 1e-9 * ss),
+                              "trial %d leaf %d: brute force finds gain %.17g", trial,
+                              id, best);
+            }
+        }
+        free(rows);
+        free(sel);
+        cJSON_Delete(j);
+        gb_model_free(m);
+        free(X);
+        free(T);
+        free(soft);
+        free(yv);
+    }
+}
+END_TEST
+
 /* ---- missing values and categorical splits ------------------------------- */
 
 START_TEST(test_missing_goes_to_the_better_side)
@@ -1766,6 +1966,7 @@ static Suite *tree_suite(void)
     tcase_add_test(tc, test_soft_leaf_matches_sklearn_regressor);
     tcase_add_test(tc, test_exact_splits_match_sklearn);
     tcase_add_test(tc, test_exact_search_with_many_bins_gathered);
+    tcase_add_test(tc, test_random_trees_are_exact);
     tcase_add_test(tc, test_missing_goes_to_the_better_side);
     tcase_add_test(tc, test_missing_unseen_goes_to_larger_side);
     tcase_add_test(tc, test_categorical_split_by_ordered_levels);
