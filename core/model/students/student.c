@@ -165,3 +165,55 @@ int gb_param_parse_real(const char *text, double *out)
     *out = v;
     return 1;
 }
+
+gb_status gb_student_features_from_json(const cJSON *arr, const char *type,
+                                        size_t max_levels, gb_feature **out,
+                                        size_t *n_out, gb_error *err)
+{
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    gb_feature *feats = gb_calloc(n ? n : 1, sizeof *feats);
+    if (feats == NULL)
+        return gb_error_set(err, GB_ENOMEM, "out of memory reading a %s artifact",
+                            type);
+    gb_status rc = GB_OK;
+    for (size_t f = 0; f < n; f++) {
+        const cJSON *o = cJSON_GetArrayItem(arr, (int)f);
+        char path[64];
+        snprintf(path, sizeof path, "features[%zu]", f);
+        const char *name = NULL, *kind = NULL;
+        if ((rc = gb_json_get_string(o, path, "name", &name, err)) != GB_OK ||
+            (rc = gb_json_get_string(o, path, "kind", &kind, err)) != GB_OK)
+            goto fail;
+        feats[f].name = gb_strdup(name);
+        if (feats[f].name == NULL) {
+            rc = gb_error_set(err, GB_ENOMEM, "out of memory reading a %s artifact",
+                              type);
+            goto fail;
+        }
+        if (strcmp(kind, "categorical") == 0) {
+            const cJSON *lv = NULL;
+            feats[f].kind = GB_FEAT_CATEGORICAL;
+            if ((rc = gb_json_get_array(o, path, "levels", &lv, err)) != GB_OK ||
+                (rc = gb_json_string_array(lv, path, max_levels, &feats[f].levels,
+                                           &feats[f].n_levels, err)) != GB_OK)
+                goto fail;
+        } else if (strcmp(kind, "numeric") == 0) {
+            feats[f].kind = GB_FEAT_NUMERIC;
+        } else {
+            rc = gb_error_set(err, GB_EUNUSABLE,
+                              "%s artifact: field '%s.kind' must be \"numeric\" or "
+                              "\"categorical\"",
+                              type, path);
+            char field[96];
+            snprintf(field, sizeof field, "%s.kind", path);
+            gb_error_field(err, field);
+            goto fail;
+        }
+    }
+    *out = feats;
+    *n_out = n;
+    return GB_OK;
+fail:
+    gb_features_free(feats, n);
+    return rc;
+}

@@ -87,6 +87,16 @@ int gb_student_wants_one_hot(const char *type);
 /* Rebuilds a student from its artifact (to_json output); any student type. */
 gb_status gb_student_from_json(const cJSON *artifact, gb_model **out, gb_error *err);
 
+/* Reads the "features" array of a `type` student's artifact: objects with
+ * "name" and "kind" ("numeric", or "categorical" with at most max_levels
+ * "levels").  On success *out is a new array of *n_out features (caller frees
+ * with gb_features_free).  GB_EUNUSABLE naming the field ("<type> artifact:
+ * field 'features[i].kind' ...") on a malformed entry, GB_ENOMEM; *out is
+ * untouched on error. */
+gb_status gb_student_features_from_json(const cJSON *arr, const char *type,
+                                        size_t max_levels, gb_feature **out,
+                                        size_t *n_out, gb_error *err);
+
 /* Exports a student as deployable code: format "sql" (a CASE expression per
  * output) or "c" (a standalone C function).  *out is a NUL-terminated string
  * the caller frees with gb_free.  GB_EUNUSABLE when the student cannot be

@@ -648,55 +648,6 @@ static gb_status get_index(const cJSON *obj, const char *path, const char *key,
     return GB_OK;
 }
 
-static gb_status features_from_json(const cJSON *arr, gb_feature **out, size_t *n_out,
-                                    gb_error *err)
-{
-    size_t n = (size_t)cJSON_GetArraySize(arr);
-    gb_feature *feats = gb_calloc(n ? n : 1, sizeof *feats);
-    if (feats == NULL)
-        return gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
-    gb_status rc = GB_OK;
-    for (size_t f = 0; f < n; f++) {
-        const cJSON *o = cJSON_GetArrayItem(arr, (int)f);
-        char path[64];
-        snprintf(path, sizeof path, "features[%zu]", f);
-        const char *name = NULL, *kind = NULL;
-        if ((rc = gb_json_get_string(o, path, "name", &name, err)) != GB_OK ||
-            (rc = gb_json_get_string(o, path, "kind", &kind, err)) != GB_OK)
-            goto fail;
-        feats[f].name = gb_strdup(name);
-        if (feats[f].name == NULL)
-            goto nomem;
-        if (strcmp(kind, "categorical") == 0) {
-            const cJSON *lv = NULL;
-            feats[f].kind = GB_FEAT_CATEGORICAL;
-            if ((rc = gb_json_get_array(o, path, "levels", &lv, err)) != GB_OK ||
-                (rc = gb_json_string_array(lv, path, 65535, &feats[f].levels,
-                                           &feats[f].n_levels, err)) != GB_OK)
-                goto fail;
-        } else if (strcmp(kind, "numeric") == 0) {
-            feats[f].kind = GB_FEAT_NUMERIC;
-        } else {
-            char field[96];
-            snprintf(field, sizeof field, "%s.kind", path);
-            rc = bad_field(err, field, "must be \"numeric\" or \"categorical\"");
-            goto fail;
-        }
-    }
-    *out = feats;
-    *n_out = n;
-    return GB_OK;
-nomem:
-    rc = gb_error_set(err, GB_ENOMEM, "out of memory reading a tree artifact");
-fail:
-    for (size_t f = 0; f < n; f++) {
-        gb_free(feats[f].name);
-        gb_free_strings(feats[f].levels, feats[f].n_levels);
-    }
-    gb_free(feats);
-    return rc;
-}
-
 static gb_status params_from_json(const cJSON *o, gb_tree_params *p, gb_error *err)
 {
     size_t v[4];
@@ -893,7 +844,8 @@ gb_status gb_tree_from_json(const cJSON *artifact, gb_model **out, gb_error *err
         }
     }
     if ((rc = gb_json_get_array(artifact, "", "features", &arr, err)) != GB_OK ||
-        (rc = features_from_json(arr, &feats, &n_feat, err)) != GB_OK)
+        (rc = gb_student_features_from_json(arr, "tree", 65535, &feats, &n_feat,
+                                            err)) != GB_OK)
         goto out;
     t = gb_calloc(1, sizeof *t);
     if (t == NULL) {
