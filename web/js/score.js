@@ -83,23 +83,46 @@ function marginSentence(resp, block, classes, cls, margin) {
   return `In log-odds of "${classes[1]}": the bias (${b}) plus every feature's contribution adds up to the margin ${num(margin, 4)} = log(P(${classes[1]}) / P(${classes[0]})); positive pushes towards "${classes[1]}".`;
 }
 
+// The chart's entries: one per input of the form.  The one-hot columns
+// "col=level" of one categorical input are summed into one bar for the
+// column - together they are that feature's contribution (each level's
+// column contributes even when the row does not hold that level).
+export function groupedContributions(contributions, row) {
+  const has = (k) => Object.prototype.hasOwnProperty.call(row, k);
+  const out = new Map();
+  for (const [f, v] of Object.entries(contributions || {})) {
+    if (typeof v !== 'number') continue;
+    const eq = f.indexOf('=');
+    const col = eq > 0 && !has(f) && has(f.slice(0, eq)) ? f.slice(0, eq) : null;
+    const key = col !== null ? col : f;
+    let e = out.get(key);
+    if (!e) {
+      const vt = col !== null ? (row[col] === null ? 'missing' : String(row[col])) : valueText(f, row);
+      e = {label: vt ? `${key} = ${vt}` : key, value: 0};
+      out.set(key, e);
+    }
+    e.value += v;
+  }
+  return [...out.values()];
+}
+
 function attributionChart(resp, block, row, classes, cls) {
   const entries = Object.entries(block.contributions || {}).filter(([, v]) => typeof v === 'number');
-  entries.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || a[0].localeCompare(b[0]));
-  const top = entries.slice(0, TOP);
-  const rest = entries.slice(TOP);
+  const grouped = groupedContributions(block.contributions, row);
+  grouped.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.label.localeCompare(b.label));
+  const top = grouped.slice(0, TOP);
+  const rest = grouped.slice(TOP);
   const labels = ['bias'];
   const values = [block.bias];
   const colors = [COLORS.grey];
-  for (const [f, v] of top) {
-    const vt = valueText(f, row);
-    labels.push(vt ? `${f} = ${vt}` : f);
-    values.push(v);
-    colors.push(v >= 0 ? COLORS.teacher : COLORS.student);
+  for (const {label, value} of top) {
+    labels.push(label);
+    values.push(value);
+    colors.push(value >= 0 ? COLORS.teacher : COLORS.student);
   }
   if (rest.length) {
     labels.push(`other ${rest.length} features`);
-    values.push(rest.reduce((s, [, v]) => s + v, 0));
+    values.push(rest.reduce((s, e) => s + e.value, 0));
     colors.push('#b8bec8');
   }
   const margin = block.bias + entries.reduce((s, [, v]) => s + v, 0);
