@@ -846,7 +846,8 @@ static gb_status lgb_build_forest(lgb_model *lm, const lgb_build *b, gb_error *e
         lm->average_output ? 1.0 / (double)(lm->n_trees / lm->n_per_iter) : 1.0;
     for (size_t t = 0; t < lm->n_trees; t++) {
         const lgb_tree *tree = &lm->trees[t];
-        const lgb_node *tn = lm->nodes + tree->node0;
+        /* a model whose trees are all single leaves has no node array */
+        const lgb_node *tn = lm->nodes != NULL ? lm->nodes + tree->node0 : NULL;
         size_t head = 0, tail = 1, n_cats = 0;
         /* Code c >= 0 is internal node c, c < 0 is leaf ~c (0 alone = a stump). */
         order[0] = tree->n_nodes > 0 ? 0 : -1;
