@@ -135,6 +135,10 @@ static void kd_set_load(fixture_set *s, const char *path)
     size_t K = (size_t)num(s->fx, "n_classes");
     size_t p = nx / ny;
     s->features = make_features(p);
+    const cJSON *names = cJSON_GetObjectItem(s->fx, "names");
+    for (size_t j = 0; names != NULL && j < p; j++)
+        snprintf(s->features[j].name, 24, "%s",
+                 cJSON_GetArrayItem(names, (int)j)->valuestring);
     gb_train_set *ts = &s->ts;
     ts->n_rows = ny;
     ts->n_features = p;
@@ -204,10 +208,24 @@ static void check_kd_fixture(const char *path)
     const cJSON *inds = cJSON_GetObjectItem(art, "missing_indicators");
     ck_assert_int_eq(cJSON_GetArraySize(coefs), (int)p);
     ck_assert_int_eq(cJSON_GetArraySize(inds), 2);
-    ck_assert_str_eq(
-        cJSON_GetObjectItem(cJSON_GetArrayItem(inds, 0), "feature")->valuestring, "f1");
-    ck_assert_str_eq(
-        cJSON_GetObjectItem(cJSON_GetArrayItem(inds, 1), "feature")->valuestring, "f3");
+    /* the columns each indicator stands for: one-hot columns of one input
+     * share one (kd_onehot), other features have their own */
+    const cJSON *groups = cJSON_GetObjectItem(s.fx, "indicator_features");
+    for (int i = 0; i < 2; i++) {
+        const cJSON *e = cJSON_GetArrayItem(inds, i),
+                    *srcs = cJSON_GetObjectItem(e, "features");
+        const cJSON *want = groups != NULL ? cJSON_GetArrayItem(groups, i) : NULL;
+        const char *first = want != NULL ? cJSON_GetArrayItem(want, 0)->valuestring
+                            : i == 0     ? "f1"
+                                         : "f3";
+        ck_assert_str_eq(cJSON_GetObjectItem(e, "feature")->valuestring, first);
+        ck_assert_int_eq(cJSON_GetArraySize(srcs),
+                         want != NULL ? cJSON_GetArraySize(want) : 1);
+        for (int t = 0; t < cJSON_GetArraySize(srcs); t++)
+            ck_assert_str_eq(cJSON_GetArrayItem(srcs, t)->valuestring,
+                             want != NULL ? cJSON_GetArrayItem(want, t)->valuestring
+                                          : first);
+    }
     for (size_t k = 0; k < K; k++) {
         ck_assert_double_eq_tol(margin_value(art, "intercept_std", k), b[k], 1e-5);
         for (size_t j = 0; j < p; j++) {
@@ -257,6 +275,23 @@ END_TEST
 START_TEST(test_kd_multiclass_matches_scipy)
 {
     check_kd_fixture("tests/fixtures/linear/kd_multiclass.json");
+}
+END_TEST
+
+/* A categorical input as one-hot columns that are missing together: one
+ * indicator for the three columns, coefficients as scipy's on that design. */
+static void check_round_trip(const gb_model *m, const double *X, size_t n);
+
+START_TEST(test_kd_onehot_shares_one_indicator)
+{
+    check_kd_fixture("tests/fixtures/linear/kd_onehot.json");
+    /* the artifact's "features" lists read back: same predictions, same text */
+    fixture_set s;
+    kd_set_load(&s, "tests/fixtures/linear/kd_onehot.json");
+    gb_model *m = fit_ok("logistic", NULL, 0, &s.ts);
+    check_round_trip(m, s.X, s.ts.n_rows);
+    gb_model_free(m);
+    fixture_set_free(&s);
 }
 END_TEST
 
@@ -602,8 +637,9 @@ END_TEST
 START_TEST(test_attributions_sum_to_margin)
 {
     const char *paths[] = {"tests/fixtures/linear/kd_binary.json",
-                           "tests/fixtures/linear/kd_multiclass.json"};
-    for (size_t f = 0; f < 2; f++) {
+                           "tests/fixtures/linear/kd_multiclass.json",
+                           "tests/fixtures/linear/kd_onehot.json"};
+    for (size_t f = 0; f < 3; f++) {
         fixture_set s;
         kd_set_load(&s, paths[f]);
         gb_model *m = fit_ok("logistic", NULL, 0, &s.ts);
@@ -636,10 +672,13 @@ START_TEST(test_attributions_sum_to_margin)
 }
 END_TEST
 
+/* Twice: kd_binary, and kd_onehot whose shared indicator's points are
+ * split among its one-hot columns. */
 START_TEST(test_scorecard_arithmetic)
 {
     fixture_set s;
-    kd_set_load(&s, "tests/fixtures/linear/kd_binary.json");
+    kd_set_load(&s, _i == 0 ? "tests/fixtures/linear/kd_binary.json"
+                            : "tests/fixtures/linear/kd_onehot.json");
     gb_model *m = fit_ok("logistic", NULL, 0, &s.ts);
     cJSON *art = m->ops->to_json(m);
     const cJSON *sc = cJSON_GetObjectItem(art, "scorecard");
@@ -896,6 +935,23 @@ START_TEST(test_from_json_rejects_bad_artifacts)
     ck_assert_int_eq(gb_linear_from_json(art, &back, &err), GB_EUNUSABLE);
     ck_assert_str_eq(err.field, "artifact.coefficients[2].scale");
     cJSON_Delete(art);
+    /* An indicator's "features" must start with its "feature" and may not
+     * claim a column another indicator has. */
+    const char *lists[] = {"[\"f3\"]", "[\"f1\", \"f3\"]", "[\"f1\", \"nope\"]"};
+    const char *fields[] = {"artifact.missing_indicators[0]",
+                            "artifact.missing_indicators[1]",
+                            "artifact.missing_indicators[0]"};
+    for (int c = 0; c < 3; c++) {
+        art = m->ops->to_json(m);
+        e = cJSON_GetArrayItem(cJSON_GetObjectItem(art, "missing_indicators"), 0);
+        cJSON_ReplaceItemInObject(e, "features", cJSON_Parse(lists[c]));
+        back = NULL;
+        ck_assert_int_eq(gb_linear_from_json(art, &back, &err), GB_EUNUSABLE);
+        ck_assert_ptr_null(back);
+        ck_assert_msg(strcmp(err.field, fields[c]) == 0, "case %d: field '%s' (%s)", c,
+                      err.field, err.message);
+        cJSON_Delete(art);
+    }
     gb_model_free(m);
     fixture_set_free(&s);
 }
@@ -1041,6 +1097,15 @@ START_TEST(test_sql_and_c_exports_match_predict)
     fixture_set_free(&s);
 
     kd_set_load(&s, "tests/fixtures/linear/kd_multiclass.json");
+    m = fit_ok("logistic", NULL, 0, &s.ts);
+    check_sql_export(m, s.X, s.ts.n_rows);
+    check_c_export(m, s.X, 60);
+    gb_model_free(m);
+    fixture_set_free(&s);
+
+    /* one indicator shared by three one-hot columns ("c=a" etc. as SQL
+     * identifiers and C comments) */
+    kd_set_load(&s, "tests/fixtures/linear/kd_onehot.json");
     m = fit_ok("logistic", NULL, 0, &s.ts);
     check_sql_export(m, s.X, s.ts.n_rows);
     check_c_export(m, s.X, 60);
@@ -1299,6 +1364,7 @@ static Suite *linear_suite(void)
     tcase_set_timeout(ref, 60);
     tcase_add_test(ref, test_kd_binary_matches_scipy);
     tcase_add_test(ref, test_kd_multiclass_matches_scipy);
+    tcase_add_test(ref, test_kd_onehot_shares_one_indicator);
     tcase_add_test(ref, test_one_hot_soft_targets_equal_hard_labels);
     tcase_add_test(ref, test_breast_cancer_matches_sklearn);
     tcase_add_test(ref, test_digits_multinomial_matches_sklearn);
@@ -1310,7 +1376,7 @@ static Suite *linear_suite(void)
     TCase *model = tcase_create("model");
     tcase_set_timeout(model, 60);
     tcase_add_test(model, test_attributions_sum_to_margin);
-    tcase_add_test(model, test_scorecard_arithmetic);
+    tcase_add_loop_test(model, test_scorecard_arithmetic, 0, 2);
     tcase_add_test(model, test_missing_values_and_indicators);
     tcase_add_test(model, test_deterministic_across_threads);
     tcase_add_test(model, test_round_trip_identical_predictions);

@@ -185,7 +185,8 @@ typedef struct gb_linear {
     size_t n_ind;        /* missing indicators */
     size_t n_cols;       /* internal columns: n_in + n_ind */
     size_t n_marg;       /* margins: 1, or K for multiclass */
-    size_t *ind_src;     /* n_ind: the feature of each indicator */
+    size_t *ind_src;     /* n_ind: the (first) feature of each indicator */
+    size_t *ind_share;   /* n_ind: features sharing it (one-hot columns) */
     long *ind_of;        /* n_in: indicator index of a feature, or -1 */
     double *mean;        /* n_cols (indicators: missing rate) */
     double *scale;       /* n_cols */
@@ -206,6 +207,7 @@ static void linear_free(void *impl)
     if (lm == NULL)
         return;
     gb_free(lm->ind_src);
+    gb_free(lm->ind_share);
     gb_free(lm->ind_of);
     gb_free(lm->mean);
     gb_free(lm->scale);
@@ -223,6 +225,7 @@ static gb_status linear_alloc(gb_linear *lm, gb_error *err)
     lm->n_cols = lm->n_in + lm->n_ind;
     size_t nc = lm->n_cols ? lm->n_cols : 1, ni = lm->n_in ? lm->n_in : 1;
     lm->ind_src = gb_malloc_array(lm->n_ind ? lm->n_ind : 1, sizeof *lm->ind_src);
+    lm->ind_share = gb_calloc(lm->n_ind ? lm->n_ind : 1, sizeof *lm->ind_share);
     lm->ind_of = gb_malloc_array(ni, sizeof *lm->ind_of);
     lm->mean = gb_calloc(nc, sizeof *lm->mean);
     lm->scale = gb_calloc(nc, sizeof *lm->scale);
@@ -231,8 +234,8 @@ static gb_status linear_alloc(gb_linear *lm, gb_error *err)
     lm->fmax = gb_calloc(ni, sizeof *lm->fmax);
     lm->coef = gb_calloc(lm->n_marg * nc, sizeof *lm->coef);
     lm->intercept = gb_calloc(lm->n_marg, sizeof *lm->intercept);
-    if (!lm->ind_src || !lm->ind_of || !lm->mean || !lm->scale || !lm->inv_scale ||
-        !lm->fmin || !lm->fmax || !lm->coef || !lm->intercept)
+    if (!lm->ind_src || !lm->ind_share || !lm->ind_of || !lm->mean || !lm->scale ||
+        !lm->inv_scale || !lm->fmin || !lm->fmax || !lm->coef || !lm->intercept)
         return gb_error_set(err, GB_ENOMEM, "out of memory for a linear student");
     for (size_t j = 0; j < lm->n_in; j++)
         lm->ind_of[j] = -1;
@@ -391,8 +394,10 @@ static gb_status linear_attribute(const gb_model *m, const double *X, size_t n_r
             for (size_t j = 0; j < n_in; j++) {
                 double v = w[j] * z[j];
                 if (lm->ind_of[j] >= 0) {
-                    size_t c = n_in + (size_t)lm->ind_of[j];
-                    v += w[c] * z[c];
+                    /* a shared indicator's term is split evenly among the
+                     * one-hot columns it belongs to */
+                    size_t ind = (size_t)lm->ind_of[j], c = n_in + ind;
+                    v += w[c] * z[c] / (double)lm->ind_share[ind];
                 }
                 out[j] = v;
             }
@@ -483,8 +488,8 @@ static cJSON *scorecard_json(const gb_linear *lm, const gb_model *m)
         double ppu = -factor * coef_orig(lm, 0, j);
         double present = 0.0, missing = 0.0;
         if (lm->ind_of[j] >= 0) {
-            size_t c = lm->n_in + (size_t)lm->ind_of[j];
-            double w = lm->coef[c];
+            size_t ind = (size_t)lm->ind_of[j], c = lm->n_in + ind;
+            double w = lm->coef[c] / (double)lm->ind_share[ind];
             present = -factor * w * (0.0 - lm->mean[c]) * lm->inv_scale[c];
             missing = -factor * w * (1.0 - lm->mean[c]) * lm->inv_scale[c];
         }
@@ -570,6 +575,10 @@ static cJSON *linear_to_json(const gb_model *m)
             break;
         cJSON_AddItemToArray(inds, e);
         cJSON_AddStringToObject(e, "feature", m->features[lm->ind_src[i]].name);
+        cJSON *srcs = cJSON_AddArrayToObject(e, "features");
+        for (size_t j = 0; srcs != NULL && j < lm->n_in; j++)
+            if (lm->ind_of[j] == (long)i)
+                cJSON_AddItemToArray(srcs, cJSON_CreateString(m->features[j].name));
         cJSON_AddItemToObject(e, "coef", per_margin(lm, coef_orig, c));
         cJSON_AddItemToObject(e, "coef_std", per_margin(lm, get_coef_std, c));
         if (lm->is_logistic && lm->n_marg == 1)
@@ -1054,6 +1063,21 @@ static void stats_chunk_cb(void *vctx, size_t chunk)
     }
 }
 
+/* Nonzero when features j0 < j are one-hot columns of one input: names
+ * "col=..." with the same col, missing on the same training rows. */
+static int same_onehot_column(const gb_train_set *ts, size_t j0, size_t j)
+{
+    const char *a = ts->features[j0].name, *b = ts->features[j].name;
+    const char *eq = strchr(a, '=');
+    if (eq == NULL || eq == a || strncmp(a, b, (size_t)(eq - a) + 1) != 0)
+        return 0;
+    size_t p = ts->n_features;
+    for (size_t i = 0; i < ts->n_rows; i++)
+        if (isnan(ts->X[i * p + j0]) != isnan(ts->X[i * p + j]))
+            return 0;
+    return 1;
+}
+
 /* Means, scales, ranges and missing indicators from the training rows. */
 static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_error *err)
 {
@@ -1063,6 +1087,7 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
     memset(&c, 0, sizeof c);
     double *mean = NULL, *ssq = NULL;
     size_t *count = NULL;
+    long *share_of = NULL; /* the feature whose indicator j shares, or -1 */
     c.ts = ts;
     c.n_chunks = (n + 1023) / 1024 < LINEAR_CHUNKS ? (n + 1023) / 1024 : LINEAR_CHUNKS;
     c.rows_per_chunk = (n + c.n_chunks - 1) / c.n_chunks;
@@ -1106,7 +1131,23 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
             ssq[j] += c.ssq[ch * p + j] + delta * delta * na * nb / nt;
             count[j] += nb_count;
         }
-        n_ind += count[j] < n;
+    }
+    /* One indicator per categorical input: its one-hot columns ("col=level")
+     * are missing together, and identical indicator columns would only
+     * split one weight among them. */
+    share_of = gb_malloc_array(pp, sizeof *share_of);
+    if (share_of == NULL) {
+        rc = gb_error_set(err, GB_ENOMEM, "out of memory for feature statistics");
+        goto out;
+    }
+    for (size_t j = 0; j < p; j++) {
+        share_of[j] = -1;
+        if (count[j] == n)
+            continue;
+        for (size_t j0 = 0; j0 < j && share_of[j] < 0; j0++)
+            if (count[j0] < n && share_of[j0] < 0 && same_onehot_column(ts, j0, j))
+                share_of[j] = (long)j0;
+        n_ind += share_of[j] < 0;
     }
 
     lm->n_in = p;
@@ -1126,12 +1167,17 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
         lm->fmax[j] = count[j] > 0 ? hi : NAN;
         double sd = count[j] > 0 ? sqrt(sq / (double)count[j]) : 0.0;
         lm->scale[j] = sd > 0.0 ? sd : 1.0;
-        if (count[j] < n) {
+        if (share_of[j] >= 0) {
+            long ind = lm->ind_of[share_of[j]];
+            lm->ind_of[j] = ind;
+            lm->ind_share[ind]++;
+        } else if (count[j] < n) {
             size_t col = p + m;
             double rate = (double)(n - count[j]) / (double)n;
             double isd = sqrt(rate * (1.0 - rate));
             lm->ind_src[m] = j;
             lm->ind_of[j] = (long)m;
+            lm->ind_share[m] = 1;
             lm->mean[col] = rate;
             lm->scale[col] = isd > 0.0 ? isd : 1.0;
             m++;
@@ -1140,6 +1186,7 @@ static gb_status fit_preprocessing(gb_linear *lm, const gb_train_set *ts, gb_err
     for (size_t col = 0; col < lm->n_cols; col++)
         lm->inv_scale[col] = 1.0 / lm->scale[col];
 out:
+    gb_free(share_of);
     gb_free(count);
     gb_free(ssq);
     gb_free(mean);
@@ -1562,6 +1609,39 @@ gb_status gb_linear_from_json(const cJSON *artifact, gb_model **out, gb_error *e
                 break;
             lm->ind_src[m] = (size_t)src;
             lm->ind_of[src] = (long)m;
+            lm->ind_share[m] = 1;
+            /* "features": every column sharing the indicator, the first
+             * being "feature" (artifacts before sharing have one) */
+            const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(e, "features");
+            if (srcs != NULL) {
+                int n_src = cJSON_IsArray(srcs) ? cJSON_GetArraySize(srcs) : 0;
+                const cJSON *first = cJSON_GetArrayItem(srcs, 0);
+                if (n_src < 1 || !cJSON_IsString(first) ||
+                    strcmp(first->valuestring, fname) != 0) {
+                    rc = gb_error_set(err, GB_EUNUSABLE,
+                                      "%s.features must list '%s' first", path, fname);
+                    gb_error_field(err, path);
+                    break;
+                }
+                for (int t = 1; rc == GB_OK && t < n_src; t++) {
+                    const cJSON *nm = cJSON_GetArrayItem(srcs, t);
+                    long j = -1;
+                    for (size_t q = 0; cJSON_IsString(nm) && q < n_names; q++)
+                        if (strcmp(names[q], nm->valuestring) == 0)
+                            j = (long)q;
+                    if (j < 0 || lm->ind_of[j] >= 0) {
+                        rc = gb_error_set(err, GB_EUNUSABLE,
+                                          "%s.features[%d] is unknown or repeated",
+                                          path, t);
+                        gb_error_field(err, path);
+                        break;
+                    }
+                    lm->ind_of[j] = (long)m;
+                    lm->ind_share[m]++;
+                }
+                if (rc != GB_OK)
+                    break;
+            }
             m++;
         }
     }
