@@ -95,31 +95,6 @@ static const char *task_text(gb_task task)
 /* to_json                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static cJSON *features_json(const gb_model *m)
-{
-    cJSON *arr = cJSON_CreateArray();
-    if (arr == NULL)
-        return NULL;
-    for (size_t f = 0; f < m->n_features; f++) {
-        const gb_feature *feat = &m->features[f];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
-            cJSON_AddStringToObject(o, "name", feat->name) == NULL ||
-            cJSON_AddStringToObject(
-                o, "kind",
-                feat->kind == GB_FEAT_CATEGORICAL ? "categorical" : "numeric") == NULL)
-            goto fail;
-        if (feat->kind == GB_FEAT_CATEGORICAL &&
-            !add_item(o, "levels",
-                      gb_json_string_array_create(feat->levels, feat->n_levels)))
-            goto fail;
-    }
-    return arr;
-fail:
-    cJSON_Delete(arr);
-    return NULL;
-}
-
 static cJSON *shape_json(const gb_model *m, const gam_impl *g, size_t j)
 {
     const gb_feature *feat = &m->features[j];
@@ -209,7 +184,7 @@ cJSON *gb_gam_to_json(const gb_model *m)
                          gb_json_string_array_create(m->classes, m->n_classes))) {
         goto fail;
     }
-    if (!add_item(root, "features", features_json(m)))
+    if (!add_item(root, "features", gb_student_features_to_json(m)))
         goto fail;
     mono = gb_gam_monotone_text(m);
     cJSON *params = cJSON_AddObjectToObject(root, "params");

@@ -217,3 +217,31 @@ fail:
     gb_features_free(feats, n);
     return rc;
 }
+
+cJSON *gb_student_features_to_json(const gb_model *m)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (arr == NULL)
+        return NULL;
+    for (size_t f = 0; f < m->n_features; f++) {
+        const gb_feature *feat = &m->features[f];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+            cJSON_AddStringToObject(o, "name", feat->name) == NULL ||
+            cJSON_AddStringToObject(
+                o, "kind",
+                feat->kind == GB_FEAT_CATEGORICAL ? "categorical" : "numeric") == NULL)
+            goto fail;
+        if (feat->kind == GB_FEAT_CATEGORICAL) {
+            cJSON *lv = gb_json_string_array_create(feat->levels, feat->n_levels);
+            if (lv == NULL || !cJSON_AddItemToObject(o, "levels", lv)) {
+                cJSON_Delete(lv);
+                goto fail;
+            }
+        }
+    }
+    return arr;
+fail:
+    cJSON_Delete(arr);
+    return NULL;
+}

@@ -87,6 +87,11 @@ int gb_student_wants_one_hot(const char *type);
 /* Rebuilds a student from its artifact (to_json output); any student type. */
 gb_status gb_student_from_json(const cJSON *artifact, gb_model **out, gb_error *err);
 
+/* The "features" array of a tree or GAM artifact for m's features:
+ * {"name", "kind": "numeric"|"categorical", "levels" (categorical)}.  A new
+ * cJSON array (caller deletes), NULL when out of memory. */
+cJSON *gb_student_features_to_json(const gb_model *m);
+
 /* Reads the "features" array of a `type` student's artifact: objects with
  * "name" and "kind" ("numeric", or "categorical" with at most max_levels
  * "levels").  On success *out is a new array of *n_out features (caller frees
